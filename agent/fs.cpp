@@ -1,0 +1,289 @@
+#include "fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+
+namespace gpu_agent {
+namespace {
+
+// sysfs attributes are at most a page; 1 MiB bounds a wrong path (a huge file) cheaply.
+constexpr size_t kMaxFileSize = 1 << 20;
+constexpr int kMaxLinkHops = 40;  // the kernel's limit, so fixtures fail where a host would
+
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+Error os_error(const std::string& what, const std::string& shown, int err) {
+  return make_error(what + " " + shown + ": " + std::strerror(err), err);
+}
+
+}  // namespace
+
+std::string join_path(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  out += b.front() == '/' ? b.substr(1) : b;
+  return out;
+}
+
+std::string_view base_name(std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  size_t pos = path.rfind('/');
+  return pos == std::string_view::npos ? path : path.substr(pos + 1);
+}
+
+std::string_view dir_name(std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  size_t pos = path.rfind('/');
+  return pos == std::string_view::npos ? std::string_view{} : path.substr(0, pos);
+}
+
+// ---------------------------------------------------------------- RealFs
+
+RealFs::RealFs(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string RealFs::full(std::string_view path) const {
+  if (path.empty()) return root_;
+  return join_path(root_, path);
+}
+
+std::string RealFs::display(std::string_view path) const { return full(path); }
+
+Result<std::string> RealFs::read_file(std::string_view path) const {
+  const std::string p = full(path);
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return os_error("cannot open", p, errno);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return os_error("cannot read", p, err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxFileSize) {
+      ::close(fd);
+      return make_error("cannot read " + p + ": larger than 1 MiB, not a sysfs attribute", EFBIG);
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::string> RealFs::read_link(std::string_view path) const {
+  const std::string p = full(path);
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
+  if (n < 0) return os_error("cannot read link", p, errno);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<std::vector<std::string>> RealFs::list_dir(std::string_view path) const {
+  const std::string p = full(path);
+  DIR* d = ::opendir(p.c_str());
+  if (!d) return os_error("cannot list", p, errno);
+  std::vector<std::string> out;
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> RealFs::resolve(std::string_view path) const {
+  const std::string p = full(path);
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) return os_error("cannot resolve", p, errno);
+  char rootbuf[PATH_MAX];
+  if (!::realpath(root_.c_str(), rootbuf)) return os_error("cannot resolve", root_, errno);
+  std::string_view r(buf), base(rootbuf);
+  if (base == "/") return std::string(r.substr(1));
+  if (r == base) return std::string();
+  if (r.size() > base.size() && r.substr(0, base.size()) == base && r[base.size()] == '/')
+    return std::string(r.substr(base.size() + 1));
+  return make_error(p + " resolves to " + std::string(r) + ", outside " + root_, EXDEV);
+}
+
+bool RealFs::exists(std::string_view path) const {
+  struct stat st {};
+  return ::stat(full(path).c_str(), &st) == 0;
+}
+
+bool RealFs::is_link(std::string_view path) const {
+  struct stat st {};
+  return ::lstat(full(path).c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+// ---------------------------------------------------------------- MemFs
+
+MemFs::Node& MemFs::ensure_parent(std::string_view path) {
+  std::string cur;
+  Node* node = &nodes_[""];
+  for (auto comp : split(dir_name(path))) {
+    std::string next = join_path(cur, comp);
+    node->children.insert(std::string(comp));
+    auto it = nodes_.find(next);
+    if (it == nodes_.end()) it = nodes_.emplace(next, Node{}).first;
+    node = &it->second;
+    cur = std::move(next);
+  }
+  return *node;
+}
+
+MemFs::Node& MemFs::put(std::string_view path, Node::Kind kind) {
+  std::string key;
+  for (auto comp : split(path)) key = join_path(key, comp);
+  Node& parent = ensure_parent(key);
+  parent.children.insert(std::string(base_name(key)));
+  Node& n = nodes_[key];
+  if (kind != Node::Kind::dir || n.kind != Node::Kind::dir) {
+    n.kind = kind;
+    n.data.clear();
+    n.err = 0;
+  }
+  return n;
+}
+
+void MemFs::add_dir(std::string_view path) { put(path, Node::Kind::dir); }
+void MemFs::add_file(std::string_view path, std::string content) {
+  put(path, Node::Kind::file).data = std::move(content);
+}
+void MemFs::add_link(std::string_view path, std::string target) {
+  put(path, Node::Kind::link).data = std::move(target);
+}
+void MemFs::add_error(std::string_view path, int err) { put(path, Node::Kind::error).err = err; }
+
+bool MemFs::remove(std::string_view path) {
+  std::string key;
+  for (auto comp : split(path)) key = join_path(key, comp);
+  auto it = nodes_.find(key);
+  if (key.empty() || it == nodes_.end()) return false;
+  const std::string prefix = key + "/";
+  auto end = nodes_.lower_bound(prefix);
+  while (end != nodes_.end() && end->first.compare(0, prefix.size(), prefix) == 0) ++end;
+  nodes_.erase(it, end);
+  auto parent = nodes_.find(dir_name(key));
+  if (parent != nodes_.end()) parent->second.children.erase(std::string(base_name(key)));
+  return true;
+}
+
+const MemFs::Node* MemFs::find(std::string_view canonical) const {
+  auto it = nodes_.find(canonical);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+Result<std::string> MemFs::walk(std::string_view path, bool follow_last) const {
+  std::deque<std::string> todo;
+  for (auto c : split(path)) todo.emplace_back(c);
+  std::string cur;
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      cur = std::string(dir_name(cur));
+      continue;
+    }
+    const Node* dir = find(cur);
+    if (dir && dir->kind == Node::Kind::error)
+      return make_error("cannot read " + display(cur) + ": " + std::strerror(dir->err), dir->err);
+    if (!dir || dir->kind != Node::Kind::dir)
+      return make_error("cannot open " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
+    std::string next = join_path(cur, comp);
+    const Node* n = find(next);
+    if (!n) return make_error("cannot open " + display(path) + ": " + std::strerror(ENOENT), ENOENT);
+    if (n->kind == Node::Kind::link && (follow_last || !todo.empty())) {
+      if (++hops > kMaxLinkHops)
+        return make_error("cannot open " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
+      std::vector<std::string_view> parts = split(n->data);
+      for (auto p = parts.rbegin(); p != parts.rend(); ++p) todo.emplace_front(*p);
+      if (!n->data.empty() && n->data.front() == '/') cur.clear();
+      continue;
+    }
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+Result<std::string> MemFs::read_file(std::string_view path) const {
+  auto r = walk(path, true);
+  if (!r) return r.error();
+  const Node* n = &nodes_.at(*r);  // walk only returns paths that exist
+  switch (n->kind) {
+    case Node::Kind::file: return n->data;
+    case Node::Kind::dir:
+      return make_error("cannot read " + display(path) + ": " + std::strerror(EISDIR), EISDIR);
+    case Node::Kind::error:
+      return make_error("cannot read " + display(path) + ": " + std::strerror(n->err), n->err);
+    case Node::Kind::link: break;
+  }
+  return make_error("cannot read " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
+}
+
+Result<std::string> MemFs::read_link(std::string_view path) const {
+  auto r = walk(path, false);
+  if (!r) return r.error();
+  const Node* n = &nodes_.at(*r);
+  if (n->kind == Node::Kind::error)
+    return make_error("cannot read link " + display(path) + ": " + std::strerror(n->err), n->err);
+  if (n->kind != Node::Kind::link)
+    return make_error("cannot read link " + display(path) + ": " + std::strerror(EINVAL), EINVAL);
+  return n->data;
+}
+
+Result<std::vector<std::string>> MemFs::list_dir(std::string_view path) const {
+  auto r = walk(path, true);
+  if (!r) return r.error();
+  const Node* n = &nodes_.at(*r);
+  if (n->kind == Node::Kind::error)
+    return make_error("cannot list " + display(path) + ": " + std::strerror(n->err), n->err);
+  if (n->kind != Node::Kind::dir)
+    return make_error("cannot list " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
+  return std::vector<std::string>(n->children.begin(), n->children.end());
+}
+
+Result<std::string> MemFs::resolve(std::string_view path) const { return walk(path, true); }
+
+bool MemFs::exists(std::string_view path) const { return walk(path, true).ok(); }
+
+bool MemFs::is_link(std::string_view path) const {
+  auto r = walk(path, false);
+  if (!r) return false;
+  const Node* n = find(*r);
+  return n && n->kind == Node::Kind::link;
+}
+
+std::string MemFs::display(std::string_view path) const {
+  return origin_ + ":" + std::string(path.empty() ? "." : path);
+}
+
+}  // namespace gpu_agent

@@ -1,0 +1,101 @@
+#pragma once
+// A read-only view of a sysfs tree. Only main knows where /sys is: every reader
+// takes an Fs, which is either the real file system under a root directory or
+// an in-memory tree loaded from a text fixture (a capture of another host).
+// Paths are relative to the root ("bus/pci/devices/0000:3b:00.0/vendor").
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace gpu_agent {
+
+class Fs {
+ public:
+  virtual ~Fs() = default;
+  // Contents of a regular file, following symbolic links.
+  virtual Result<std::string> read_file(std::string_view path) const = 0;
+  // Target of a symbolic link, as stored (not resolved).
+  virtual Result<std::string> read_link(std::string_view path) const = 0;
+  // Names in a directory (following links), sorted.
+  virtual Result<std::vector<std::string>> list_dir(std::string_view path) const = 0;
+  // The path with every link resolved, relative to the root.
+  virtual Result<std::string> resolve(std::string_view path) const = 0;
+  // True when the path names something, following links (an unreadable entry counts).
+  virtual bool exists(std::string_view path) const = 0;
+  // True when the entry itself (not following a final link) is a symbolic link.
+  virtual bool is_link(std::string_view path) const = 0;
+  // How to show a path to a person: "/sys/bus/pci/..." or "fixture.txt:bus/pci/...".
+  virtual std::string display(std::string_view path) const = 0;
+};
+
+// The real file system below a directory (normally "/sys").
+class RealFs final : public Fs {
+ public:
+  explicit RealFs(std::string root);
+  Result<std::string> read_file(std::string_view path) const override;
+  Result<std::string> read_link(std::string_view path) const override;
+  Result<std::vector<std::string>> list_dir(std::string_view path) const override;
+  Result<std::string> resolve(std::string_view path) const override;
+  bool exists(std::string_view path) const override;
+  bool is_link(std::string_view path) const override;
+  std::string display(std::string_view path) const override;
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string full(std::string_view path) const;
+  std::string root_;
+};
+
+// An in-memory tree: directories, files, links, and entries that fail to read
+// with a given errno (for fixtures of broken hosts). Links resolve like the
+// kernel's: relative to their directory, at most 40 hops, then ELOOP.
+class MemFs final : public Fs {
+ public:
+  explicit MemFs(std::string origin = "fixture") : origin_(std::move(origin)) {}
+
+  void add_dir(std::string_view path);
+  void add_file(std::string_view path, std::string content);
+  void add_link(std::string_view path, std::string target);
+  void add_error(std::string_view path, int err);  // reading this entry fails with err
+  // Remove an entry and everything under it; returns false if it was not there.
+  bool remove(std::string_view path);
+
+  Result<std::string> read_file(std::string_view path) const override;
+  Result<std::string> read_link(std::string_view path) const override;
+  Result<std::vector<std::string>> list_dir(std::string_view path) const override;
+  Result<std::string> resolve(std::string_view path) const override;
+  bool exists(std::string_view path) const override;
+  bool is_link(std::string_view path) const override;
+  std::string display(std::string_view path) const override;
+
+  struct Node {
+    enum class Kind { dir, file, link, error } kind = Kind::dir;
+    std::string data;  // file content or link target
+    int err = 0;
+    std::set<std::string> children;
+  };
+  // Every entry, sorted by path, for writing a fixture or unpacking a tree.
+  const std::map<std::string, Node, std::less<>>& entries() const { return nodes_; }
+
+ private:
+  Node& ensure_parent(std::string_view path);
+  Node& put(std::string_view path, Node::Kind kind);
+  // Canonical path of `path`; follow_last decides whether a final link is followed.
+  Result<std::string> walk(std::string_view path, bool follow_last) const;
+  const Node* find(std::string_view canonical) const;
+
+  std::string origin_;
+  std::map<std::string, Node, std::less<>> nodes_{{"", Node{}}};
+};
+
+// "a/b/../c" style helpers shared by both implementations.
+std::string join_path(std::string_view a, std::string_view b);
+std::string_view base_name(std::string_view path);
+std::string_view dir_name(std::string_view path);
+
+}  // namespace gpu_agent

@@ -1,0 +1,354 @@
+#include "inventory.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <unordered_map>
+
+namespace gpu_agent {
+namespace {
+
+// What is read of every PCI device: enough to classify it and to describe it
+// as a member of a GPU's IOMMU group.
+struct RawDevice {
+  PciAddress address;
+  std::string path;  // canonical
+  std::optional<uint32_t> class_code, vendor_id, product_id;
+  std::optional<std::string> driver;
+  std::optional<int64_t> iommu_group;
+  bool is_vf = false;
+  std::optional<Error> class_error;
+};
+
+// The basename of a link, nullopt when there is none, an Error when it is broken.
+Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& path) {
+  auto t = fs.read_link(path);
+  if (!t) {
+    if (t.error().code == ENOENT) return std::optional<std::string>{};
+    return t.error();
+  }
+  return std::optional<std::string>(std::string(base_name(*t)));
+}
+
+template <typename T>
+Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path,
+                                       Result<T> (*parse)(std::string_view)) {
+  auto raw = fs.read_file(path);
+  if (!raw) {
+    if (raw.error().code == ENOENT) return std::optional<T>{};
+    return raw.error();
+  }
+  auto v = parse(*raw);
+  if (!v) return make_error(fs.display(path) + ": " + v.error().message, EINVAL);
+  return std::optional<T>(*v);
+}
+
+Result<uint32_t> parse_id(std::string_view s) { return parse_hex(s, 4); }
+Result<uint32_t> parse_class(std::string_view s) { return parse_hex(s, 6); }
+Result<uint32_t> parse_rev(std::string_view s) { return parse_hex(s, 2); }
+
+const char* kReadFix =
+    "check the device's sysfs entry (dmesg for PCI errors); if this is a fixture, recapture it with "
+    "`gpu-agent capture`";
+
+Problem read_problem(const Error& e, bool blocking) {
+  return Problem{blocking ? "read_error" : "read_warning", e.message, kReadFix, blocking};
+}
+
+RawDevice read_raw(const Fs& fs, const std::string& entry, const PciAddress& addr) {
+  RawDevice d;
+  d.address = addr;
+  auto canon = fs.resolve(entry);
+  d.path = canon ? *canon : entry;
+  auto cls = fs.read_file(entry + "/class");
+  if (cls) {
+    auto v = parse_class(*cls);
+    if (v) d.class_code = *v;
+    else d.class_error = make_error(fs.display(entry + "/class") + ": " + v.error().message, EINVAL);
+  } else {
+    d.class_error = cls.error();
+  }
+  if (auto v = optional_attr<uint32_t>(fs, entry + "/vendor", parse_id); v) d.vendor_id = *v;
+  if (auto v = optional_attr<uint32_t>(fs, entry + "/device", parse_id); v) d.product_id = *v;
+  if (auto drv = link_name(fs, entry + "/driver"); drv) d.driver = *drv;
+  if (auto grp = link_name(fs, entry + "/iommu_group"); grp && *grp) {
+    if (auto n = parse_int(**grp); n) d.iommu_group = *n;
+  }
+  d.is_vf = fs.is_link(entry + "/physfn");
+  return d;
+}
+
+struct TypeInfo {
+  std::string name, device_api, description;
+  MdevDescription parsed;
+  std::optional<Error> error;
+};
+
+// mdev types offered by one parent (a PF or a VF). Name and description are
+// the same for a type id everywhere, so they are read once per id (an A40 host
+// has 22 types on each of 32 VFs per GPU).
+void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& parent,
+                     std::map<std::string, TypeInfo>& cache, Gpu& gpu) {
+  const std::string dir = dev + "/mdev_supported_types";
+  auto types = fs.list_dir(dir);
+  if (!types) {
+    if (types.error().code != ENOENT) gpu.problems.push_back(read_problem(types.error(), false));
+    return;
+  }
+  for (const auto& id : *types) {
+    const std::string t = dir + "/" + id;
+    auto it = cache.find(id);
+    if (it == cache.end()) {
+      TypeInfo info;
+      auto name = fs.read_file(t + "/name");
+      if (name) info.name = std::string(trim_space(*name));
+      auto api = fs.read_file(t + "/device_api");
+      if (api) info.device_api = std::string(trim_space(*api));
+      auto desc = fs.read_file(t + "/description");
+      if (desc) {
+        info.description = std::string(trim_space(*desc));
+        auto parsed = parse_mdev_description(*desc);
+        if (parsed) info.parsed = *parsed;
+        else info.error = make_error(fs.display(t + "/description") + ": " + parsed.error().message);
+      }
+      it = cache.emplace(id, std::move(info)).first;
+      if (it->second.error) gpu.problems.push_back(read_problem(*it->second.error, false));
+    }
+    MdevType m;
+    m.id = id;
+    m.name = it->second.name;
+    m.device_api = it->second.device_api;
+    m.description = it->second.description;
+    m.parsed = it->second.parsed;
+    m.parent = parent;
+    auto avail = optional_attr<int64_t>(fs, t + "/available_instances", parse_int);
+    if (avail) m.available_instances = *avail;
+    else gpu.problems.push_back(read_problem(avail.error(), false));
+    gpu.mdev_types.push_back(std::move(m));
+  }
+}
+
+void read_vendor_vgpu(const Fs& fs, const std::string& dev, const PciAddress& parent, Gpu& gpu,
+                      VirtualFunction* vf) {
+  auto creatable = fs.read_file(dev + "/nvidia/creatable_vgpu_types");
+  if (creatable) {
+    auto types = parse_creatable_vgpu_types(*creatable);
+    if (types) {
+      for (auto& t : *types) gpu.vgpu_types.push_back({t.id, std::move(t.name), parent});
+    } else {
+      gpu.problems.push_back(read_problem(
+          make_error(fs.display(dev + "/nvidia/creatable_vgpu_types") + ": " + types.error().message), false));
+    }
+  } else if (creatable.error().code != ENOENT) {
+    gpu.problems.push_back(read_problem(creatable.error(), false));
+  }
+  if (vf) {
+    auto cur = optional_attr<int64_t>(fs, dev + "/nvidia/current_vgpu_type", parse_int);
+    if (cur) vf->current_vgpu_type = *cur;
+    else gpu.problems.push_back(read_problem(cur.error(), false));
+  }
+}
+
+}  // namespace
+
+bool is_gpu_class(uint32_t class_code) {
+  uint32_t base = class_code >> 8;
+  return base == kClassVga || base == kClass3d;
+}
+
+std::string Gpu::id_pair() const {
+  auto hex4 = [](const std::optional<uint32_t>& v) {
+    if (!v) return std::string("????");
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04x", *v);
+    return std::string(buf);
+  };
+  return hex4(vendor_id) + ":" + hex4(product_id);
+}
+
+Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) {
+  Inventory inv;
+  inv.source = fs.display("");
+  auto entries = fs.list_dir("bus/pci/devices");
+  if (!entries)
+    return make_error(entries.error().message +
+                          " -- no PCI bus here; is this a sysfs root? (pass --sysfs-root DIR or --fixture FILE)",
+                      entries.error().code);
+
+  auto groups = fs.list_dir("kernel/iommu_groups");
+  inv.iommu_enabled = groups && !groups->empty();
+
+  // Pass 1: every PCI device, briefly.
+  std::map<PciAddress, RawDevice> devices;
+  for (const auto& name : *entries) {
+    auto addr = parse_pci_address(name);
+    if (!addr) {
+      inv.warnings.push_back(fs.display("bus/pci/devices/" + name) + ": " + addr.error().message + "; ignored");
+      continue;
+    }
+    devices.emplace(*addr, read_raw(fs, "bus/pci/devices/" + name, *addr));
+  }
+
+  std::map<std::string, TypeInfo> type_cache;
+  for (const auto& [addr, raw] : devices) {
+    if (raw.class_error) {
+      inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
+      continue;
+    }
+    if (!is_gpu_class(*raw.class_code) || raw.is_vf) continue;  // VFs are shown under their PF
+
+    const std::string dev = "bus/pci/devices/" + addr.to_string();
+    Gpu gpu;
+    gpu.address = addr;
+    gpu.class_code = *raw.class_code;
+    gpu.sysfs_path = raw.path;
+    gpu.driver = raw.driver;
+    gpu.iommu_group = raw.iommu_group;
+
+    // Required: vendor and device. A broken one makes this GPU unusable, not the host.
+    for (auto [attr, field] : {std::pair{"vendor", &gpu.vendor_id}, std::pair{"device", &gpu.product_id}}) {
+      auto raw_text = fs.read_file(dev + "/" + attr);
+      if (!raw_text) {
+        gpu.problems.push_back(read_problem(raw_text.error(), true));
+        continue;
+      }
+      auto v = parse_id(*raw_text);
+      if (v) *field = *v;
+      else gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
+    }
+    // Optional: absent is normal on some kernels and in guests; garbage is noted.
+    auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
+    if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
+    else note(v.error());
+    if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
+    else note(v.error());
+    if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
+    else note(v.error());
+    if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) gpu.numa_node = v->value_or(-1);
+    else note(v.error());
+    if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
+    else note(v.error());
+    if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
+    if (auto grp = link_name(fs, dev + "/iommu_group"); !grp) note(grp.error());
+    else if (*grp && !gpu.iommu_group)
+      note(make_error(fs.display(dev + "/iommu_group") + " -> " + **grp + ": not a group number"));
+
+    if (options.names && gpu.vendor_id) {
+      gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
+      if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
+    }
+
+    // IOMMU group members
+    if (gpu.iommu_group) {
+      const std::string gdir = "kernel/iommu_groups/" + std::to_string(*gpu.iommu_group) + "/devices";
+      auto members = fs.list_dir(gdir);
+      if (!members) note(members.error());
+      else
+        for (const auto& m : *members) {
+          auto maddr = parse_pci_address(m);
+          if (!maddr || *maddr == addr) continue;
+          GroupMember gm;
+          gm.address = *maddr;
+          gm.same_card = maddr->same_card(addr);
+          if (auto it = devices.find(*maddr); it != devices.end()) {
+            gm.class_code = it->second.class_code;
+            gm.vendor_id = it->second.vendor_id;
+            gm.product_id = it->second.product_id;
+            gm.driver = it->second.driver;
+          }
+          gpu.group_members.push_back(std::move(gm));
+        }
+    }
+
+    // SR-IOV
+    auto total = optional_attr<int64_t>(fs, dev + "/sriov_totalvfs", parse_int);
+    if (!total) note(total.error());
+    std::vector<std::pair<int64_t, std::string>> vf_links;
+    if (auto names = fs.list_dir(dev); names) {
+      for (const auto& n : *names)
+        if (n.rfind("virtfn", 0) == 0)
+          if (auto idx = parse_int(std::string_view(n).substr(6)); idx) vf_links.emplace_back(*idx, n);
+    }
+    std::sort(vf_links.begin(), vf_links.end());
+    if ((total && *total && **total > 0) || !vf_links.empty()) {
+      Sriov s;
+      s.total_vfs = total && *total ? **total : static_cast<int64_t>(vf_links.size());
+      auto num = optional_attr<int64_t>(fs, dev + "/sriov_numvfs", parse_int);
+      if (num && *num) s.num_vfs = **num;
+      else if (!num) note(num.error());
+      else s.num_vfs = static_cast<int64_t>(vf_links.size());
+      for (const auto& [idx, link] : vf_links) {
+        auto target = fs.read_link(dev + "/" + link);
+        if (!target) {
+          note(target.error());
+          continue;
+        }
+        auto vaddr = parse_pci_address(base_name(*target));
+        if (!vaddr) {
+          note(make_error(fs.display(dev + "/" + link) + " -> " + *target + ": " + vaddr.error().message));
+          continue;
+        }
+        VirtualFunction vf;
+        vf.address = *vaddr;
+        if (auto it = devices.find(*vaddr); it != devices.end()) {
+          vf.driver = it->second.driver;
+          vf.iommu_group = it->second.iommu_group;
+        }
+        s.vfs.push_back(std::move(vf));
+      }
+      gpu.sriov = std::move(s);
+    }
+
+    // vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO)
+    read_mdev_types(fs, dev, addr, type_cache, gpu);
+    read_vendor_vgpu(fs, dev, addr, gpu, nullptr);
+    if (gpu.sriov)
+      for (auto& vf : gpu.sriov->vfs) {
+        const std::string vdev = "bus/pci/devices/" + vf.address.to_string();
+        read_mdev_types(fs, vdev, vf.address, type_cache, gpu);
+        if (fs.exists(vdev + "/nvidia")) read_vendor_vgpu(fs, vdev, vf.address, gpu, &vf);
+      }
+    inv.gpus.push_back(std::move(gpu));
+  }
+
+  // Existing mdev instances: bus/mdev/devices/UUID -> .../PARENT/UUID, with an mdev_type link.
+  if (auto uuids = fs.list_dir("bus/mdev/devices"); uuids) {
+    for (const auto& uuid : *uuids) {
+      const std::string p = "bus/mdev/devices/" + uuid;
+      auto canon = fs.resolve(p);
+      if (!canon) {
+        inv.warnings.push_back("mdev " + uuid + ": " + canon.error().message);
+        continue;
+      }
+      auto parent = parse_pci_address(base_name(dir_name(*canon)));
+      auto type = fs.read_link(p + "/mdev_type");
+      if (!parent || !type) {
+        inv.warnings.push_back("mdev " + uuid + ": cannot tell its parent device or type (" +
+                               (type ? parent.error().message : type.error().message) + ")");
+        continue;
+      }
+      inv.mdevs.push_back({uuid, std::string(base_name(*type)), *parent});
+    }
+  } else if (uuids.error().code != ENOENT) {
+    inv.warnings.push_back(uuids.error().message);
+  }
+  for (auto& gpu : inv.gpus) {
+    auto mine = [&](const PciAddress& a) {
+      if (a == gpu.address) return true;
+      if (gpu.sriov)
+        for (const auto& vf : gpu.sriov->vfs)
+          if (vf.address == a) return true;
+      return false;
+    };
+    for (const auto& m : inv.mdevs) {
+      if (!mine(m.parent)) continue;
+      gpu.mdevs.push_back(m);
+      for (auto& t : gpu.mdev_types)
+        if (t.parent == m.parent && t.id == m.type_id) t.instances.push_back(m.uuid);
+    }
+    judge(gpu, inv.iommu_enabled);
+  }
+  return inv;
+}
+
+}  // namespace gpu_agent

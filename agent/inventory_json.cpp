@@ -1,0 +1,229 @@
+#include "inventory_json.h"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdio>
+
+namespace gpu_agent {
+namespace {
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+std::string hex(uint32_t v, int width) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*x", width, v);
+  return buf;
+}
+
+void key(Writer& w, const char* k) { w.Key(k); }
+void str(Writer& w, const char* k, const std::string& v) {
+  w.Key(k);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void opt_str(Writer& w, const char* k, const std::optional<std::string>& v) {
+  if (v) str(w, k, *v);
+  else {
+    w.Key(k);
+    w.Null();
+  }
+}
+void opt_hex(Writer& w, const char* k, const std::optional<uint32_t>& v, int width) {
+  opt_str(w, k, v ? std::optional<std::string>(hex(*v, width)) : std::nullopt);
+}
+void opt_int(Writer& w, const char* k, const std::optional<int64_t>& v) {
+  w.Key(k);
+  if (v) w.Int64(*v);
+  else w.Null();
+}
+
+void write_problem(Writer& w, const Problem& p) {
+  w.StartObject();
+  str(w, "code", p.code);
+  str(w, "message", p.message);
+  str(w, "fix", p.fix);
+  key(w, "blocking");
+  w.Bool(p.blocking);
+  w.EndObject();
+}
+
+void write_mdev(Writer& w, const MdevInstance& m) {
+  w.StartObject();
+  str(w, "uuid", m.uuid);
+  str(w, "type", m.type_id);
+  str(w, "parent", m.parent.to_string());
+  w.EndObject();
+}
+
+void write_gpu(Writer& w, const Gpu& g) {
+  w.StartObject();
+  str(w, "address", g.address.to_string());
+  opt_hex(w, "vendor_id", g.vendor_id, 4);
+  opt_hex(w, "product_id", g.product_id, 4);
+  opt_hex(w, "subsystem_vendor_id", g.subsystem_vendor_id, 4);
+  opt_hex(w, "subsystem_device_id", g.subsystem_device_id, 4);
+  opt_str(w, "vendor_name", g.vendor_name);
+  opt_str(w, "product_name", g.product_name);
+  str(w, "class", hex(g.class_code, 6));
+  opt_hex(w, "revision", g.revision, 2);
+  key(w, "numa_node");
+  w.Int64(g.numa_node);
+  opt_str(w, "driver", g.driver);
+  opt_int(w, "iommu_group", g.iommu_group);
+  key(w, "iommu_group_members");
+  w.StartArray();
+  for (const auto& m : g.group_members) {
+    const std::string a = m.address.to_string();
+    w.String(a.c_str(), static_cast<rapidjson::SizeType>(a.size()));
+  }
+  w.EndArray();
+  key(w, "iommu_group_member_details");
+  w.StartArray();
+  for (const auto& m : g.group_members) {
+    w.StartObject();
+    str(w, "address", m.address.to_string());
+    opt_hex(w, "class", m.class_code, 6);
+    opt_hex(w, "vendor_id", m.vendor_id, 4);
+    opt_hex(w, "product_id", m.product_id, 4);
+    opt_str(w, "driver", m.driver);
+    key(w, "same_card");
+    w.Bool(m.same_card);
+    w.EndObject();
+  }
+  w.EndArray();
+  key(w, "boot_vga");
+  w.Bool(g.boot_vga);
+  key(w, "assignable");
+  w.Bool(g.assignable);
+  str(w, "mode", g.mode);
+  key(w, "reasons");
+  w.StartArray();
+  for (const auto& p : g.problems)
+    if (p.blocking) {
+      std::string line = p.message + "; fix: " + p.fix;
+      w.String(line.c_str(), static_cast<rapidjson::SizeType>(line.size()));
+    }
+  w.EndArray();
+  key(w, "problems");
+  w.StartArray();
+  for (const auto& p : g.problems) write_problem(w, p);
+  w.EndArray();
+  key(w, "sriov");
+  if (!g.sriov) w.Null();
+  else {
+    w.StartObject();
+    key(w, "total_vfs");
+    w.Int64(g.sriov->total_vfs);
+    key(w, "num_vfs");
+    w.Int64(g.sriov->num_vfs);
+    key(w, "vfs");
+    w.StartArray();
+    for (const auto& vf : g.sriov->vfs) {
+      const std::string a = vf.address.to_string();
+      w.String(a.c_str(), static_cast<rapidjson::SizeType>(a.size()));
+    }
+    w.EndArray();
+    key(w, "vf_details");
+    w.StartArray();
+    for (const auto& vf : g.sriov->vfs) {
+      w.StartObject();
+      str(w, "address", vf.address.to_string());
+      opt_str(w, "driver", vf.driver);
+      opt_int(w, "iommu_group", vf.iommu_group);
+      opt_int(w, "current_vgpu_type", vf.current_vgpu_type);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  key(w, "mdev_types");
+  w.StartArray();
+  for (const auto& t : g.mdev_types) {
+    w.StartObject();
+    str(w, "id", t.id);
+    str(w, "name", t.name);
+    str(w, "device_api", t.device_api);
+    opt_int(w, "available_instances", t.available_instances);
+    opt_int(w, "max_instances", t.parsed.max_instance);
+    opt_int(w, "framebuffer_mib", t.parsed.framebuffer_mib);
+    opt_int(w, "num_heads", t.parsed.num_heads);
+    opt_int(w, "frl_config", t.parsed.frl_config);
+    opt_str(w, "max_resolution", t.parsed.max_resolution);
+    str(w, "description", t.description);
+    str(w, "parent", t.parent.to_string());
+    key(w, "instances");
+    w.StartArray();
+    for (const auto& u : t.instances) w.String(u.c_str(), static_cast<rapidjson::SizeType>(u.size()));
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  key(w, "vgpu_types");
+  w.StartArray();
+  for (const auto& t : g.vgpu_types) {
+    w.StartObject();
+    key(w, "id");
+    w.Int64(t.id);
+    str(w, "name", t.name);
+    str(w, "parent", t.parent.to_string());
+    w.EndObject();
+  }
+  w.EndArray();
+  key(w, "mdevs");
+  w.StartArray();
+  for (const auto& m : g.mdevs) write_mdev(w, m);
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string inventory_to_json(const Inventory& inv) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  key(w, "schema_version");
+  w.Int(kInventorySchemaVersion);
+  str(w, "hostname", inv.hostname);
+  str(w, "hostname_source", inv.hostname_source);
+  str(w, "source", inv.source);
+  key(w, "iommu_enabled");
+  w.Bool(inv.iommu_enabled);
+  key(w, "gpus");
+  w.StartArray();
+  for (const auto& g : inv.gpus) write_gpu(w, g);
+  w.EndArray();
+  key(w, "mdevs");
+  w.StartArray();
+  for (const auto& m : inv.mdevs) write_mdev(w, m);
+  w.EndArray();
+  key(w, "warnings");
+  w.StartArray();
+  for (const auto& s : inv.warnings) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+  key(w, "libvirt");
+  if (!inv.libvirt) w.Null();
+  else {
+    const auto& l = *inv.libvirt;
+    w.StartObject();
+    str(w, "uri", l.uri);
+    key(w, "connected");
+    w.Bool(l.connected);
+    str(w, "error", l.error);
+    opt_str(w, "hostname", l.hostname);
+    key(w, "devices_compared");
+    w.Int(l.devices_compared);
+    key(w, "disagreements");
+    w.StartArray();
+    for (const auto& s : l.disagreements) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+  std::string out(buf.GetString(), buf.GetSize());
+  out += "\n";
+  return out;
+}
+
+}  // namespace gpu_agent

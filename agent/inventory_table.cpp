@@ -1,0 +1,118 @@
+#include "inventory_table.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace gpu_agent {
+namespace {
+
+std::string pad(std::string s, size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s;
+}
+
+std::string name_of(const Gpu& g) {
+  std::string n;
+  if (g.vendor_name) n = *g.vendor_name;
+  if (g.product_name) n += (n.empty() ? "" : " ") + *g.product_name;
+  else n += (n.empty() ? "" : " ") + std::string("Device ") + g.id_pair().substr(5);
+  return n.empty() ? "[" + g.id_pair() + "]" : n;
+}
+
+}  // namespace
+
+std::string inventory_to_table(const Inventory& inv) {
+  std::ostringstream out;
+  out << "Host " << inv.hostname << " (name from " << inv.hostname_source << "), IOMMU "
+      << (inv.iommu_enabled ? "on" : "off") << ", source " << inv.source << "\n";
+  if (inv.gpus.empty()) out << "No GPUs (PCI class 0300/0302) found.\n";
+  else {
+    out << "\n"
+        << pad("ADDRESS", 14) << pad("ID", 11) << pad("NUMA", 6) << pad("DRIVER", 12) << pad("GROUP", 7)
+        << pad("MODE", 13) << pad("READY", 7) << "NAME\n";
+    for (const auto& g : inv.gpus) {
+      out << pad(g.address.to_string(), 14) << pad(g.id_pair(), 11) << pad(std::to_string(g.numa_node), 6)
+          << pad(g.driver.value_or("-"), 12) << pad(g.iommu_group ? std::to_string(*g.iommu_group) : "-", 7)
+          << pad(g.mode, 13) << pad(g.assignable ? "yes" : "NO", 7) << name_of(g) << "\n";
+    }
+  }
+  for (const auto& g : inv.gpus) {
+    const bool details = !g.problems.empty() || !g.group_members.empty() || g.sriov || !g.mdev_types.empty() ||
+                         !g.vgpu_types.empty() || g.boot_vga;
+    if (!details) continue;
+    out << "\n" << g.address.to_string() << " " << name_of(g) << " [" << g.id_pair() << "]\n";
+    if (!g.group_members.empty()) {
+      out << "  IOMMU group " << *g.iommu_group << " also holds:";
+      for (const auto& m : g.group_members)
+        out << " " << m.address.to_string() << (m.same_card ? " (same card" : " (other")
+            << (m.driver ? ", " + *m.driver : std::string(", no driver")) << ")";
+      out << "\n";
+    }
+    if (g.sriov)
+      out << "  SR-IOV: " << g.sriov->num_vfs << " of " << g.sriov->total_vfs << " VFs enabled\n";
+    if (!g.mdev_types.empty()) {
+      // One line per type: A40 hosts repeat 22 types on each of 32 VFs.
+      struct Sum {
+        std::string name;
+        std::optional<int64_t> fb, max;
+        int64_t available = 0;
+        int parents = 0, parents_free = 0;
+        size_t instances = 0;
+      };
+      std::map<std::string, Sum> sums;
+      std::vector<std::string> order;
+      for (const auto& t : g.mdev_types) {
+        auto [it, fresh] = sums.try_emplace(t.id);
+        if (fresh) order.push_back(t.id);
+        Sum& s = it->second;
+        s.name = t.name;
+        s.fb = t.parsed.framebuffer_mib;
+        s.max = t.parsed.max_instance;
+        s.available += t.available_instances.value_or(0);
+        s.parents += 1;
+        s.parents_free += t.available_instances.value_or(0) > 0 ? 1 : 0;
+        s.instances += t.instances.size();
+      }
+      out << "  mdev types (" << order.size() << "):\n";
+      for (const auto& id : order) {
+        const Sum& s = sums[id];
+        out << "    " << pad(id, 14) << pad(s.name, 22)
+            << pad(s.fb ? std::to_string(*s.fb) + " MiB" : "-", 11) << "available " << s.available;
+        if (s.parents > 1) out << " on " << s.parents_free << " of " << s.parents << " VFs";
+        if (s.instances) out << ", " << s.instances << " in use";
+        out << "\n";
+      }
+    }
+    if (!g.vgpu_types.empty()) {
+      std::map<int64_t, std::pair<std::string, int>> sums;
+      for (const auto& t : g.vgpu_types) {
+        sums[t.id].first = t.name;
+        sums[t.id].second += 1;
+      }
+      out << "  vendor VFIO vGPU types (" << sums.size() << "), creatable now:\n";
+      for (const auto& [id, s] : sums)
+        out << "    " << pad(std::to_string(id), 8) << pad(s.first, 26) << "on " << s.second << " VF(s)\n";
+    }
+    for (const auto& p : g.problems) {
+      out << (p.blocking ? "  ✗ " : "  ! ") << p.message << "\n";
+      out << "    fix: " << p.fix << "\n";
+    }
+  }
+  if (!inv.mdevs.empty()) out << "\n" << inv.mdevs.size() << " mdev device(s) exist on this host.\n";
+  for (const auto& w : inv.warnings) out << "warning: " << w << "\n";
+  if (inv.libvirt) {
+    const auto& l = *inv.libvirt;
+    if (!l.connected) out << "libvirt (" << l.uri << "): not checked: " << l.error << "\n";
+    else if (l.disagreements.empty())
+      out << "libvirt (" << l.uri << "): agrees with sysfs on " << l.devices_compared << " GPU(s)\n";
+    else {
+      out << "libvirt (" << l.uri << ") disagrees with sysfs:\n";
+      for (const auto& d : l.disagreements) out << "  " << d << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace gpu_agent

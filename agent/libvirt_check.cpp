@@ -1,0 +1,225 @@
+#include "libvirt_check.h"
+
+#include "inventory.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+namespace gpu_agent {
+namespace {
+
+// libvirt prints every error to stderr unless told otherwise; the agent
+// reports them itself, once, with context.
+void silent(void*, virErrorPtr) {}
+
+std::string last_error() {
+  const char* m = virGetLastErrorMessage();
+  return m ? m : "unknown libvirt error";
+}
+
+struct ConnCloser {
+  void operator()(virConnectPtr c) const { virConnectClose(c); }
+};
+struct DocFree {
+  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+};
+
+std::string text_of(xmlNode* n) {
+  xmlChar* c = xmlNodeGetContent(n);
+  std::string s = c ? reinterpret_cast<const char*>(c) : "";
+  xmlFree(c);
+  return std::string(trim_space(s));
+}
+
+std::optional<std::string> attr(xmlNode* n, const char* name) {
+  xmlChar* v = xmlGetProp(n, reinterpret_cast<const xmlChar*>(name));
+  if (!v) return std::nullopt;
+  std::string s = reinterpret_cast<const char*>(v);
+  xmlFree(v);
+  return s;
+}
+
+bool is(xmlNode* n, const char* name) {
+  return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, reinterpret_cast<const xmlChar*>(name)) == 0;
+}
+
+// libvirt writes domain/bus/slot/function in decimal, ids in 0x hex.
+std::optional<int64_t> number(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 0);
+  if (*end) return std::nullopt;
+  return v;
+}
+
+std::optional<uint32_t> hex_id(const std::optional<std::string>& s, int digits) {
+  if (!s) return std::nullopt;
+  auto v = parse_hex(*s, digits);
+  return v ? std::optional<uint32_t>(*v) : std::nullopt;
+}
+
+std::string hex(uint32_t v, int width) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*x", width, v);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::optional<LibvirtPciDevice>> parse_nodedev_xml(const std::string& xml) {
+  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "nodedev.xml",
+                                                     nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                                                  XML_PARSE_NOWARNING));
+  if (!doc) return make_error("libvirt returned node device XML that does not parse");
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  if (!root || !is(root, "device")) return make_error("node device XML has no <device> root");
+  LibvirtPciDevice d;
+  bool pci = false;
+  int64_t dom = 0, bus = 0, slot = 0, fn = 0;
+  for (xmlNode* c = root->children; c; c = c->next) {
+    if (is(c, "driver")) {
+      for (xmlNode* n = c->children; n; n = n->next)
+        if (is(n, "name")) d.driver = text_of(n);
+    }
+    if (!is(c, "capability") || attr(c, "type") != std::optional<std::string>("pci")) continue;
+    pci = true;
+    for (xmlNode* n = c->children; n; n = n->next) {
+      if (is(n, "domain")) dom = number(text_of(n)).value_or(-1);
+      else if (is(n, "bus")) bus = number(text_of(n)).value_or(-1);
+      else if (is(n, "slot")) slot = number(text_of(n)).value_or(-1);
+      else if (is(n, "function")) fn = number(text_of(n)).value_or(-1);
+      else if (is(n, "class")) d.class_code = hex_id(text_of(n), 6);
+      else if (is(n, "vendor")) d.vendor_id = hex_id(attr(n, "id"), 4);
+      else if (is(n, "product")) d.product_id = hex_id(attr(n, "id"), 4);
+      else if (is(n, "iommuGroup")) {
+        if (auto v = attr(n, "number")) d.iommu_group = number(*v);
+      } else if (is(n, "numa")) {
+        if (auto v = attr(n, "node")) d.numa_node = number(*v);
+      } else if (is(n, "capability") && attr(n, "type") == std::optional<std::string>("mdev_types")) {
+        for (xmlNode* t = n->children; t; t = t->next) {
+          if (!is(t, "type")) continue;
+          std::optional<int64_t> avail;
+          for (xmlNode* f = t->children; f; f = f->next)
+            if (is(f, "availableInstances")) avail = number(text_of(f));
+          d.mdev_types.emplace_back(attr(t, "id").value_or(""), avail);
+        }
+      }
+    }
+  }
+  if (!pci) return std::optional<LibvirtPciDevice>{};
+  if (dom < 0 || bus < 0 || bus > 255 || slot < 0 || slot > 31 || fn < 0 || fn > 7)
+    return make_error("node device XML has a PCI address out of range");
+  d.address = PciAddress{static_cast<uint32_t>(dom), static_cast<uint8_t>(bus), static_cast<uint8_t>(slot),
+                         static_cast<uint8_t>(fn)};
+  return std::optional<LibvirtPciDevice>(std::move(d));
+}
+
+Result<LibvirtSnapshot> read_libvirt(const std::string& uri) {
+  virSetErrorFunc(nullptr, silent);
+  std::unique_ptr<virConnect, ConnCloser> conn(virConnectOpenReadOnly(uri.c_str()));
+  if (!conn) return make_error("cannot connect to libvirt at " + uri + ": " + last_error());
+  LibvirtSnapshot snap;
+  if (char* h = virConnectGetHostname(conn.get())) {
+    snap.hostname = h;
+    std::free(h);
+  }
+  virNodeDevicePtr* devs = nullptr;
+  int n = virConnectListAllNodeDevices(conn.get(), &devs, 0);
+  if (n < 0) return make_error("libvirt at " + uri + " cannot list node devices: " + last_error());
+  std::optional<Error> failure;
+  for (int i = 0; i < n; ++i) {
+    if (!failure) {
+      if (char* xml = virNodeDeviceGetXMLDesc(devs[i], 0)) {
+        auto d = parse_nodedev_xml(xml);
+        std::free(xml);
+        if (!d) failure = d.error();
+        else if (*d) snap.devices.push_back(std::move(**d));
+      }
+    }
+    virNodeDeviceFree(devs[i]);
+  }
+  std::free(devs);
+  if (failure) return *failure;
+  return snap;
+}
+
+std::vector<std::string> compare_with_libvirt(const Inventory& inv, const std::vector<LibvirtPciDevice>& devices,
+                                              int* compared) {
+  std::vector<std::string> out;
+  std::map<PciAddress, const LibvirtPciDevice*> by_addr;
+  for (const auto& d : devices) by_addr[d.address] = &d;
+  int count = 0;
+  auto mdev_types_of = [](const Gpu& g, const PciAddress& parent) {
+    std::map<std::string, std::optional<int64_t>> m;
+    for (const auto& t : g.mdev_types)
+      if (t.parent == parent) m[t.id] = t.available_instances;
+    return m;
+  };
+  for (const auto& g : inv.gpus) {
+    const std::string a = g.address.to_string();
+    auto it = by_addr.find(g.address);
+    if (it == by_addr.end()) {
+      out.push_back(a + ": in sysfs but libvirt has no node device for it");
+      continue;
+    }
+    ++count;
+    const LibvirtPciDevice& l = *it->second;
+    auto differ = [&](const char* what, const std::string& sysfs, const std::string& lv) {
+      if (sysfs != lv) out.push_back(a + ": " + what + " is " + sysfs + " in sysfs but " + lv + " in libvirt");
+    };
+    auto show_hex = [](const std::optional<uint32_t>& v, int w) { return v ? hex(*v, w) : std::string("none"); };
+    auto show_int = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("none"); };
+    differ("vendor_id", show_hex(g.vendor_id, 4), show_hex(l.vendor_id, 4));
+    differ("product_id", show_hex(g.product_id, 4), show_hex(l.product_id, 4));
+    differ("class", hex(g.class_code, 6), show_hex(l.class_code, 6));
+    differ("iommu_group", show_int(g.iommu_group), show_int(l.iommu_group));
+    // libvirt leaves <numa> out when the kernel says -1
+    differ("numa_node", std::to_string(g.numa_node), std::to_string(l.numa_node.value_or(-1)));
+
+    std::vector<PciAddress> parents{g.address};
+    if (g.sriov)
+      for (const auto& vf : g.sriov->vfs) parents.push_back(vf.address);
+    for (const auto& p : parents) {
+      auto mine = mdev_types_of(g, p);
+      auto lit = by_addr.find(p);
+      std::map<std::string, std::optional<int64_t>> theirs;
+      if (lit != by_addr.end())
+        for (const auto& [id, avail] : lit->second->mdev_types) theirs[id] = avail;
+      else if (!mine.empty()) {
+        out.push_back(p.to_string() + ": has mdev types in sysfs but libvirt has no node device for it");
+        continue;
+      }
+      for (const auto& [id, avail] : mine) {
+        auto t = theirs.find(id);
+        if (t == theirs.end()) out.push_back(p.to_string() + ": mdev type " + id + " is in sysfs but not in libvirt");
+        else if (t->second != avail)
+          out.push_back(p.to_string() + ": mdev type " + id + " has " + show_int(avail) +
+                        " available instances in sysfs but " + show_int(t->second) + " in libvirt");
+      }
+      for (const auto& [id, avail] : theirs)
+        if (!mine.count(id)) out.push_back(p.to_string() + ": mdev type " + id + " is in libvirt but not in sysfs");
+    }
+  }
+  for (const auto& d : devices) {
+    if (!d.class_code || !is_gpu_class(*d.class_code)) continue;
+    bool known = false;
+    for (const auto& g : inv.gpus) {
+      if (g.address == d.address) known = true;
+      if (g.sriov)
+        for (const auto& vf : g.sriov->vfs)
+          if (vf.address == d.address) known = true;
+    }
+    if (!known) out.push_back(d.address.to_string() + ": libvirt lists a GPU that sysfs does not have");
+  }
+  if (compared) *compared = count;
+  return out;
+}
+
+}  // namespace gpu_agent

@@ -1,0 +1,118 @@
+#pragma once
+// What the inventory finds on a host. Plain data: readers fill it, the
+// verdict judges it, the JSON and table writers show it, and the placement
+// reconcile derives pools from it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "parse.h"
+
+namespace gpu_agent {
+
+inline constexpr uint32_t kClassVga = 0x0300;       // class >> 8
+inline constexpr uint32_t kClass3d = 0x0302;
+inline constexpr uint32_t kClassBridgeOther = 0x0680;  // NVSwitch
+inline constexpr uint32_t kClassPciBridge = 0x0604;
+
+// A reason a device cannot (yet) be given to guests, or a note about it.
+struct Problem {
+  std::string code;     // stable: iommu_off, driver_not_vfio, group_shared, ...
+  std::string message;  // what is wrong, naming the device or file
+  std::string fix;      // what the operator runs or changes
+  bool blocking = true;
+};
+
+struct MdevType {
+  std::string id;          // "nvidia-565"
+  std::string name;        // "NVIDIA A40-24Q"
+  std::string device_api;  // "vfio-pci"
+  std::optional<int64_t> available_instances;
+  std::string description;
+  MdevDescription parsed;
+  PciAddress parent;                   // the PF (T4) or VF (A40) that offers it
+  std::vector<std::string> instances;  // UUIDs of existing mdevs of this type on this parent
+};
+
+// NVIDIA's vendor-specific VFIO vGPU (vGPU 17+ on Ada/Hopper/Blackwell): no mdev bus,
+// types listed per VF in nvidia/creatable_vgpu_types, chosen via current_vgpu_type.
+struct VendorVgpuType {
+  int64_t id = 0;
+  std::string name;
+  PciAddress parent;
+};
+
+struct VirtualFunction {
+  PciAddress address;
+  std::optional<std::string> driver;
+  std::optional<int64_t> iommu_group;
+  std::optional<int64_t> current_vgpu_type;  // vendor VFIO: 0 = none chosen
+};
+
+struct Sriov {
+  int64_t total_vfs = 0;
+  int64_t num_vfs = 0;
+  std::vector<VirtualFunction> vfs;
+};
+
+struct MdevInstance {
+  std::string uuid;
+  std::string type_id;
+  PciAddress parent;
+};
+
+struct GroupMember {
+  PciAddress address;
+  std::optional<uint32_t> class_code;  // 24-bit
+  std::optional<uint32_t> vendor_id, product_id;
+  std::optional<std::string> driver;
+  bool same_card = false;  // another function of the GPU's own card (HDMI audio, USB-C)
+};
+
+struct Gpu {
+  PciAddress address;
+  std::optional<uint32_t> vendor_id, product_id, subsystem_vendor_id, subsystem_device_id;
+  std::optional<std::string> vendor_name, product_name;
+  uint32_t class_code = 0;  // 24-bit, e.g. 0x030200
+  std::optional<uint32_t> revision;
+  int64_t numa_node = -1;
+  std::optional<std::string> driver;
+  std::optional<int64_t> iommu_group;
+  std::vector<GroupMember> group_members;  // the other members of its IOMMU group
+  bool boot_vga = false;
+  std::optional<Sriov> sriov;
+  std::vector<MdevType> mdev_types;
+  std::vector<VendorVgpuType> vgpu_types;
+  std::vector<MdevInstance> mdevs;  // existing instances on this GPU or its VFs
+  std::string sysfs_path;           // canonical, relative to the sysfs root
+
+  // verdict
+  bool assignable = false;
+  std::string mode = "unknown";  // how it would be given: passthrough | vgpu | unknown
+  std::vector<Problem> problems;
+
+  std::string id_pair() const;  // "10de:2330", "????:2330" when unreadable
+};
+
+struct LibvirtReport {
+  std::string uri;
+  bool connected = false;
+  std::string error;                      // why not, when not connected
+  std::optional<std::string> hostname;
+  std::vector<std::string> disagreements;  // one line each, naming the device and field
+  int devices_compared = 0;
+};
+
+struct Inventory {
+  std::string source;  // "/sys" or the fixture file
+  std::string hostname;
+  std::string hostname_source;  // config, libvirt, fixture, fqdn, hostname
+  bool iommu_enabled = false;
+  std::vector<Gpu> gpus;
+  std::vector<MdevInstance> mdevs;
+  std::vector<std::string> warnings;  // problems not tied to one GPU
+  std::optional<LibvirtReport> libvirt;
+};
+
+}  // namespace gpu_agent

@@ -1,0 +1,147 @@
+#include "parse.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace gpu_agent {
+namespace {
+
+std::string quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s.substr(0, 64)) out += (c == '\n') ? std::string("\\n") : std::string(1, c);
+  if (s.size() > 64) out += "...";
+  return out + "'";
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+}  // namespace
+
+std::string_view trim_space(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string PciAddress::to_string() const {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%x", domain, bus, slot, function);
+  return buf;
+}
+
+Result<PciAddress> parse_pci_address(std::string_view text) {
+  std::string_view s = trim_space(text);
+  // DDDD:BB:SS.F, domain may be longer (VMD uses 10000:..)
+  size_t c1 = s.find(':');
+  size_t c2 = c1 == std::string_view::npos ? c1 : s.find(':', c1 + 1);
+  size_t dot = c2 == std::string_view::npos ? c2 : s.find('.', c2 + 1);
+  if (dot == std::string_view::npos)
+    return make_error("not a PCI address " + quoted(text) + " (expected DDDD:BB:SS.F)");
+  auto hexpart = [](std::string_view p, size_t maxlen, uint32_t& out) {
+    if (p.empty() || p.size() > maxlen) return false;
+    for (char c : p)
+      if (!is_hex(c)) return false;
+    return std::from_chars(p.data(), p.data() + p.size(), out, 16).ec == std::errc{};
+  };
+  uint32_t d = 0, b = 0, sl = 0, f = 0;
+  if (!hexpart(s.substr(0, c1), 8, d) || !hexpart(s.substr(c1 + 1, c2 - c1 - 1), 2, b) ||
+      !hexpart(s.substr(c2 + 1, dot - c2 - 1), 2, sl) || !hexpart(s.substr(dot + 1), 1, f) || sl > 0x1f ||
+      f > 7)
+    return make_error("not a PCI address " + quoted(text) + " (expected DDDD:BB:SS.F)");
+  return PciAddress{d, static_cast<uint8_t>(b), static_cast<uint8_t>(sl), static_cast<uint8_t>(f)};
+}
+
+Result<uint32_t> parse_hex(std::string_view text, int max_digits) {
+  std::string_view s = trim_space(text);
+  if (s.empty()) return make_error("empty, expected a hex number");
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.empty() || s.size() > static_cast<size_t>(max_digits))
+    return make_error("not a hex number of at most " + std::to_string(max_digits) + " digits: " + quoted(text));
+  for (char c : s)
+    if (!is_hex(c)) return make_error("not a hex number: " + quoted(text));
+  uint32_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  return v;
+}
+
+Result<int64_t> parse_int(std::string_view text) {
+  std::string_view s = trim_space(text);
+  if (s.empty()) return make_error("empty, expected a number");
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  if (ec != std::errc{} || end != s.data() + s.size()) return make_error("not a number: " + quoted(text));
+  return v;
+}
+
+Result<MdevDescription> parse_mdev_description(std::string_view text) {
+  MdevDescription d;
+  std::string_view s = trim_space(text);
+  while (!s.empty()) {
+    size_t comma = s.find(',');
+    std::string_view item = trim_space(s.substr(0, comma));
+    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;  // free text some vendors add
+    std::string_view key = trim_space(item.substr(0, eq)), val = trim_space(item.substr(eq + 1));
+    auto number = [&](std::optional<int64_t>& out) -> Result<bool> {
+      auto v = parse_int(val);
+      if (!v) return make_error(std::string(key) + ": " + v.error().message);
+      out = *v;
+      return true;
+    };
+    Result<bool> r = true;
+    if (key == "num_heads") r = number(d.num_heads);
+    else if (key == "frl_config") r = number(d.frl_config);
+    else if (key == "max_instance") r = number(d.max_instance);
+    else if (key == "max_resolution") d.max_resolution = std::string(val);
+    else if (key == "framebuffer") {
+      // "24576M", "1G", or bytes-free "1024"; MiB is what flavors and traits use.
+      std::string_view num = val;
+      int64_t scale = 1;
+      if (!num.empty() && (num.back() == 'M' || num.back() == 'm')) num.remove_suffix(1);
+      else if (!num.empty() && (num.back() == 'G' || num.back() == 'g')) {
+        num.remove_suffix(1);
+        scale = 1024;
+      }
+      auto v = parse_int(num);
+      if (!v) return make_error("framebuffer: not a size like 24576M: " + quoted(val));
+      d.framebuffer_mib = *v * scale;
+    }
+    if (!r) return r.error();
+  }
+  return d;
+}
+
+Result<std::vector<VgpuTypeEntry>> parse_creatable_vgpu_types(std::string_view text) {
+  std::vector<VgpuTypeEntry> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = trim_space(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (line.empty() || !(line.front() >= '0' && line.front() <= '9')) continue;  // header "ID : vGPU Name"
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos)
+      return make_error("expected 'ID : NAME', got " + quoted(line));
+    auto id = parse_int(line.substr(0, colon));
+    if (!id) return make_error("bad vGPU type id in " + quoted(line));
+    std::string_view name = trim_space(line.substr(colon + 1));
+    if (name.empty()) return make_error("vGPU type " + std::to_string(*id) + " has no name");
+    out.push_back({*id, std::string(name)});
+  }
+  return out;
+}
+
+std::string short_vgpu_name(std::string_view name) {
+  std::string_view s = trim_space(name);
+  for (std::string_view prefix : {"NVIDIA ", "GRID "})
+    if (s.substr(0, prefix.size()) == prefix) return std::string(s.substr(prefix.size()));
+  return std::string(s);
+}
+
+}  // namespace gpu_agent

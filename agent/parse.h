@@ -1,0 +1,55 @@
+#pragma once
+// Pure parsers for the strings sysfs and vendor drivers give us. Each takes
+// the raw file content (trailing newline and all) and returns a value or an
+// error that says what was wrong with the text; the caller adds the path.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace gpu_agent {
+
+struct PciAddress {
+  uint32_t domain = 0;
+  uint8_t bus = 0, slot = 0, function = 0;
+
+  std::string to_string() const;  // "0000:3b:00.0"
+  // Functions of one card share domain, bus and slot.
+  bool same_card(const PciAddress& o) const {
+    return domain == o.domain && bus == o.bus && slot == o.slot;
+  }
+  auto operator<=>(const PciAddress&) const = default;
+};
+
+Result<PciAddress> parse_pci_address(std::string_view text);
+// "0x10de\n" -> 0x10de. max_digits bounds the width (4 for IDs, 6 for class).
+Result<uint32_t> parse_hex(std::string_view text, int max_digits);
+// "-1\n" -> -1; decimal only.
+Result<int64_t> parse_int(std::string_view text);
+// Trim ASCII whitespace (sysfs values end with "\n").
+std::string_view trim_space(std::string_view text);
+
+// NVIDIA mdev type descriptions, e.g.
+// "num_heads=4, frl_config=60, framebuffer=24576M, max_resolution=7680x4320, max_instance=2"
+struct MdevDescription {
+  std::optional<int64_t> num_heads, frl_config, framebuffer_mib, max_instance;
+  std::optional<std::string> max_resolution;
+};
+// Unknown keys are ignored; a known key with a bad value is an error.
+Result<MdevDescription> parse_mdev_description(std::string_view text);
+
+// nvidia/creatable_vgpu_types on a VF (vGPU 17+, no mdev bus):
+//   "ID    : vGPU Name\n1041  : NVIDIA H100-1-10C\n..."
+struct VgpuTypeEntry {
+  int64_t id = 0;
+  std::string name;
+};
+Result<std::vector<VgpuTypeEntry>> parse_creatable_vgpu_types(std::string_view text);
+
+// "NVIDIA A40-24Q" / "GRID T4-16Q" -> "A40-24Q"; other names unchanged.
+std::string short_vgpu_name(std::string_view name);
+
+}  // namespace gpu_agent

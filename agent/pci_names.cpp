@@ -1,0 +1,91 @@
+#include "pci_names.h"
+
+extern "C" {
+#include <pci/pci.h>
+}
+
+#include <csetjmp>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <sys/stat.h>
+
+namespace gpu_agent {
+namespace {
+
+// libpci's error callback must not return. It jumps back to the lookup that
+// called into libpci; only C frames lie between, so no destructor is skipped.
+thread_local std::jmp_buf* g_jump = nullptr;
+thread_local char g_message[512];
+
+[[noreturn]] void on_error(char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(g_message, sizeof g_message, fmt, ap);
+  va_end(ap);
+  if (g_jump) std::longjmp(*g_jump, 1);
+  std::abort();  // only reachable if libpci calls error() outside a lookup
+}
+void on_warning(char*, ...) {}  // warnings (a missing file) surface as "no name"
+
+// Kept free of objects with destructors: it is the setjmp frame.
+const char* guarded_lookup(pci_access* a, char* buf, int size, int flags, uint32_t x, uint32_t y,
+                           bool* failed) {
+  std::jmp_buf jb;
+  std::jmp_buf* volatile saved = g_jump;
+  g_jump = &jb;
+  const char* r = nullptr;
+  if (setjmp(jb) == 0) {
+    r = pci_lookup_name(a, buf, size, flags, static_cast<int>(x), static_cast<int>(y));
+  } else {
+    *failed = true;
+    r = nullptr;
+  }
+  g_jump = saved;
+  return r;
+}
+
+}  // namespace
+
+PciNames::PciNames(const std::string& path) : path_(path) {
+  pacc_ = pci_alloc();
+  pacc_->error = on_error;
+  pacc_->warning = on_warning;
+  pacc_->debug = on_warning;
+  if (!path.empty()) {
+    pci_set_name_list_path(pacc_, strdup(path.c_str()), 1);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      error_ = "cannot read pci.ids " + path + ": " + std::strerror(errno) + " (names will show as IDs)";
+  }
+  if (path_.empty()) path_ = pacc_->id_file_name ? pacc_->id_file_name : "";
+}
+
+PciNames::~PciNames() {
+  if (pacc_) pci_cleanup(pacc_);
+}
+
+std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) const {
+  if (error_) return std::nullopt;
+  char buf[256];
+  bool failed = false;
+  const char* r = guarded_lookup(pacc_, buf, sizeof buf,
+                                 flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b, &failed);
+  if (failed) {
+    error_ = std::string("pci.ids ") + path_ + " is unusable: " + g_message;
+    while (!error_->empty() && error_->back() == '\n') error_->pop_back();
+    return std::nullopt;
+  }
+  if (!r) return std::nullopt;
+  return std::string(r);
+}
+
+std::optional<std::string> PciNames::vendor(uint32_t vendor_id) const {
+  return lookup(PCI_LOOKUP_VENDOR, vendor_id, 0);
+}
+
+std::optional<std::string> PciNames::product(uint32_t vendor_id, uint32_t product_id) const {
+  return lookup(PCI_LOOKUP_DEVICE, vendor_id, product_id);
+}
+
+}  // namespace gpu_agent

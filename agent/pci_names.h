@@ -1,0 +1,36 @@
+#pragma once
+// Vendor and product names from a pci.ids file through libpci, owned so that
+// libpci's fatal error path (it calls exit() on a corrupt pci.ids) cannot end
+// the agent: a broken file makes names unavailable and says why, once.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "inventory.h"
+
+struct pci_access;
+
+namespace gpu_agent {
+
+class PciNames final : public NameLookup {
+ public:
+  // path: a pci.ids file; empty means libpci's default (/usr/share/misc/pci.ids).
+  explicit PciNames(const std::string& path = "");
+  ~PciNames() override;
+  PciNames(const PciNames&) = delete;
+  PciNames& operator=(const PciNames&) = delete;
+
+  std::optional<std::string> vendor(uint32_t vendor_id) const override;
+  std::optional<std::string> product(uint32_t vendor_id, uint32_t product_id) const override;
+  // Set when the database could not be read; lookups then return nullopt.
+  const std::optional<std::string>& error() const { return error_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::optional<std::string> lookup(int flags, uint32_t a, uint32_t b) const;
+  pci_access* pacc_ = nullptr;
+  std::string path_;
+  mutable std::optional<std::string> error_;
+};
+
+}  // namespace gpu_agent

@@ -1,0 +1,155 @@
+// The verdict: can this GPU be given to guests, how, and if not, what to do.
+#include <cstdio>
+#include <set>
+
+#include "inventory.h"
+
+namespace gpu_agent {
+namespace {
+
+std::string hex4(uint32_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04x", v);
+  return buf;
+}
+
+std::string describe_member(const GroupMember& m) {
+  std::string s = m.address.to_string();
+  if (m.class_code) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, " class %06x", *m.class_code);
+    s += buf;
+  }
+  s += m.driver ? ", driver " + *m.driver : ", no driver";
+  return s;
+}
+
+bool is_bridge(const GroupMember& m) { return m.class_code && (*m.class_code >> 8) == kClassPciBridge; }
+
+// Drivers vfio accepts on the other members of a group being assigned.
+bool vfio_safe_driver(const std::optional<std::string>& d) {
+  return !d || *d == "vfio-pci" || *d == "pci-stub" || *d == "pcieport";
+}
+
+bool has_vgpu_support(const Gpu& g) {
+  return !g.mdev_types.empty() || !g.vgpu_types.empty() ||
+         (g.sriov && g.sriov->total_vfs > 0 && g.driver && *g.driver == "nvidia" &&
+          g.vendor_id && *g.vendor_id == 0x10de && g.sriov->num_vfs == 0);
+}
+
+void judge_passthrough(Gpu& g, bool iommu_enabled) {
+  const std::string addr = g.address.to_string();
+  const std::string ids = g.id_pair();
+  if (!iommu_enabled || !g.iommu_group) {
+    if (!iommu_enabled)
+      g.problems.push_back({"iommu_off",
+                            "IOMMU is off: the host has no IOMMU groups, so no device can be assigned to a guest",
+                            "enable VT-d/AMD-Vi in the firmware, add intel_iommu=on iommu=pt (Intel) or "
+                            "amd_iommu=on iommu=pt (AMD) to the kernel command line, and reboot",
+                            true});
+    else
+      g.problems.push_back({"no_iommu_group", addr + " is in no IOMMU group although the IOMMU is on",
+                            "check dmesg for DMAR/AMD-Vi errors about " + addr + "; the device may sit behind "
+                            "a bridge the IOMMU does not cover",
+                            true});
+  }
+  if (!g.driver || *g.driver != "vfio-pci") {
+    std::string bound = g.driver ? "bound to " + *g.driver : "bound to no driver";
+    g.problems.push_back(
+        {"driver_not_vfio", addr + " is " + bound + ", not vfio-pci, so nova cannot pass it through",
+         "bind it to vfio-pci at boot: `echo 'options vfio-pci ids=" + ids +
+             "' > /etc/modprobe.d/vfio.conf`, blacklist nouveau (and nvidia, on a passthrough-only host), "
+             "`update-initramfs -u` and reboot; or now: `driverctl set-override " + addr + " vfio-pci`",
+         true});
+  }
+  for (const auto& m : g.group_members) {
+    if (m.same_card) {
+      if (!vfio_safe_driver(m.driver))
+        g.problems.push_back(
+            {"companion_not_vfio",
+             "companion function " + describe_member(m) + " shares IOMMU group " + std::to_string(*g.iommu_group) +
+                 " and must go to the guest with the GPU",
+             "bind " + m.address.to_string() + " to vfio-pci too (add its vendor:product " +
+                 (m.vendor_id && m.product_id ? hex4(*m.vendor_id) + ":" + hex4(*m.product_id) : std::string("ID")) +
+                 " to vfio-pci ids=)",
+             true});
+      continue;
+    }
+    if (is_bridge(m) && vfio_safe_driver(m.driver)) continue;
+    g.problems.push_back(
+        {"group_shared",
+         "IOMMU group " + std::to_string(*g.iommu_group) + " also holds " + describe_member(m) +
+             ", which is not part of this card",
+         "move the card to a slot whose root port or switch supports ACS (or enable ACS in the firmware); "
+         "every device in a group must be given to the same guest",
+         true});
+  }
+  if (g.boot_vga && (!g.driver || *g.driver != "vfio-pci"))
+    g.problems.push_back({"boot_vga",
+                          addr + " is the host's boot VGA device and drives the host console",
+                          "select another primary display in the firmware, or add video=efifb:off "
+                          "video=vesafb:off to the kernel command line so the host lets go of it",
+                          true});
+}
+
+void judge_vgpu(Gpu& g, bool iommu_enabled) {
+  const std::string addr = g.address.to_string();
+  const bool vf_based = g.sriov.has_value() && g.sriov->total_vfs > 0;
+  bool pf_types = false;
+  for (const auto& t : g.mdev_types)
+    if (t.parent == g.address) pf_types = true;
+  if (vf_based && !pf_types && g.sriov->num_vfs == 0)
+    g.problems.push_back({"vfs_not_enabled",
+                          addr + " supports SR-IOV (" + std::to_string(g.sriov->total_vfs) +
+                              " VFs) but none are enabled, so it offers no vGPU types",
+                          "enable them: `/usr/lib/nvidia/sriov-manage -e " + addr +
+                              "` (again after every boot; etc/gpu-agent-sriov@.service does it before nova-compute)",
+                          true});
+  if (vf_based && !pf_types && !iommu_enabled)
+    g.problems.push_back({"iommu_off",
+                          "IOMMU is off: SR-IOV vGPU needs an IOMMU group per VF",
+                          "enable VT-d/AMD-Vi in the firmware, add intel_iommu=on iommu=pt (Intel) or "
+                          "amd_iommu=on iommu=pt (AMD) to the kernel command line, and reboot",
+                          true});
+  const bool any_types = !g.mdev_types.empty() || !g.vgpu_types.empty();
+  if (any_types) {
+    int64_t available = 0;
+    for (const auto& t : g.mdev_types) available += t.available_instances.value_or(0);
+    available += static_cast<int64_t>(g.vgpu_types.size());  // creatable means creatable now
+    if (available == 0) {
+      std::set<std::string> used;
+      for (const auto& m : g.mdevs) used.insert(m.uuid);
+      g.problems.push_back(
+          {"vgpu_none_available",
+           addr + " offers vGPU types but none has an available instance" +
+               (used.empty() ? std::string() : " (" + std::to_string(used.size()) + " mdev(s) already exist)"),
+           "free capacity: remove unused mdevs (`mdevctl list`, `mdevctl stop -u UUID`), or pick the type "
+           "already in use on this GPU (all vGPUs on one GPU share a type unless heterogeneous mode is on)",
+           true});
+    }
+  }
+}
+
+}  // namespace
+
+void judge(Gpu& g, bool iommu_enabled) {
+  for (const auto& p : g.problems)
+    if (p.blocking) {  // unreadable identity: nothing safe to say about it
+      g.assignable = false;
+      g.mode = "unknown";
+      return;
+    }
+  const bool vfio = g.driver && *g.driver == "vfio-pci";
+  if (!vfio && has_vgpu_support(g)) {
+    g.mode = "vgpu";
+    judge_vgpu(g, iommu_enabled);
+  } else {
+    g.mode = "passthrough";
+    judge_passthrough(g, iommu_enabled);
+  }
+  g.assignable = true;
+  for (const auto& p : g.problems)
+    if (p.blocking) g.assignable = false;
+}
+
+}  // namespace gpu_agent

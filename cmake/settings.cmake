@@ -1,0 +1,15 @@
+# One interface target carries the project's warning and sanitizer flags; every
+# library and executable links it, so the policy lives in one place.
+add_library(gpu_agent_settings INTERFACE)
+target_compile_options(gpu_agent_settings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wcast-align -Woverloaded-virtual -Wconversion -Wsign-conversion
+  -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+if(GPU_AGENT_WERROR)
+  target_compile_options(gpu_agent_settings INTERFACE -Werror)
+endif()
+if(GPU_AGENT_SANITIZE)
+  target_compile_options(gpu_agent_settings INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(gpu_agent_settings INTERFACE -fsanitize=address,undefined)
+endif()

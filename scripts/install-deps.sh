@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install every Debian 12 package the build, the tests and the demo need.
+# Idempotent: does nothing (and touches no network) when all are present.
+# Usage: scripts/install-deps.sh            (as root, or with sudo available)
+set -euo pipefail
+
+PKGS=(
+  # toolchain
+  g++ cmake make pkg-config
+  # libraries (headers)
+  libboost-dev libboost-test-dev libboost-system-dev rapidjson-dev
+  libvirt-dev libpci-dev libxml2-dev libssl-dev
+  # runtime data and tools: pci.ids names, lspci for the benchmark,
+  # libvirt's client library carries the test:/// driver the tests use
+  pci.ids pciutils libvirt0
+  # the real OpenStack Placement the integration tests start on 127.0.0.1
+  python3-placement curl
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root (missing: ${missing[*]})" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+  -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
