@@ -283,7 +283,8 @@ bool MemFs::is_link(std::string_view path) const {
 }
 
 std::string MemFs::display(std::string_view path) const {
-  return origin_ + ":" + std::string(path.empty() ? "." : path);
+  if (path.empty()) return origin_;
+  return origin_ + ":" + std::string(path);
 }
 
 }  // namespace gpu_agent
