@@ -1,0 +1,69 @@
+#pragma once
+// The agent's configuration (/etc/gpu-agent/gpu-agent.conf). Its [placement]
+// section takes nova.conf's keys, so `nova_config = /etc/nova/nova.conf` (or
+// --nova-config) can reuse nova-compute's credentials instead. Everything is
+// validated before anything is sent: a bad file is an error naming the file,
+// line and key, and exit code 2.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ini.h"
+#include "parse.h"
+#include "result.h"
+
+namespace gpu_agent {
+
+struct PlacementSettings {
+  std::string auth_type;  // password, v3password, v3applicationcredential, applicationcredential, admin_token, noauth
+  std::string auth_url;
+  std::string username, password, user_domain_name = "Default", user_domain_id;
+  std::string project_name, project_domain_name = "Default", project_domain_id, project_id;
+  std::string application_credential_id, application_credential_secret, application_credential_name;
+  std::string token;  // admin_token
+  std::string region_name;
+  std::vector<std::string> valid_interfaces{"internal", "public"};
+  std::string endpoint_override;
+  std::string cafile;
+  bool insecure = false;
+  double timeout = 30;      // seconds, each step of a request
+  std::string source;       // "FILE [placement]" for messages
+};
+
+struct PoolConfig {
+  std::string name;            // [pool:NAME]
+  std::string resource_class;  // CUSTOM_...
+  std::vector<std::pair<uint32_t, uint32_t>> match;  // vendor:product
+  std::vector<PciAddress> addresses;
+  std::vector<std::string> traits;
+  int line = 0;
+};
+
+struct AgentConfig {
+  std::string path;  // empty when built-in defaults are used
+  std::optional<std::string> compute_node_name;
+  std::string sysfs_root = "/sys";
+  std::string pci_ids;
+  std::string libvirt_uri = "qemu:///system";
+  std::string state_dir = "/var/lib/gpu-agent";
+  double interval = 60, jitter = 0.1;  // seconds; jitter as a fraction of interval
+  double retry_min = 1, retry_max = 60;
+  bool default_pools = true;  // one pool per vendor/product for GPUs no [pool:*] claims
+  std::vector<std::string> host_traits;  // on the compute node (root) provider
+  std::string marker_trait = "CUSTOM_GPU_AGENT_MANAGED";
+  std::vector<PoolConfig> pools;
+  PlacementSettings placement;
+  std::string nova_config;  // reuse [placement] from this nova.conf
+};
+
+// "CUSTOM_[A-Z0-9_]+", at most 255 characters; the error says which rule failed.
+Result<bool> check_custom_name(const std::string& name, const std::string& what);
+
+Result<AgentConfig> parse_agent_config(const IniFile& ini);
+Result<AgentConfig> load_agent_config(const std::string& path);
+// [placement] of a nova.conf, keys as keystoneauth names them.
+Result<PlacementSettings> placement_from_ini(const IniFile& ini, bool strict);
+
+}  // namespace gpu_agent

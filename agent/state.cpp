@@ -1,0 +1,92 @@
+#include "state.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "fs.h"
+
+namespace gpu_agent {
+
+std::string state_to_json(const AgentState& s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("version");
+  w.Int(1);
+  w.Key("owned_traits");
+  w.StartObject();
+  for (const auto& [uuid, traits] : s.owned_traits) {
+    w.Key(uuid.c_str(), static_cast<rapidjson::SizeType>(uuid.size()));
+    w.StartArray();
+    for (const auto& t : traits) w.String(t.c_str(), static_cast<rapidjson::SizeType>(t.size()));
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+Result<AgentState> state_from_json(const std::string& text, const std::string& origin) {
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  if (d.HasParseError() || !d.IsObject())
+    return make_error(origin + ": not a gpu-agent state file (invalid JSON)");
+  AgentState s;
+  auto ot = d.FindMember("owned_traits");
+  if (ot == d.MemberEnd()) return s;
+  if (!ot->value.IsObject()) return make_error(origin + ": owned_traits is not an object");
+  for (const auto& m : ot->value.GetObject()) {
+    if (!m.value.IsArray()) return make_error(origin + ": owned_traits." + m.name.GetString() + " is not a list");
+    auto& set = s.owned_traits[m.name.GetString()];
+    for (const auto& t : m.value.GetArray()) {
+      if (!t.IsString()) return make_error(origin + ": owned_traits." + m.name.GetString() + " has a non-string");
+      set.insert(t.GetString());
+    }
+  }
+  return s;
+}
+
+Result<AgentState> load_state(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return AgentState{};
+    return make_error("cannot read state file " + path + ": " + std::strerror(errno), errno);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return state_from_json(ss.str(), path);
+}
+
+Result<bool> save_state(const std::string& path, const AgentState& s) {
+  const std::string dir(dir_name(path));
+  if (!dir.empty()) ::mkdir(dir.c_str(), 0750);  // one level, like a systemd StateDirectory
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << state_to_json(s);
+    out.flush();
+    if (!out) {
+      int err = errno;
+      std::remove(tmp.c_str());
+      return make_error("cannot write state file " + tmp + ": " + std::strerror(err), err);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    return make_error("cannot replace state file " + path + ": " + std::strerror(err), err);
+  }
+  return true;
+}
+
+}  // namespace gpu_agent

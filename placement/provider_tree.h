@@ -1,0 +1,51 @@
+#pragma once
+// Placement's view of one compute node, as plain data: the providers of the
+// tree with what the reconcile needs of each (inventory, traits, usages).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace gpu_agent::placement {
+
+struct InventoryRecord {
+  int64_t total = 0;
+  int64_t reserved = 0;
+  int64_t min_unit = 1;
+  int64_t max_unit = 1;
+  int64_t step_size = 1;
+  double allocation_ratio = 1.0;
+  bool operator==(const InventoryRecord&) const = default;
+};
+
+struct ProviderState {
+  std::string uuid, name;
+  std::string parent_uuid;  // empty for a root
+  int64_t generation = 0;
+  std::map<std::string, InventoryRecord> inventories;
+  std::set<std::string> traits;
+  std::map<std::string, int64_t> usages;
+};
+
+struct TreeState {
+  std::vector<ProviderState> providers;  // the root first
+  const ProviderState* root() const { return providers.empty() ? nullptr : &providers.front(); }
+  const ProviderState* find(const std::string& uuid) const {
+    for (const auto& p : providers)
+      if (p.uuid == uuid) return &p;
+    return nullptr;
+  }
+  const ProviderState* find_name(const std::string& name) const {
+    for (const auto& p : providers)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+};
+
+// A name-based (RFC 4122 version 5, SHA-1) UUID: the same name gives the same
+// UUID on every run, so a restarted agent finds its own providers.
+std::string uuid5(const std::string& name);
+
+}  // namespace gpu_agent::placement

@@ -1,0 +1,73 @@
+#pragma once
+// Reconcile as data: current tree + desired pools -> an ordered plan of
+// requests. Pure: no I/O, so every rule is a unit test, and --dry-run prints
+// exactly what --once would send.
+//
+// Rules (DESIGN.md, Placement model):
+// * the root is nova's compute node provider: never created, deleted or renamed;
+// * pools are children of the root with name-based UUIDs and the marker trait;
+//   only providers with the marker, in this tree, are ever deleted;
+// * traits are merged: a trait the agent did not set is never removed, a trait
+//   it set before and that left the config is removed;
+// * a pool that lost devices in use keeps total = max(assignable, used) and
+//   reserved = total - assignable: nothing new lands, nothing in use is orphaned;
+// * resource classes and traits are created before use, parents before children.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "provider_tree.h"
+
+namespace gpu_agent::placement {
+
+inline constexpr const char* kNovaManagedTrait = "COMPUTE_MANAGED_PCI_DEVICE";
+inline constexpr const char* kOwnerNovaTrait = "OWNER_NOVA";
+
+struct DesiredPool {
+  std::string resource_class;  // CUSTOM_PGPU_10DE_2330
+  int64_t assignable = 0;      // devices that can take guests now
+  std::set<std::string> traits;  // without the marker
+  std::vector<std::string> devices;  // PCI addresses, for messages
+  std::string key;  // the operator's pool name, for messages
+};
+
+struct Desired {
+  std::string root_name;
+  std::string marker_trait = "CUSTOM_GPU_AGENT_MANAGED";
+  std::set<std::string> root_traits;  // host-level traits wanted on the root
+  std::vector<DesiredPool> pools;
+  // Traits the agent itself set on each provider (uuid -> traits), from its
+  // state file; only these may be removed when they leave the config.
+  std::map<std::string, std::set<std::string>> owned_traits;
+};
+
+struct Step {
+  enum class Kind { ensure_resource_class, ensure_trait, create_provider, put_inventories, put_traits, delete_provider };
+  Kind kind;
+  std::string method, path, body;  // body: JSON, empty for none
+  std::string provider_uuid;       // the provider whose generation the body carries, if any
+  std::string why;                 // one line for the log and --dry-run
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  std::vector<std::string> notes;  // things the operator should know (skipped pools, kept in-use pools)
+  // What the agent owns after the plan is applied (for the state file).
+  std::map<std::string, std::set<std::string>> owned_traits;
+  size_t writes() const { return steps.size(); }
+};
+
+// "<root>:gpu-pool:<CLASS>", at most 200 characters (long roots are shortened with a hash).
+std::string pool_provider_name(const std::string& root_name, const std::string& resource_class);
+
+// PCI addresses ("0000:3b:00.0") nova reports itself with [pci] report_in_placement:
+// children named "<root>_<ADDR upper>" carrying COMPUTE_MANAGED_PCI_DEVICE.
+std::set<std::string> nova_managed_addresses(const TreeState& tree, const std::string& root_name);
+
+// current.root() must be the compute node provider.
+Plan plan_reconcile(const TreeState& current, const Desired& desired);
+
+std::string describe(const Step& s);  // "PUT /resource_providers/U/inventories {...}  # why"
+
+}  // namespace gpu_agent::placement

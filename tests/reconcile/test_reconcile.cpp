@@ -1,0 +1,231 @@
+// The reconcile rules as data: current tree + desired pools -> plan.
+#define BOOST_TEST_MODULE reconcile
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include "reconcile.h"
+
+using namespace gpu_agent::placement;
+
+namespace {
+
+const std::string kRoot = "11111111-2222-3333-4444-555555555555";
+const std::string kRC = "CUSTOM_PGPU_10DE_20B2";
+
+TreeState root_only(std::set<std::string> traits = {"COMPUTE_NODE"}) {
+  TreeState t;
+  ProviderState r;
+  r.uuid = kRoot;
+  r.name = "compute-0";
+  r.generation = 7;
+  r.traits = std::move(traits);
+  r.inventories["VCPU"] = InventoryRecord{64, 0, 1, 64, 1, 16.0};
+  t.providers.push_back(r);
+  return t;
+}
+
+Desired eight_gpus(int64_t assignable = 8) {
+  Desired d;
+  d.root_name = "compute-0";
+  d.root_traits = {"CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"};
+  DesiredPool p;
+  p.key = "10de_20b2";
+  p.resource_class = kRC;
+  p.assignable = assignable;
+  p.traits = {"CUSTOM_GPU_VENDOR_10DE", "CUSTOM_GPU_PRODUCT_10DE_20B2"};
+  d.pools.push_back(p);
+  return d;
+}
+
+// The tree as it is after the plan for `d` was applied on root_only().
+TreeState applied(const Desired& d, int64_t used = 0) {
+  TreeState t = root_only();
+  t.providers[0].traits.insert(d.root_traits.begin(), d.root_traits.end());
+  t.providers[0].generation += 1;
+  ProviderState p;
+  p.name = pool_provider_name(d.root_name, kRC);
+  p.uuid = uuid5(p.name);
+  p.parent_uuid = kRoot;
+  p.generation = 2;
+  p.inventories[kRC] = InventoryRecord{d.pools[0].assignable, 0, 1, d.pools[0].assignable, 1, 1.0};
+  p.traits = d.pools[0].traits;
+  p.traits.insert(d.marker_trait);
+  if (used) p.usages[kRC] = used;
+  t.providers.push_back(p);
+  return t;
+}
+
+rapidjson::Document json(const std::string& s) {
+  rapidjson::Document d;
+  d.Parse(s.c_str());
+  BOOST_REQUIRE_MESSAGE(!d.HasParseError(), "body is not JSON: " << s);
+  return d;
+}
+
+std::vector<std::string> lines(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& s : p.steps) out.push_back(s.method + " " + s.path);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(uuid5_matches_python_uuid_module) {
+  // python3 -c "import uuid; print(uuid.uuid5(uuid.UUID('6b1f3e52-9a4d-4c8e-b021-7e553c901da7'), NAME))"
+  BOOST_TEST(uuid5("compute-0:gpu-pool:CUSTOM_PGPU_10DE_20B2") == "b5831073-5cf3-5d97-9861-c54386b0aeda");
+  BOOST_TEST(uuid5("") == "8a99b3b6-5b21-5bb5-9f12-e48b89f36008");
+}
+
+BOOST_AUTO_TEST_CASE(pool_names_are_bounded_and_stable) {
+  BOOST_TEST(pool_provider_name("compute-0", kRC) == "compute-0:gpu-pool:" + kRC);
+  const std::string long_root(250, 'h');
+  const std::string a = pool_provider_name(long_root, kRC);
+  BOOST_TEST(a.size() <= 200u);
+  BOOST_TEST(a == pool_provider_name(long_root, kRC));
+  BOOST_TEST(a.find(kRC) != std::string::npos);
+  BOOST_TEST(a != pool_provider_name(std::string(249, 'h') + "x", kRC));
+}
+
+BOOST_AUTO_TEST_CASE(cold_start_creates_classes_traits_pool_inventory_and_host_traits_in_order) {
+  Desired d = eight_gpus();
+  Plan p = plan_reconcile(root_only(), d);
+  const std::string pool_uuid = uuid5(pool_provider_name("compute-0", kRC));
+  std::vector<std::string> expected{
+      "PUT /resource_classes/" + kRC,
+      "PUT /traits/CUSTOM_GPU_AGENT_MANAGED",
+      "PUT /traits/CUSTOM_GPU_PRODUCT_10DE_20B2",
+      "PUT /traits/CUSTOM_GPU_VENDOR_10DE",
+      "PUT /traits/CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3",
+      "POST /resource_providers",
+      "PUT /resource_providers/" + pool_uuid + "/inventories",
+      "PUT /resource_providers/" + pool_uuid + "/traits",
+      "PUT /resource_providers/" + kRoot + "/traits",
+  };
+  BOOST_TEST(lines(p) == expected, boost::test_tools::per_element());
+
+  auto create = json(p.steps[5].body);
+  BOOST_TEST(create["parent_provider_uuid"].GetString() == kRoot);
+  BOOST_TEST(create["uuid"].GetString() == pool_uuid);
+  auto inv = json(p.steps[6].body);
+  BOOST_TEST(inv["resource_provider_generation"].GetInt64() == 0);  // a new provider starts at 0
+  BOOST_TEST(inv["inventories"][kRC.c_str()]["total"].GetInt64() == 8);
+  BOOST_TEST(inv["inventories"][kRC.c_str()]["max_unit"].GetInt64() == 8);
+  BOOST_TEST(inv["inventories"][kRC.c_str()]["reserved"].GetInt64() == 0);
+  auto traits = json(p.steps[7].body);
+  BOOST_TEST(traits["resource_provider_generation"].GetInt64() == 1);  // after the inventory write
+  auto root = json(p.steps[8].body);
+  BOOST_TEST(root["resource_provider_generation"].GetInt64() == 7);
+  std::set<std::string> root_traits;
+  for (const auto& t : root["traits"].GetArray()) root_traits.insert(t.GetString());
+  BOOST_TEST((root_traits == std::set<std::string>{"COMPUTE_NODE", "CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"}));
+  BOOST_TEST(p.owned_traits.at(kRoot) == std::set<std::string>{"CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"});
+}
+
+BOOST_AUTO_TEST_CASE(steady_state_plans_nothing) {
+  Desired d = eight_gpus();
+  TreeState t = applied(d);
+  d.owned_traits = plan_reconcile(root_only(), d).owned_traits;
+  Plan p = plan_reconcile(t, d);
+  BOOST_TEST(p.steps.empty(), "unexpected: " << (p.steps.empty() ? "" : describe(p.steps[0])));
+}
+
+BOOST_AUTO_TEST_CASE(gpu_leaving_while_allocated_keeps_total_and_reserves_the_rest) {
+  Desired before = eight_gpus(8);
+  TreeState t = applied(before, /*used=*/3);
+  Desired after = eight_gpus(2);
+  Plan p = plan_reconcile(t, after);
+  BOOST_REQUIRE_EQUAL(p.steps.size(), 1u);
+  auto inv = json(p.steps[0].body);
+  BOOST_TEST(inv["inventories"][kRC.c_str()]["total"].GetInt64() == 3);
+  BOOST_TEST(inv["inventories"][kRC.c_str()]["reserved"].GetInt64() == 1);
+  BOOST_TEST(inv["resource_provider_generation"].GetInt64() == 2);
+
+  Desired none = eight_gpus(0);
+  Plan q = plan_reconcile(t, none);
+  BOOST_REQUIRE_EQUAL(q.steps.size(), 1u);
+  auto inv0 = json(q.steps[0].body);
+  BOOST_TEST(inv0["inventories"][kRC.c_str()]["total"].GetInt64() == 3);
+  BOOST_TEST(inv0["inventories"][kRC.c_str()]["reserved"].GetInt64() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(unwanted_pool_is_deleted_only_when_nothing_is_allocated) {
+  Desired d = eight_gpus();
+  TreeState t = applied(d);
+  Desired empty = d;
+  empty.pools.clear();
+  Plan p = plan_reconcile(t, empty);
+  BOOST_REQUIRE_EQUAL(p.steps.size(), 1u);
+  BOOST_TEST(p.steps[0].method == "DELETE");
+  BOOST_TEST(p.steps[0].path == "/resource_providers/" + t.providers[1].uuid);
+
+  TreeState used = applied(d, 2);
+  Plan q = plan_reconcile(used, empty);
+  for (const auto& s : q.steps) BOOST_TEST(s.method != "DELETE");
+  BOOST_TEST(!q.notes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(foreign_traits_and_providers_are_never_touched) {
+  Desired d = eight_gpus();
+  TreeState t = applied(d);
+  t.providers[0].traits.insert("CUSTOM_FROM_NOVA_PROVIDER_YAML");
+  ProviderState foreign;
+  foreign.uuid = "99999999-0000-0000-0000-000000000001";
+  foreign.name = "compute-0_pci_0000_84_00_0";
+  foreign.parent_uuid = kRoot;
+  foreign.traits = {"CUSTOM_SOMEONE_ELSE"};
+  t.providers.push_back(foreign);
+  d.owned_traits = {{kRoot, d.root_traits}};
+  Desired empty = d;
+  empty.pools.clear();
+  Plan p = plan_reconcile(t, empty);
+  for (const auto& s : p.steps) BOOST_TEST(s.path.find(foreign.uuid) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(trait_removed_from_config_is_removed_but_only_if_ours) {
+  Desired d = eight_gpus();
+  TreeState t = applied(d);
+  t.providers[0].traits.insert("CUSTOM_ADDED_BY_OPERATOR");
+  Desired next = d;
+  next.root_traits.clear();
+  next.owned_traits = {{kRoot, {"CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"}}};
+  Plan p = plan_reconcile(t, next);
+  BOOST_REQUIRE_EQUAL(p.steps.size(), 1u);
+  auto body = json(p.steps[0].body);
+  std::set<std::string> traits;
+  for (const auto& x : body["traits"].GetArray()) traits.insert(x.GetString());
+  BOOST_TEST((traits == std::set<std::string>{"COMPUTE_NODE", "CUSTOM_ADDED_BY_OPERATOR"}));
+
+  // Without a record of owning it (state lost), the agent only adds, never removes.
+  next.owned_traits.clear();
+  BOOST_TEST(plan_reconcile(t, next).steps.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_foreign_provider_with_the_pool_name_is_reported_not_overwritten) {
+  Desired d = eight_gpus();
+  TreeState t = root_only();
+  ProviderState squatter;
+  squatter.uuid = "99999999-0000-0000-0000-000000000002";
+  squatter.name = pool_provider_name("compute-0", kRC);
+  squatter.parent_uuid = kRoot;
+  t.providers.push_back(squatter);
+  Plan p = plan_reconcile(t, d);
+  for (const auto& s : p.steps) BOOST_TEST(s.method != "POST");
+  BOOST_REQUIRE(!p.notes.empty());
+  BOOST_TEST(p.notes[0].find("taken by " + squatter.uuid) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(nova_reported_pci_devices_are_detected_by_name_and_trait) {
+  TreeState t = root_only();
+  ProviderState a, b;
+  a.uuid = "a";
+  a.name = "compute-0_0000:3B:00.0";
+  a.parent_uuid = kRoot;
+  a.traits = {kNovaManagedTrait};
+  b.uuid = "b";
+  b.name = "compute-0_0000:86:00.0";  // no trait: not nova's PCI reporting
+  b.parent_uuid = kRoot;
+  t.providers.push_back(a);
+  t.providers.push_back(b);
+  BOOST_TEST(nova_managed_addresses(t, "compute-0") == std::set<std::string>{"0000:3b:00.0"});
+}
