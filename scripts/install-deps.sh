@@ -13,8 +13,9 @@ PKGS=(
   # runtime data and tools: pci.ids names, lspci for the benchmark,
   # libvirt's client library carries the test:/// driver the tests use
   pci.ids pciutils libvirt0
-  # the real OpenStack Placement the integration tests start on 127.0.0.1
-  python3-placement curl
+  # the real OpenStack services the integration tests start on 127.0.0.1:
+  # Placement, Keystone (token auth), stunnel (a TLS front), openssl (test CA)
+  python3-placement python3-keystone stunnel4 openssl curl jq
 )
 
 missing=()
