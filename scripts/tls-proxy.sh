@@ -166,7 +166,7 @@ for _ in 1 2 3; do
   [ "$PORT" = 0 ] || break   # a fixed port that fails will not get better
 done
 if [ -z "$started" ]; then
-  cat "$DIR/stunnel.log" >&2
+  tail -n 5 "$DIR/stunnel.log" >&2
   die "stunnel did not start"
 fi
 
