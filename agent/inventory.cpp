@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -27,6 +28,11 @@ Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& pa
     if (t.error().code == ENOENT) return std::optional<std::string>{};
     return t.error();
   }
+  // A link that loops (to itself, or two links to each other) still has a
+  // target, whose basename would pass for a driver or group name. Only ELOOP
+  // counts: a capture keeps driver links without the drivers directory.
+  if (auto r = fs.resolve(path); !r && r.error().code == ELOOP)
+    return make_error(fs.display(path) + " -> " + *t + ": " + std::strerror(ELOOP), ELOOP);
   return std::optional<std::string>(std::string(base_name(*t)));
 }
 
