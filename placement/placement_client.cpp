@@ -1,0 +1,203 @@
+#include "placement_client.h"
+
+#include "responses.h"
+
+namespace gpu_agent::placement {
+
+PlacementClient::PlacementClient(std::unique_ptr<http::Client> http, std::shared_ptr<TokenSource> tokens)
+    : http_(std::move(http)), tokens_(std::move(tokens)) {}
+
+Result<std::unique_ptr<PlacementClient>> PlacementClient::create(std::string_view endpoint, http::Options options,
+                                                                 std::shared_ptr<TokenSource> tokens) {
+  if (!tokens) return make_error("placement client needs a token source");
+  auto http = http::Client::create(endpoint, std::move(options));
+  if (!http) return make_error("placement endpoint: " + http.error().message);
+  return std::make_unique<PlacementClient>(std::move(*http), std::move(tokens));
+}
+
+Result<http::Response> PlacementClient::send(const Request& request, bool versioned) {
+  last_ = CallStatus{Outcome::ok, 0, std::nullopt, request};
+  const std::string where = request.method + " " + http_->url().full(request.path);
+  // GET / is public in placement; everything else needs a token.
+  const bool needs_token = request.path != "/";
+  const bool write = request.method != "GET" && request.method != "HEAD";
+
+  std::string token_kind = tokens_->describe();
+  for (int attempt = 0;; ++attempt) {
+    http::Headers headers{{"Accept", "application/json"}};
+    if (versioned && microversion_) headers.push_back({"OpenStack-API-Version", "placement " + microversion_->str()});
+    if (!request.body.empty()) headers.push_back({"Content-Type", "application/json"});
+    if (needs_token) {
+      auto token = tokens_->token();
+      if (!token) {
+        last_.outcome = Outcome::unauthorized;
+        return make_error(where + ": cannot get a token: " + token.error().message, token.error().code);
+      }
+      token_kind = tokens_->describe();
+      if (!token->empty()) headers.push_back({"X-Auth-Token", *token});
+    }
+
+    ++counters_.requests;
+    if (write) ++counters_.writes;
+    auto res = http_->request(request.method, request.path, headers, request.body);
+    if (!res) {
+      last_.outcome = Outcome::unreachable;
+      return res.error();  // already names the step and the URL
+    }
+    last_.http_status = res->status;
+    if (res->status == 401 && needs_token && attempt == 0) {
+      // Expired or revoked: a fresh token may fix it. Placement has not acted
+      // on a request it did not authenticate, so sending it again is safe.
+      tokens_->invalidate();
+      continue;
+    }
+
+    if (res->status >= 200 && res->status < 300) return res;
+
+    last_.error = parse_error_body(res->body);
+    const std::string code = last_.error ? last_.error->code : std::string();
+    last_.outcome = classify(res->status, code);
+
+    std::string msg = where + ": " + std::to_string(res->status) + " " + res->reason;
+    if (res->status == 401) {
+      // The middleware's text is boilerplate; say what was sent and what to check.
+      return make_error("authentication failed: " + msg + " (sent " + token_kind +
+                        ", refreshed once; check the [placement] auth settings)");
+    }
+    if (last_.error) {
+      if (!code.empty() && code != "placement.undefined_code") msg += " (" + code + ")";
+      if (!last_.error->detail.empty()) msg += ": " + last_.error->detail;
+      if (!last_.error->request_id.empty()) msg += " [" + last_.error->request_id + "]";
+    } else if (!res->body.empty()) {
+      msg += ": " + body_snippet(res->body);
+    }
+    if (res->status == 403) {
+      msg += " (the token's user lacks a role placement requires, normally admin)";
+    }
+    return make_error(msg);
+  }
+}
+
+Result<http::Response> PlacementClient::execute(const Request& request) {
+  if (request.path != "/") {
+    auto mv = negotiate();
+    if (!mv) return mv.error();
+  }
+  return send(request, true);
+}
+
+template <typename T>
+Result<T> PlacementClient::decoded(const Request& request, Result<T> parsed) {
+  if (parsed) return parsed;
+  last_.outcome = Outcome::unexpected;
+  return make_error(request.method + " " + http_->url().full(request.path) +
+                    ": unexpected response: " + parsed.error().message);
+}
+
+Result<VersionRange> PlacementClient::get_versions() {
+  const Request req = requests::get_versions();
+  auto res = send(req, false);
+  if (!res) return res.error();
+  return decoded(req, parse::versions(res->body));
+}
+
+Result<Microversion> PlacementClient::negotiate() {
+  if (microversion_) return *microversion_;
+  auto range = get_versions();
+  if (!range) return range.error();
+  auto chosen = choose_microversion(*range);
+  if (!chosen) {
+    last_.outcome = Outcome::unexpected;
+    return make_error("placement at " + http_->url().origin() + http_->url().base_path + ": " +
+                      chosen.error().message);
+  }
+  microversion_ = *chosen;
+  return *chosen;
+}
+
+Result<std::vector<Provider>> PlacementClient::list_providers(const ProviderQuery& query) {
+  const Request req = requests::list_providers(query);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::providers(res->body));
+}
+
+Result<Provider> PlacementClient::get_provider(std::string_view uuid) {
+  const Request req = requests::get_provider(uuid);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::provider(res->body));
+}
+
+Result<Provider> PlacementClient::create_provider(std::string_view name, std::string_view uuid,
+                                                  const std::optional<std::string>& parent_uuid) {
+  const Request req = requests::create_provider(name, uuid, parent_uuid);
+  auto res = execute(req);
+  if (!res) return res.error();
+  // >= 1.20 answers 200 with the provider (kMinMicroversion guarantees it).
+  return decoded(req, parse::provider(res->body));
+}
+
+Result<Done> PlacementClient::delete_provider(std::string_view uuid) {
+  auto res = execute(requests::delete_provider(uuid));
+  if (!res) return res.error();
+  return Done{};
+}
+
+Result<ProviderInventories> PlacementClient::get_inventories(std::string_view uuid) {
+  const Request req = requests::get_inventories(uuid);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::inventories(res->body));
+}
+
+Result<ProviderInventories> PlacementClient::put_inventories(std::string_view uuid, std::int64_t generation,
+                                                             const InventoryMap& inventories) {
+  const Request req = requests::put_inventories(uuid, generation, inventories);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::inventories(res->body));
+}
+
+Result<ProviderTraits> PlacementClient::get_traits(std::string_view uuid) {
+  const Request req = requests::get_traits(uuid);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::provider_traits(res->body));
+}
+
+Result<ProviderTraits> PlacementClient::put_traits(std::string_view uuid, std::int64_t generation,
+                                                   const std::set<std::string>& traits) {
+  const Request req = requests::put_traits(uuid, generation, traits);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::provider_traits(res->body));
+}
+
+Result<ProviderUsages> PlacementClient::get_usages(std::string_view uuid) {
+  const Request req = requests::get_usages(uuid);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::usages(res->body));
+}
+
+Result<bool> PlacementClient::ensure_trait(std::string_view name) {
+  auto res = execute(requests::ensure_trait(name));
+  if (!res) return res.error();
+  return res->status == 201;
+}
+
+Result<bool> PlacementClient::ensure_resource_class(std::string_view name) {
+  auto res = execute(requests::ensure_resource_class(name));
+  if (!res) return res.error();
+  return res->status == 201;
+}
+
+Result<std::vector<std::string>> PlacementClient::list_traits(std::string_view name_filter) {
+  const Request req = requests::list_traits(name_filter);
+  auto res = execute(req);
+  if (!res) return res.error();
+  return decoded(req, parse::trait_names(res->body));
+}
+
+}  // namespace gpu_agent::placement

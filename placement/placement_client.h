@@ -1,0 +1,91 @@
+#pragma once
+// The Placement API as typed calls over http::Client: token, microversion
+// negotiation, one retry after a 401, error bodies turned into an Outcome.
+// Every call is built by a pure function in requests.h, so a dry run can
+// print exactly what a real run would send.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "api_error.h"
+#include "api_types.h"
+#include "http_client.h"
+#include "microversion.h"
+#include "requests.h"
+#include "result.h"
+#include "token_source.h"
+
+namespace gpu_agent::placement {
+
+using Done = std::monostate;  // Result<Done>: success without a value
+
+struct Counters {
+  std::uint64_t requests = 0;  // HTTP requests sent, negotiation and 401 retries included
+  std::uint64_t writes = 0;    // of which POST/PUT/DELETE
+};
+
+// How the most recent call ended. A failed call's Error has the message;
+// this has what the caller branches on (retry after re-read, give up, ...).
+struct CallStatus {
+  Outcome outcome = Outcome::ok;
+  int http_status = 0;  // 0: no HTTP answer
+  std::optional<ApiError> error;
+  Request request;
+};
+
+class PlacementClient {
+ public:
+  PlacementClient(std::unique_ptr<http::Client> http, std::shared_ptr<TokenSource> tokens);
+  static Result<std::unique_ptr<PlacementClient>> create(std::string_view endpoint, http::Options options,
+                                                         std::shared_ptr<TokenSource> tokens);
+
+  // GET / (no token needed). negotiate() picks and caches the microversion;
+  // every other call negotiates first if that has not happened yet.
+  Result<VersionRange> get_versions();
+  Result<Microversion> negotiate();
+  std::optional<Microversion> microversion() const { return microversion_; }
+
+  Result<std::vector<Provider>> list_providers(const ProviderQuery& query = {});
+  Result<Provider> get_provider(std::string_view uuid);
+  Result<Provider> create_provider(std::string_view name, std::string_view uuid,
+                                   const std::optional<std::string>& parent_uuid = std::nullopt);
+  Result<Done> delete_provider(std::string_view uuid);
+  Result<ProviderInventories> get_inventories(std::string_view uuid);
+  // Returns the inventories as stored, with the provider's new generation.
+  Result<ProviderInventories> put_inventories(std::string_view uuid, std::int64_t generation,
+                                              const InventoryMap& inventories);
+  Result<ProviderTraits> get_traits(std::string_view uuid);
+  Result<ProviderTraits> put_traits(std::string_view uuid, std::int64_t generation,
+                                    const std::set<std::string>& traits);
+  Result<ProviderUsages> get_usages(std::string_view uuid);
+  // true when this call created it (201), false when it existed (204).
+  Result<bool> ensure_trait(std::string_view name);
+  Result<bool> ensure_resource_class(std::string_view name);
+  Result<std::vector<std::string>> list_traits(std::string_view name_filter = {});
+
+  // Any request, with token, microversion and the 401 retry. A non-2xx
+  // answer is an Error (see last_call() for its Outcome).
+  Result<http::Response> execute(const Request& request);
+
+  const CallStatus& last_call() const { return last_; }
+  const Counters& counters() const { return counters_; }
+  http::Client& http() { return *http_; }
+
+ private:
+  Result<http::Response> send(const Request& request, bool versioned);
+  template <typename T>
+  Result<T> decoded(const Request& request, Result<T> parsed);
+
+  std::unique_ptr<http::Client> http_;
+  std::shared_ptr<TokenSource> tokens_;
+  std::optional<Microversion> microversion_;
+  CallStatus last_;
+  Counters counters_;
+};
+
+}  // namespace gpu_agent::placement

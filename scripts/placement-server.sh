@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# A real OpenStack Placement API (Debian's python3-placement, wsgiref, SQLite,
+# auth_strategy = noauth2) on 127.0.0.1, for the integration tests and demos.
+#
+# Usage: scripts/placement-server.sh start|stop|status STATE_DIR [PORT]
+#   start   idempotent: prints the base URL (http://127.0.0.1:PORT) once the
+#           server answers GET /; a no-op when it is already running.
+#   stop    stops only the server whose pid is in STATE_DIR/pid; idempotent.
+#   status  prints "running URL pid PID" (exit 0) or "stopped" (exit 3).
+#   PORT    0 (default) lets the OS pick a free port.
+# STATE_DIR holds placement.conf, placement.sqlite, pid, url, placement.log.
+# Environment:
+#   PLACEMENT_SERVER_WATCH_PID=PID  stop the server when process PID exits
+#                                   (a test runner that crashed cannot leak it)
+#   PLACEMENT_SERVER_RESET=1        start from an empty database
+#   PLACEMENT_SERVER_PYTHON, PLACEMENT_SERVER_API, PLACEMENT_SERVER_MANAGE
+#                                   other paths than Debian's (and tests)
+#
+# Auth is noauth2: send "X-Auth-Token: admin". No token gets 401 (except on
+# GET /), "X-Auth-Token: user:project" for a non-admin user gets 403.
+set -euo pipefail
+
+die() { echo "placement-server: $*" >&2; exit 1; }
+usage() { die "usage: $0 start|stop|status STATE_DIR [PORT]"; }
+
+[ $# -ge 2 ] || usage
+CMD=$1
+mkdir -p "$2"
+DIR=$(cd "$2" && pwd)
+PORT=${3:-0}
+HOST=127.0.0.1
+# Debian's interpreter explicitly: a python3 earlier on PATH (pyenv, venv)
+# cannot import Debian's dist-packages.
+PY=${PLACEMENT_SERVER_PYTHON:-/usr/bin/python3}
+API=${PLACEMENT_SERVER_API:-/usr/bin/placement-api}
+MANAGE=${PLACEMENT_SERVER_MANAGE:-/usr/bin/placement-manage}
+PIDF=$DIR/pid
+WATCHF=$DIR/watch.pid
+LOG=$DIR/placement.log
+
+# Alive and not a zombie waiting for init to reap it.
+running() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ]
+}
+
+# Our pid file names a live placement-api process (not a recycled pid).
+server_alive() {
+  [ -f "$PIDF" ] || return 1
+  local pid
+  pid=$(cat "$PIDF")
+  [ -n "$pid" ] && running "$pid" && grep -q placement-api "/proc/$pid/cmdline" 2>/dev/null
+}
+
+# GET / over bash's /dev/tcp: no curl needed, and fast enough to poll.
+answers() {
+  local port=$1 line=
+  { exec 3<>"/dev/tcp/$HOST/$port"; } 2>/dev/null || return 1
+  printf 'GET / HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$HOST" "$port" >&3
+  IFS= read -r -t 5 line <&3 || true
+  exec 3<&- 3>&-
+  [[ $line == HTTP/1.?" 200"* ]]
+}
+
+stop_pid_file() {  # stop_pid_file FILE NAME_IN_CMDLINE
+  local file=$1 name=$2 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if [ -n "$pid" ] && running "$pid" && grep -q "$name" "/proc/$pid/cmdline" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$file"
+}
+
+do_stop() {
+  stop_pid_file "$WATCHF" placement-server-watch
+  stop_pid_file "$PIDF" placement-api
+  rm -f "$DIR/url" "$DIR/port"
+}
+
+do_status() {
+  if server_alive && [ -f "$DIR/url" ]; then
+    echo "running $(cat "$DIR/url") pid $(cat "$PIDF")"
+    return 0
+  fi
+  echo "stopped"
+  return 3
+}
+
+do_start() {
+  if [ ! -x "$PY" ] || [ ! -f "$API" ] || [ ! -f "$MANAGE" ] || ! "$PY" -c 'import placement' 2>/dev/null; then
+    die "python3-placement is not installed (need $API, $MANAGE and $PY able to import placement): run scripts/install-deps.sh"
+  fi
+  if [ "${PLACEMENT_SERVER_RESET:-0}" = 1 ]; then
+    do_stop
+    rm -f "$DIR/placement.sqlite"
+  fi
+  if server_alive && [ -f "$DIR/url" ] && answers "$(sed 's#.*:##' "$DIR/url")"; then
+    cat "$DIR/url"
+    return 0
+  fi
+  do_stop  # a stale or unresponsive server of ours
+
+  cat > "$DIR/placement.conf" <<EOF
+[DEFAULT]
+debug = false
+use_stderr = true
+[api]
+auth_strategy = noauth2
+[placement_database]
+connection = sqlite:///$DIR/placement.sqlite
+EOF
+  # placement-manage reads only --config-file; placement-api reads only
+  # $OS_PLACEMENT_CONFIG_DIR/placement.conf (its own arguments are ignored).
+  if [ ! -s "$DIR/placement.sqlite" ]; then
+    "$PY" "$MANAGE" --config-file "$DIR/placement.conf" db sync > "$DIR/db-sync.log" 2>&1 ||
+      die "db sync failed, see $DIR/db-sync.log"
+  fi
+
+  # All descriptors redirected: a caller reading our stdout (popen) must see
+  # EOF when this script exits, not when the server does.
+  OS_PLACEMENT_CONFIG_DIR=$DIR nohup "$PY" "$API" --host "$HOST" --port "$PORT" \
+      > "$LOG" 2>&1 < /dev/null &
+  local pid=$!
+  echo "$pid" > "$PIDF"
+
+  local real=
+  for _ in $(seq 1 300); do
+    running "$pid" || { tail -n 20 "$LOG" >&2; rm -f "$PIDF"; die "placement-api exited; see $LOG"; }
+    # wsgiref prints "Available at http://localhost:PORT/" once it listens.
+    real=$(sed -n 's#^Available at http://[^:]*:\([0-9]*\)/.*#\1#p' "$LOG" | head -n 1)
+    if [ -n "$real" ] && answers "$real"; then
+      echo "$real" > "$DIR/port"
+      echo "http://$HOST:$real" > "$DIR/url"
+      break
+    fi
+    sleep 0.1
+  done
+  [ -f "$DIR/url" ] || { do_stop; die "placement did not answer within 30 s; see $LOG"; }
+
+  if [ -n "${PLACEMENT_SERVER_WATCH_PID:-}" ]; then
+    local watched=$PLACEMENT_SERVER_WATCH_PID
+    # exec -a names the watcher so stop can recognise its pid.
+    nohup bash -c "exec -a placement-server-watch bash -c 'while kill -0 $watched 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.5; done; kill $pid 2>/dev/null; true'" \
+        > /dev/null 2>&1 < /dev/null &
+    echo $! > "$WATCHF"
+  fi
+  cat "$DIR/url"
+}
+
+case $CMD in
+  start) do_start ;;
+  stop) do_stop ;;
+  status) do_status ;;
+  *) usage ;;
+esac
