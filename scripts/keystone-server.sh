@@ -23,9 +23,11 @@
 # stop/placement-stop kill only the PID recorded in the state directory, and only if
 # that PID is still the keystone/placement process.
 #
+# Settings are sticky: an UNSET variable means "as at the last start in this state dir"
+# (kept in STATE/settings), so a plain `start` never undoes an earlier choice; set it
+# (even to "") to change it. A changed setting restarts the server; the DB stays.
 # Environment (start):
-#   KEYSTONE_TOKEN_EXPIRATION   [token] expiration in seconds (default 3600). Changing it
-#                               restarts a running keystone (the DB and credentials stay).
+#   KEYSTONE_TOKEN_EXPIRATION   [token] expiration in seconds (default 3600)
 #   KEYSTONE_PUBLIC_URL         e.g. https://127.0.0.1:8443 when scripts/tls-proxy.sh fronts
 #                               keystone on that (pre-chosen) port: becomes [DEFAULT]
 #                               public_endpoint (version discovery links then say https), the
@@ -37,7 +39,9 @@
 # Environment (placement-start):
 #   PLACEMENT_ENDPOINT_URL      URL to register in the catalog instead of placement's own http
 #                               URL (e.g. the TLS front's); "none" leaves the catalog alone.
-#                               NB: without it a restart re-points the catalog to http.
+#                               The catalog is written when placement (re)starts or when this
+#                               is set; a no-op start leaves it (and set-placement-endpoint's
+#                               choice) alone.
 #   PLACEMENT_TOKEN_CACHE_TIME  keystonemiddleware token_cache_time (default -1 = no cache, so a
 #                               revoked token is refused at once; the library default 300 keeps
 #                               accepting it for 5 minutes)
@@ -48,12 +52,22 @@
 #   identity service, endpoints public/internal/admin = URL/v3 (public = KEYSTONE_PUBLIC_URL/v3)
 #   project service; user placement with role admin on it (placement's Zed policies need admin)
 #   an application credential of user placement, created by that user itself
-# Files in KS_STATE: url, port, keystone.env (KEY=VALUE, mode 600, see write_env below),
-#   clouds.yaml, placement-password.conf / placement-appcred.conf (nova.conf-style [placement]
-#   sections for the agent; mode 600), keystone.conf, keystone.sqlite, fernet-keys/,
-#   credential-keys/, keystone.pid, keystone.log, manage*.log
-# Files in PL_STATE: url, port, placement.conf, placement.sqlite, placement.pid, placement.log,
-#   db-sync.log, keystone_state (which KS_STATE it trusts)
+# Files in KS_STATE:
+#   url           http://127.0.0.1:PORT (plain http, no /v3; what placement validates against)
+#   keystone.env  KEY=VALUE, shell-sourceable, mode 600:
+#                 KEYSTONE_URL KEYSTONE_PUBLIC_BASE_URL KEYSTONE_INTERNAL_AUTH_URL OS_AUTH_URL
+#                 OS_IDENTITY_API_VERSION OS_REGION_NAME REGION OS_USER_DOMAIN_NAME
+#                 OS_PROJECT_DOMAIN_NAME TOKEN_EXPIRATION ADMIN_USERNAME ADMIN_PASSWORD
+#                 ADMIN_PROJECT_NAME ADMIN_PROJECT_ID SERVICE_PROJECT_NAME SERVICE_PROJECT_ID
+#                 PLACEMENT_USERNAME PLACEMENT_USER_ID PLACEMENT_PASSWORD
+#                 APPCRED_ID APPCRED_NAME APPCRED_SECRET
+#                 (OS_AUTH_URL is the PUBLIC one: https when KEYSTONE_PUBLIC_URL is set)
+#   placement-password.conf, placement-appcred.conf   nova.conf-style [placement] sections
+#                 for the agent (mode 600); clouds.yaml (test-admin, test-placement, test-appcred)
+#   port, settings, keystone.conf, keystone.sqlite, fernet-keys/, credential-keys/,
+#   keystone.pid, keystone.log, manage*.log
+# Files in PL_STATE: url, port, settings, placement.conf, placement.sqlite, placement.pid,
+#   placement.log, db-sync.log, keystone_state (which KS_STATE it trusts)
 #
 # Facts this script relies on (verified on Debian 12):
 # * /usr/bin/python3, never a python3 from PATH (a pyenv python cannot see dist-packages).
@@ -83,14 +97,21 @@ pid_ours() {
   pid=$(cat "$1" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
 }
+# running PID: alive and not a zombie. A killed server is reparented to init, which
+# may reap it only a second later; kill -0 succeeds on a zombie until then.
+running() {
+  local state
+  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
 # stop_pid PIDFILE PATTERN: TERM, wait up to 5 s, then KILL; removes the pid file
 stop_pid() {
   local pid
   if pid_ours "$1" "$2"; then
     pid=$(cat "$1")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$1"
 }
@@ -172,14 +193,14 @@ ks_conf() {  # the whole keystone.conf for $DIR
 [DEFAULT]
 debug = false
 use_stderr = true
-${KEYSTONE_PUBLIC_URL:+public_endpoint = ${KEYSTONE_PUBLIC_URL%/}}
+${PUBLIC_URL:+public_endpoint = $PUBLIC_URL}
 
 [database]
 connection = sqlite:///$DIR/keystone.sqlite
 
 [token]
 provider = fernet
-expiration = ${KEYSTONE_TOKEN_EXPIRATION:-3600}
+expiration = $EXPIRATION
 
 [fernet_tokens]
 key_repository = $DIR/fernet-keys
@@ -211,21 +232,30 @@ ks_start() {
   { [ -x /usr/bin/keystone-wsgi-public ] && [ -x /usr/bin/keystone-manage ]; } \
     || die "python3-keystone missing (scripts/install-deps.sh)"
   need_tools
-  if [ -n "${KEYSTONE_PUBLIC_URL:-}" ]; then
-    [[ ${KEYSTONE_PUBLIC_URL} =~ ^https?://(127\.0\.0\.1|localhost): ]] \
-      || die "KEYSTONE_PUBLIC_URL must be on 127.0.0.1: $KEYSTONE_PUBLIC_URL"
-  fi
-  local env_file=$DIR/keystone.env
-  local admin_pw=${KEYSTONE_ADMIN_PASSWORD:-$(env_get "$env_file" ADMIN_PASSWORD)}
-  local svc_pw=${PLACEMENT_SERVICE_PASSWORD:-$(env_get "$env_file" PLACEMENT_PASSWORD)}
-  admin_pw=${admin_pw:-admin-secret}
-  svc_pw=${svc_pw:-placement-secret}
+  local env_file=$DIR/keystone.env settings=$DIR/settings
 
   if [ "${KEYSTONE_RESET:-0}" = 1 ]; then
     stop_pid "$PIDF" keystone-wsgi-public
     rm -rf "$DIR/keystone.sqlite" "$DIR/fernet-keys" "$DIR/credential-keys" "$DIR/.initialised" \
-           "$DIR/.bootstrapped" "$DIR/.provisioned" "$DIR/url" "$DIR/port" "$env_file"
+           "$DIR/.bootstrapped" "$DIR/.provisioned" "$DIR/url" "$DIR/port" "$env_file" "$settings"
   fi
+  # sticky settings: the environment if set, else the last start's, else the default
+  if [ -n "${KEYSTONE_TOKEN_EXPIRATION+set}" ]; then EXPIRATION=$KEYSTONE_TOKEN_EXPIRATION
+  else EXPIRATION=$(env_get "$settings" TOKEN_EXPIRATION); fi
+  if [ -n "${KEYSTONE_PUBLIC_URL+set}" ]; then PUBLIC_URL=$KEYSTONE_PUBLIC_URL
+  else PUBLIC_URL=$(env_get "$settings" PUBLIC_URL); fi
+  EXPIRATION=${EXPIRATION:-3600}
+  PUBLIC_URL=${PUBLIC_URL%/}
+  [[ $EXPIRATION =~ ^[0-9]+$ ]] || die "KEYSTONE_TOKEN_EXPIRATION must be a number of seconds"
+  if [ -n "$PUBLIC_URL" ]; then
+    [[ $PUBLIC_URL =~ ^https?://(127\.0\.0\.1|localhost):[0-9]+$ ]] \
+      || die "KEYSTONE_PUBLIC_URL must be http(s)://127.0.0.1:PORT: $PUBLIC_URL"
+  fi
+  printf 'TOKEN_EXPIRATION=%s\nPUBLIC_URL=%s\n' "$EXPIRATION" "$PUBLIC_URL" > "$settings"
+  local admin_pw=${KEYSTONE_ADMIN_PASSWORD:-$(env_get "$env_file" ADMIN_PASSWORD)}
+  local svc_pw=${PLACEMENT_SERVICE_PASSWORD:-$(env_get "$env_file" PLACEMENT_PASSWORD)}
+  admin_pw=${admin_pw:-admin-secret}
+  svc_pw=${svc_pw:-placement-secret}
 
   local conf
   conf=$(ks_conf)
@@ -281,8 +311,7 @@ ks_start() {
     wait "$bs" || die "keystone-manage bootstrap failed, see $DIR/manage.log"
     touch "$DIR/.bootstrapped"
   fi
-  local url=http://$HOST:$real pub=${KEYSTONE_PUBLIC_URL:-http://$HOST:$real}
-  pub=${pub%/}
+  local url=http://$HOST:$real pub=${PUBLIC_URL:-http://$HOST:$real}
   echo "$real" > "$DIR/port"
 
   # ---- provisioning over REST; every step is find-or-create --------------------
@@ -333,7 +362,7 @@ ks_start() {
   umask 077
   cat > "$env_file.tmp" <<EOF
 KEYSTONE_URL=$url
-KEYSTONE_PUBLIC_URL=$pub
+KEYSTONE_PUBLIC_BASE_URL=$pub
 KEYSTONE_INTERNAL_AUTH_URL=$url/v3
 OS_AUTH_URL=$pub/v3
 OS_IDENTITY_API_VERSION=3
@@ -341,7 +370,7 @@ OS_REGION_NAME=$REGION
 REGION=$REGION
 OS_USER_DOMAIN_NAME=Default
 OS_PROJECT_DOMAIN_NAME=Default
-TOKEN_EXPIRATION=${KEYSTONE_TOKEN_EXPIRATION:-3600}
+TOKEN_EXPIRATION=$EXPIRATION
 ADMIN_USERNAME=admin
 ADMIN_PASSWORD=$admin_pw
 ADMIN_PROJECT_NAME=admin
@@ -414,7 +443,7 @@ ks_stop() {
     rm -rf "$dir/keystone.sqlite" "$dir/fernet-keys" "$dir/credential-keys" "$dir/.initialised" \
            "$dir/.bootstrapped" "$dir/keystone.env" "$dir/keystone.env.tmp" "$dir/clouds.yaml" \
            "$dir/placement-password.conf" "$dir/placement-appcred.conf" "$dir/keystone.conf" \
-           "$dir"/manage*.log "$dir/keystone.log"
+           "$dir"/manage*.log "$dir/keystone.log" "$dir/settings"
     rmdir "$dir" 2>/dev/null || true
   fi
 }
@@ -466,13 +495,22 @@ pl_start() {
   ks_status "$kdir" >/dev/null 2>&1 || die "keystone is not running in $kdir (keystone-server.sh start $kdir)"
   local kurl kpub svc_pw
   kurl=$(cat "$kdir/url")
-  kpub=$(env_get "$kdir/keystone.env" KEYSTONE_PUBLIC_URL)
+  kpub=$(env_get "$kdir/keystone.env" KEYSTONE_PUBLIC_BASE_URL)
   svc_pw=$(env_get "$kdir/keystone.env" PLACEMENT_PASSWORD)
 
+  local settings=$dir/settings cache_time endpoint
   if [ "${PLACEMENT_RESET:-0}" = 1 ]; then
     stop_pid "$PIDF" placement-api
-    rm -f "$dir/placement.sqlite" "$dir/.db_synced" "$dir/url" "$dir/port"
+    rm -f "$dir/placement.sqlite" "$dir/.db_synced" "$dir/url" "$dir/port" "$settings"
   fi
+  # sticky settings, as for keystone
+  if [ -n "${PLACEMENT_TOKEN_CACHE_TIME+set}" ]; then cache_time=$PLACEMENT_TOKEN_CACHE_TIME
+  else cache_time=$(env_get "$settings" TOKEN_CACHE_TIME); fi
+  if [ -n "${PLACEMENT_ENDPOINT_URL+set}" ]; then endpoint=$PLACEMENT_ENDPOINT_URL
+  else endpoint=$(env_get "$settings" ENDPOINT_URL); fi
+  cache_time=${cache_time:--1}
+  [[ $cache_time =~ ^-?[0-9]+$ ]] || die "PLACEMENT_TOKEN_CACHE_TIME must be a number"
+  printf 'TOKEN_CACHE_TIME=%s\nENDPOINT_URL=%s\n' "$cache_time" "$endpoint" > "$settings"
 
   local conf
   conf=$(cat <<EOF
@@ -504,14 +542,18 @@ region_name = $REGION
 service_token_roles_required = true
 # no memcached: in-process cache. -1 = never cache a validation, so a revoked
 # token is refused at once (the default 300 accepts it for another 5 minutes)
-token_cache_time = ${PLACEMENT_TOKEN_CACHE_TIME:--1}
+token_cache_time = $cache_time
 EOF
 )
   if pid_ours "$PIDF" placement-api && [ -f "$dir/url" ] \
      && [ "$(cat "$dir/placement.conf" 2>/dev/null)" = "$conf" ] \
      && { [ "$port" = 0 ] || [ "$port" = "$(cat "$dir/port")" ]; } \
      && curl -sf -o /dev/null --max-time 5 "$(cat "$dir/url")/"; then
-    :   # already running with this config: keep it, but still (re)set the catalog
+    # already running with this config: touch the catalog only if asked to
+    if [ -z "${PLACEMENT_ENDPOINT_URL+set}" ]; then
+      cat "$dir/url"
+      return 0
+    fi
   else
     stop_pid "$PIDF" placement-api
     rm -f "$dir/url" "$dir/port"
@@ -536,7 +578,7 @@ EOF
     echo "$kdir" > "$dir/keystone_state"
   fi
 
-  local ep=${PLACEMENT_ENDPOINT_URL:-$(cat "$dir/url")}
+  local ep=${endpoint:-$(cat "$dir/url")}
   if [ "$ep" != none ]; then
     set_placement_endpoint "$kdir" "$ep" >/dev/null
   fi
@@ -551,7 +593,7 @@ pl_stop() {
   rm -f "$dir/url" "$dir/port"
   if [ "${2:-}" = --purge ]; then
     rm -f "$dir/placement.sqlite" "$dir/.db_synced" "$dir/placement.conf" "$dir/placement.log" \
-          "$dir/db-sync.log" "$dir/keystone_state"
+          "$dir/db-sync.log" "$dir/keystone_state" "$settings"
     rmdir "$dir" 2>/dev/null || true
   fi
 }

@@ -50,13 +50,20 @@ ours() {  # the pid file names a live stunnel process
   pid=$(cat "$PIDF" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q stunnel
 }
+# running PID: alive and not a zombie. A killed server is reparented to init, which
+# may reap it only a second later; kill -0 succeeds on a zombie until then.
+running() {
+  local state
+  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
 stop_ours() {
   local pid
   if ours; then
     pid=$(cat "$PIDF")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$PIDF" "$DIR/url" "$DIR/port"
 }
