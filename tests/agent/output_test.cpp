@@ -1,0 +1,120 @@
+// What users read: the inventory JSON and table of every fixture host, as the
+// real binary prints them, against golden files; and the same JSON whether
+// the tree is read from memory or unpacked to disk.
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fixture.h"
+#include "inventory_helpers.h"
+#include "inventory_json.h"
+#include "run_process.h"
+#include "scenarios.h"
+#include "temp_dir.h"
+#include "text_file.h"
+
+using namespace gpu_agent;
+using namespace gpu_agent::testing;
+
+namespace {
+
+const std::string kData = GPU_AGENT_TEST_DATA;
+const std::string kBinary = GPU_AGENT_BINARY;
+
+std::vector<std::string> golden_hosts() {
+  std::vector<std::string> hosts = scenario_names();
+  hosts.push_back("h100-passthrough-guest");  // the real capture, legacy format
+  return hosts;
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+}
+
+// Inventory JSON with the root shown as "<root>/" and no source, so two ways
+// of reading the same tree can be compared.
+std::string neutral_json(const Fs& fs, const std::string& shown_root) {
+  Inventory inv = inventory_of(fs);
+  inv.source.clear();
+  std::string json = inventory_to_json(inv);
+  replace_all(json, shown_root, "<root>/");
+  return json;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(output)
+
+BOOST_AUTO_TEST_CASE(memfs_and_unpacked_realfs_give_the_same_json) {
+  for (const auto& name : scenario_names()) {
+    BOOST_TEST_CONTEXT(name) {
+      const TreeBuilder tb = build_scenario(name);
+      TempDir dir("gpu-agent-json");
+      auto unpacked = unpack_fixture(tb.fs(), dir.path());
+      BOOST_TEST_REQUIRE(unpacked.ok());
+      const std::string mem = neutral_json(tb.fs(), "fixture:");
+      std::string real = neutral_json(RealFs(dir.path()), dir.path() + "/");
+      // unpack_fixture makes an error entry a directory: RealFs reads EISDIR where
+      // MemFs reads the recorded errno. Put the recorded one back on those lines.
+      for (const auto& [path, node] : tb.fs().entries()) {
+        if (node.kind != MemFs::Node::Kind::error) continue;
+        const std::string tail = std::string(base_name(dir_name(path))) + "/" + std::string(base_name(path));
+        std::istringstream in(real);
+        std::string line, fixed;
+        while (std::getline(in, line)) {
+          if (line.find(tail) != std::string::npos) replace_all(line, std::strerror(EISDIR), std::strerror(node.err));
+          fixed += line + "\n";
+        }
+        real = fixed;
+      }
+      BOOST_TEST(mem == real);
+      if (mem != real) {  // show where, not two 100 kB strings
+        std::istringstream a(mem), b(real);
+        std::string la, lb;
+        for (int n = 1; std::getline(a, la) && std::getline(b, lb); ++n)
+          if (la != lb) {
+            BOOST_TEST_MESSAGE("line " << n << "\n  memfs:  " << la << "\n  realfs: " << lb);
+            break;
+          }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(golden_inventory_json_and_table) {
+  // Run from the data directory with relative paths, so "source" is the same in every clone.
+  for (const auto& host : golden_hosts()) {
+    BOOST_TEST_CONTEXT(host) {
+      const std::vector<std::string> base{kBinary,      "inventory", "--fixture", "hosts/" + host + ".sysfs.txt",
+                                          "--pci-ids",  "pci.ids",   "--hostname", "golden-host"};
+      auto args = base;
+      args.push_back("--json");
+      const ProcessResult json = run_process(args, kData);
+      BOOST_TEST(json.exit_code == 0);
+      BOOST_TEST(json.err == "");
+      const std::string jdiff = check_golden(kData + "/golden/" + host + ".json", json.out);
+      BOOST_TEST(jdiff.empty(), jdiff);
+
+      const ProcessResult table = run_process(base, kData);
+      BOOST_TEST(table.exit_code == 0);
+      BOOST_TEST(table.err == "");
+      const std::string tdiff = check_golden(kData + "/golden/" + host + ".txt", table.out);
+      BOOST_TEST(tdiff.empty(), tdiff);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(golden_files_show_the_unknown_product) {
+  // tests/data/pci.ids leaves 10de:2331 out on purpose; the goldens must show it unnamed.
+  const std::string json = read_text_file(kData + "/golden/h100-vgpu17.json");
+  BOOST_TEST(contains(json, "\"product_name\": null"));
+  BOOST_TEST(contains(json, "\"vendor_name\": \"NVIDIA Corporation\""));
+  const std::string table = read_text_file(kData + "/golden/h100-vgpu17.txt");
+  BOOST_TEST(contains(table, "NVIDIA Corporation Device 2331"));
+  BOOST_TEST(contains(read_text_file(kData + "/golden/a100-8x-passthrough.json"), "GA100 [A100 SXM4 80GB]"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
