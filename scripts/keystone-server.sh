@@ -35,7 +35,7 @@
 #                               on plain http, which is what placement validates tokens against.
 #   KEYSTONE_ADMIN_PASSWORD     default: the one in KS_STATE/keystone.env, else admin-secret
 #   PLACEMENT_SERVICE_PASSWORD  default: the one in KS_STATE/keystone.env, else placement-secret
-#   KEYSTONE_RESET=1            wipe the DB and keys first
+#   KEYSTONE_RESET=1            wipe the DB, keys and sticky settings first
 # Environment (placement-start):
 #   PLACEMENT_ENDPOINT_URL      URL to register in the catalog instead of placement's own http
 #                               URL (e.g. the TLS front's); "none" leaves the catalog alone.
@@ -81,7 +81,9 @@
 # * keystonemiddleware validates tokens through the INTERNAL identity endpoint of the catalog;
 #   without one every placement request is a 500 (EndpointNotFound).
 # * keystone-manage prints a harmless eventlet AttributeError traceback at exit (exit code 0).
-set -euo pipefail
+set -Eeuo pipefail
+# an unexpected failure says where, instead of exiting silently
+trap 'echo "keystone-server: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 PY=/usr/bin/python3
 HOST=127.0.0.1
@@ -593,7 +595,7 @@ pl_stop() {
   rm -f "$dir/url" "$dir/port"
   if [ "${2:-}" = --purge ]; then
     rm -f "$dir/placement.sqlite" "$dir/.db_synced" "$dir/placement.conf" "$dir/placement.log" \
-          "$dir/db-sync.log" "$dir/keystone_state" "$settings"
+          "$dir/db-sync.log" "$dir/keystone_state" "$dir/settings"
     rmdir "$dir" 2>/dev/null || true
   fi
 }
@@ -615,10 +617,10 @@ shift
 case $CMD in
   start) ks_start "$@" ;;
   stop) ks_stop "$@" ;;
-  status) ks_status "$@" ;;
+  status) ks_status "$@" || exit $? ;;
   placement-start) pl_start "$@" ;;
   placement-stop) pl_stop "$@" ;;
-  placement-status) pl_status "$@" ;;
+  placement-status) pl_status "$@" || exit $? ;;
   set-placement-endpoint) set_placement_endpoint "$@" ;;
   -h|--help|help) usage ;;
   *) usage ;;

@@ -29,7 +29,9 @@
 # stop kills only the PID in STATE_DIR/stunnel.pid (and only if it is stunnel);
 # --purge also deletes STATE_DIR/certs. status prints the URL and exits 0 when
 # the proxy answers, else exits 3.
-set -euo pipefail
+set -Eeuo pipefail
+# an unexpected failure says where, instead of exiting silently
+trap 'echo "tls-proxy: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 die() { echo "tls-proxy: $*" >&2; exit 1; }
 usage() {
@@ -38,8 +40,8 @@ usage() {
 }
 [ $# -ge 2 ] || usage
 CMD=$1
-mkdir -p "$2"
-DIR=$(cd "$2" && pwd)
+if [ "$CMD" = start ]; then mkdir -p "$2"; fi
+if [ -d "$2" ]; then DIR=$(cd "$2" && pwd); else DIR=$2; fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 STUNNEL=/usr/bin/stunnel4
 PIDF=$DIR/stunnel.pid
