@@ -14,6 +14,8 @@
 #
 # Prints one PASS/FAIL line per check, a few timing lines ("time ..."), and finally
 # "N passed, M failed". Exits 1 if any check failed.
+# Measured (2-core box, 34 checks): ~40 s idle (stack up ~17 s, checks ~22 s of which ~16 s
+# is waiting for the token to expire, teardown <1 s); 65-75 s while compilers ran alongside.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
