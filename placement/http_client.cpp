@@ -293,8 +293,18 @@ struct Client::Impl {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_body_bytes);
     if (req.method() == bhttp::verb::head) parser.skip(true);
+    // One deadline for the whole response. The header is read on its own
+    // because Beast 1.74's eager parser loses the body_limit error for a
+    // Content-Length over the limit (on_body_init clears it), so that case
+    // is checked here; chunked and read-to-EOF bodies are limited by Beast.
     tcp_layer.expires_after(options.io_timeout);
-    a.ec = run([&](auto handler) { bhttp::async_read(stream, buffer, parser, handler); });
+    a.ec = run([&](auto handler) { bhttp::async_read_header(stream, buffer, parser, handler); });
+    if (!a.ec && parser.content_length() && *parser.content_length() > options.max_body_bytes) {
+      a.ec = bhttp::error::body_limit;
+    }
+    if (!a.ec && !parser.is_done()) {
+      a.ec = run([&](auto handler) { bhttp::async_read(stream, buffer, parser, handler); });
+    }
     a.got_bytes = parser.got_some();
     if (a.ec) {
       a.step = "read response from " + full_url;
