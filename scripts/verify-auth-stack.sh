@@ -33,7 +33,25 @@ done
 W=$(mktemp -d /tmp/gpu-agent-auth-stack.XXXXXX)
 KSD=$W/keystone PLD=$W/placement TKD=$W/tls-keystone TPD=$W/tls-placement CERTS=$W/certs
 
+STEP_PGID=
+# step OUT CMD...: run CMD in a process group of its own, stdout to the file OUT.
+# If the run is interrupted mid-start, cleanup can then stop that start script and
+# whatever it spawned (keystone-manage, a half-started server) by that group's id.
+step() {
+  local out=$1 rc=0
+  shift
+  setsid "$@" > "$out" &
+  STEP_PGID=$!
+  wait "$STEP_PGID" || rc=$?
+  STEP_PGID=
+  return "$rc"
+}
+
 cleanup() {
+  if [ -n "$STEP_PGID" ]; then   # interrupted during a start: end it first
+    kill -TERM -- "-$STEP_PGID" 2>/dev/null
+    wait "$STEP_PGID" 2>/dev/null
+  fi
   if [ "$KEEP" = 1 ]; then
     echo "left running; state in $W (stop: scripts/tls-proxy.sh stop DIR; scripts/keystone-server.sh placement-stop|stop DIR)"
     return
@@ -65,25 +83,27 @@ free_port() {
 KTLS_PORT=$(free_port)
 
 T=$(now)
-if ! KURL=$(KEYSTONE_TOKEN_EXPIRATION=$EXPIRATION KEYSTONE_PUBLIC_URL=https://127.0.0.1:$KTLS_PORT \
-            "$HERE/keystone-server.sh" start "$KSD"); then
-  fail "keystone start"; summary; exit 1
-fi
+step "$W/out" env KEYSTONE_TOKEN_EXPIRATION="$EXPIRATION" KEYSTONE_PUBLIC_URL="https://127.0.0.1:$KTLS_PORT" \
+  "$HERE/keystone-server.sh" start "$KSD" || { fail "keystone start"; summary; exit 1; }
+KURL=$(cat "$W/out")
 echo "time keystone cold start (db_sync, keys, bootstrap, provisioning): $(since "$T") s  [$KURL]"
 
 T=$(now)
-KTLS_URL=$(TLS_CERT_DIR=$CERTS "$HERE/tls-proxy.sh" start "$TKD" "$KURL" "$KTLS_PORT") \
+step "$W/out" env TLS_CERT_DIR="$CERTS" "$HERE/tls-proxy.sh" start "$TKD" "$KURL" "$KTLS_PORT" \
   || { fail "TLS front for keystone"; summary; exit 1; }
+KTLS_URL=$(cat "$W/out")
 echo "time TLS front for keystone (incl. test certificates): $(since "$T") s  [$KTLS_URL]"
 
 T=$(now)
-PURL=$(PLACEMENT_ENDPOINT_URL=none "$HERE/keystone-server.sh" placement-start "$KSD" "$PLD") \
+step "$W/out" env PLACEMENT_ENDPOINT_URL=none "$HERE/keystone-server.sh" placement-start "$KSD" "$PLD" \
   || { fail "placement (auth_strategy=keystone) start"; summary; exit 1; }
+PURL=$(cat "$W/out")
 echo "time placement with keystone auth (db sync, start): $(since "$T") s  [$PURL]"
 
 T=$(now)
-TURL=$(TLS_CERT_DIR=$CERTS "$HERE/tls-proxy.sh" start "$TPD" "$PURL") \
+step "$W/out" env TLS_CERT_DIR="$CERTS" "$HERE/tls-proxy.sh" start "$TPD" "$PURL" \
   || { fail "TLS front for placement"; summary; exit 1; }
+TURL=$(cat "$W/out")
 "$HERE/keystone-server.sh" set-placement-endpoint "$KSD" "$TURL" >/dev/null \
   || { fail "set-placement-endpoint"; summary; exit 1; }
 echo "time TLS front for placement + catalog entry: $(since "$T") s  [$TURL]"
@@ -200,7 +220,7 @@ if [ -n "$EXPIRES_AT" ]; then
   WAIT=$(( $(date -d "$EXPIRES_AT" +%s) - $(date +%s) + 2 ))
   if [ "$WAIT" -gt 0 ]; then
     echo "waiting ${WAIT} s for the token to expire (keystone [token] expiration = $EXPIRATION s)"
-    sleep "$WAIT"
+    for ((i = 0; i < WAIT; i++)); do sleep 1; done   # short sleeps: an interrupt is handled at once
   fi
 fi
 check "placement refuses the expired token" 401 "$(rps -H "X-Auth-Token: $T_EXP" "$PURL/resource_providers")"
