@@ -118,11 +118,11 @@ stop_pid() {
   fi
   rm -f "$1"
 }
-# wait_listening LOG PIDFILE PATTERN PATH: wait (up to 60 s) for the wsgiref launcher's
+# wait_listening LOG PIDFILE PATTERN PATH: wait (up to 180 s: a loaded 2-core box needs 20+ s just for the imports) for the wsgiref launcher's
 # "Available at http://localhost:PORT/" line and for PATH to answer; prints the port.
 wait_listening() {
   local port
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1800); do
     pid_ours "$2" "$3" || return 1
     port=$(sed -n 's#^Available at http://[^:]*:\([0-9]*\)/.*#\1#p' "$1" | head -1)
     if [ -n "$port" ] && curl -sf -o /dev/null --max-time 5 "http://$HOST:$port$4"; then

@@ -158,7 +158,7 @@ key = $CERTS/server.key
 EOF
   nohup "$STUNNEL" "$DIR/stunnel.conf" > "$DIR/stunnel.log" 2>&1 < /dev/null &
   echo $! > "$PIDF"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     ours || { rm -f "$PIDF"; return 1; }
     if tls_up "$CA" "$port"; then return 0; fi
     sleep 0.1
