@@ -118,8 +118,9 @@ stop_pid() {
   fi
   rm -f "$1"
 }
-# wait_listening LOG PIDFILE PATTERN PATH: wait (up to 180 s: a loaded 2-core box needs 20+ s just for the imports) for the wsgiref launcher's
+# wait_listening LOG PIDFILE PATTERN PATH: wait for the wsgiref launcher's
 # "Available at http://localhost:PORT/" line and for PATH to answer; prints the port.
+# Up to 180 s: on a loaded 2-core box the Python imports alone can take 20-40 s.
 wait_listening() {
   local port
   for _ in $(seq 1 1800); do
