@@ -16,6 +16,7 @@
 #include "scenarios.h"
 #include "temp_dir.h"
 #include "text_file.h"
+#include "unpacked_host.h"
 
 using namespace gpu_agent;
 using namespace gpu_agent::testing;
@@ -135,9 +136,10 @@ BOOST_AUTO_TEST_CASE(capture_then_inventory_gives_the_same_inventory) {
   for (const auto& name : scenario_names()) {
     if (name == "broken") continue;  // its unreadable entries become directories when unpacked; see output tests
     BOOST_TEST_CONTEXT(name) {
+      const UnpackedHost host(name);
       TempDir dir;
-      const std::string root = dir / "sys", out = dir / "capture.sysfs.txt";
-      BOOST_TEST_REQUIRE(unpack_fixture(build_scenario(name).fs(), root).ok());
+      const std::string& root = host.root();
+      const std::string out = dir / "capture.sysfs.txt";
       auto cap = agent({"capture", "--sysfs-root", root, "-o", out, "--hostname", "cap-host"});
       BOOST_TEST_REQUIRE(cap.exit_code == 0, cap.err);
       BOOST_TEST(contains(cap.err, "captured "), cap.err);
@@ -149,11 +151,11 @@ BOOST_AUTO_TEST_CASE(capture_then_inventory_gives_the_same_inventory) {
       BOOST_TEST(contains(text, "@source " + root + "\n"));
 
       auto from_capture = agent({"inventory", "--fixture", out, "--json", "--pci-ids", kData + "/pci.ids"});
-      auto original = agent({"inventory", "--fixture", kData + "/hosts/" + name + ".sysfs.txt", "--json", "--pci-ids",
-                             kData + "/pci.ids"});
+      auto original = agent({"inventory", "--fixture", host.fixture_path(), "--json", "--pci-ids", kData + "/pci.ids"});
       BOOST_TEST_REQUIRE(from_capture.exit_code == 0, from_capture.err);
       BOOST_TEST_REQUIRE(original.exit_code == 0, original.err);
-      BOOST_TEST(without_origin(from_capture.out) == without_origin(original.out));
+      const std::string diff = first_difference(without_origin(original.out), without_origin(from_capture.out));
+      BOOST_TEST(diff.empty(), diff);
       rapidjson::Document doc;
       doc.Parse(from_capture.out.c_str());
       BOOST_TEST_REQUIRE(!doc.HasParseError());

@@ -34,13 +34,7 @@ bool regenerate_requested() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
-std::string check_golden(const std::string& path, const std::string& actual) {
-  if (regenerate_requested()) {
-    write_text_file(path, actual);
-    return {};
-  }
-  if (!file_exists(path)) return path + " does not exist (run with GPU_AGENT_REGENERATE=1 to create it)";
-  const std::string expected = read_text_file(path);
+std::string first_difference(const std::string& expected, const std::string& actual) {
   if (expected == actual) return {};
   std::istringstream e(expected), a(actual);
   std::string el, al;
@@ -48,11 +42,20 @@ std::string check_golden(const std::string& path, const std::string& actual) {
     const bool more_e = static_cast<bool>(std::getline(e, el)), more_a = static_cast<bool>(std::getline(a, al));
     if (!more_e && !more_a) break;
     if (!more_e || !more_a || el != al)
-      return path + ":" + std::to_string(line) + " differs:\n  expected: " + (more_e ? el : "<end of file>") +
-             "\n  actual:   " + (more_a ? al : "<end of file>") +
-             "\n(review, then run with GPU_AGENT_REGENERATE=1 to accept)";
+      return std::to_string(line) + " differs:\n  expected: " + (more_e ? el : "<end of file>") +
+             "\n  actual:   " + (more_a ? al : "<end of file>");
   }
-  return path + " differs only in line endings or a trailing newline";
+  return "differs only in line endings or a trailing newline";
+}
+
+std::string check_golden(const std::string& path, const std::string& actual) {
+  if (regenerate_requested()) {
+    write_text_file(path, actual);
+    return {};
+  }
+  if (!file_exists(path)) return path + " does not exist (run with GPU_AGENT_REGENERATE=1 to create it)";
+  const std::string diff = first_difference(read_text_file(path), actual);
+  return diff.empty() ? diff : path + ":" + diff + "\n(review, then run with GPU_AGENT_REGENERATE=1 to accept)";
 }
 
 }  // namespace gpu_agent::testing

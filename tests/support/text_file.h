@@ -12,6 +12,9 @@ bool file_exists(const std::string& path);
 // GPU_AGENT_REGENERATE=1: tests rewrite golden files and committed fixtures instead of comparing.
 bool regenerate_requested();
 
+// Empty when equal, else the first line that differs, both versions shown.
+std::string first_difference(const std::string& expected, const std::string& actual);
+
 // Compare `actual` with the golden file; when regenerating, write it instead.
 // Returns an empty string when they match, else what differs (first differing line).
 std::string check_golden(const std::string& path, const std::string& actual);
