@@ -8,23 +8,15 @@
 #include <string>
 #include <vector>
 
-namespace gpu_agent::placement {
+#include "api_types.h"
 
-struct InventoryRecord {
-  int64_t total = 0;
-  int64_t reserved = 0;
-  int64_t min_unit = 1;
-  int64_t max_unit = 1;
-  int64_t step_size = 1;
-  double allocation_ratio = 1.0;
-  bool operator==(const InventoryRecord&) const = default;
-};
+namespace gpu_agent::placement {
 
 struct ProviderState {
   std::string uuid, name;
   std::string parent_uuid;  // empty for a root
   int64_t generation = 0;
-  std::map<std::string, InventoryRecord> inventories;
+  InventoryMap inventories;
   std::set<std::string> traits;
   std::map<std::string, int64_t> usages;
 };

@@ -1,75 +1,10 @@
 #include "reconcile.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cctype>
 
 namespace gpu_agent::placement {
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put_string(JsonWriter& w, const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); }
-
-std::string inventories_body(int64_t generation, const std::map<std::string, InventoryRecord>& inv) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("resource_provider_generation");
-  w.Int64(generation);
-  w.Key("inventories");
-  w.StartObject();
-  for (const auto& [rc, r] : inv) {
-    put_string(w, rc);
-    w.StartObject();
-    w.Key("total");
-    w.Int64(r.total);
-    w.Key("reserved");
-    w.Int64(r.reserved);
-    w.Key("min_unit");
-    w.Int64(r.min_unit);
-    w.Key("max_unit");
-    w.Int64(r.max_unit);
-    w.Key("step_size");
-    w.Int64(r.step_size);
-    w.Key("allocation_ratio");
-    w.Double(r.allocation_ratio);
-    w.EndObject();
-  }
-  w.EndObject();
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
-}
-
-std::string traits_body(int64_t generation, const std::set<std::string>& traits) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("resource_provider_generation");
-  w.Int64(generation);
-  w.Key("traits");
-  w.StartArray();
-  for (const auto& t : traits) put_string(w, t);
-  w.EndArray();
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
-}
-
-std::string create_body(const std::string& name, const std::string& uuid, const std::string& parent) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("name");
-  put_string(w, name);
-  w.Key("uuid");
-  put_string(w, uuid);
-  w.Key("parent_provider_uuid");
-  put_string(w, parent);
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
-}
 
 std::string join(const std::set<std::string>& s) {
   std::string out;
@@ -132,12 +67,12 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
   for (const auto& dp : desired.pools) {
     if (known_classes.count(dp.resource_class)) continue;
     known_classes.insert(dp.resource_class);
-    classes.push_back({Step::Kind::ensure_resource_class, "PUT", "/resource_classes/" + dp.resource_class, "", "",
+    classes.push_back({Step::Kind::ensure_resource_class, requests::ensure_resource_class(dp.resource_class), "",
                        "create resource class " + dp.resource_class});
   }
   for (const auto& t : need_traits)
     if (!known_traits.count(t))
-      traits.push_back({Step::Kind::ensure_trait, "PUT", "/traits/" + t, "", "", "create trait " + t});
+      traits.push_back({Step::Kind::ensure_trait, requests::ensure_trait(t), "", "create trait " + t});
 
   std::set<std::string> desired_uuids;
   for (const auto& dp : desired.pools) {
@@ -163,28 +98,26 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
     desired_uuids.insert(uuid);
 
     if (!cur) {
-      creates.push_back({Step::Kind::create_provider, "POST", "/resource_providers",
-                         create_body(name, uuid, root->uuid), "",
+      creates.push_back({Step::Kind::create_provider, requests::create_provider(name, uuid, root->uuid), uuid,
                          "create pool " + name + " under " + root->name + " for " +
                              std::to_string(dp.assignable) + " GPU(s)"});
       gen[uuid] = 0;
     }
-    std::map<std::string, InventoryRecord> inv;
+    InventoryMap inv;
     if (cur)  // another class left over from an earlier config keeps serving what is allocated from it
       for (const auto& [rc, rec] : cur->inventories) {
         if (rc == dp.resource_class) continue;
         auto u = cur->usages.find(rc);
         if (u == cur->usages.end() || u->second == 0) continue;
-        inv[rc] = InventoryRecord{u->second, u->second, 1, u->second, 1, 1.0};
+        inv[rc] = Inventory{u->second, u->second, 1, u->second, 1, 1.0};
       }
-    inv[dp.resource_class] = InventoryRecord{total, total - dp.assignable, 1, total, 1, 1.0};
+    inv[dp.resource_class] = Inventory{total, total - dp.assignable, 1, total, 1, 1.0};
     if (!cur || cur->inventories != inv) {
       std::string why = "set " + dp.resource_class + " total=" + std::to_string(total) +
                         " reserved=" + std::to_string(total - dp.assignable) + " on " + name;
       if (used > dp.assignable)
         why += " (" + std::to_string(used) + " in use, only " + std::to_string(dp.assignable) + " assignable)";
-      writes.push_back({Step::Kind::put_inventories, "PUT", "/resource_providers/" + uuid + "/inventories",
-                        inventories_body(gen[uuid], inv), uuid, why});
+      writes.push_back({Step::Kind::put_inventories, requests::put_inventories(uuid, gen[uuid], inv), uuid, why});
       ++gen[uuid];
     }
     std::set<std::string> wanted = dp.traits;
@@ -195,8 +128,8 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
     const std::set<std::string> cur_traits = cur ? cur->traits : std::set<std::string>{};
     const std::set<std::string> merged = merge_traits(cur_traits, owned_before, wanted);
     if (merged != cur_traits) {
-      writes.push_back({Step::Kind::put_traits, "PUT", "/resource_providers/" + uuid + "/traits",
-                        traits_body(gen[uuid], merged), uuid, "set traits of " + name + ": " + join(merged)});
+      writes.push_back({Step::Kind::put_traits, requests::put_traits(uuid, gen[uuid], merged), uuid,
+                        "set traits of " + name + ": " + join(merged)});
       ++gen[uuid];
     }
     plan.owned_traits[uuid] = wanted;
@@ -214,8 +147,7 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
         if (!root->traits.count(t)) added.insert(t);
       for (const auto& t : root->traits)
         if (!merged.count(t)) removed.insert(t);
-      writes.push_back({Step::Kind::put_traits, "PUT", "/resource_providers/" + root->uuid + "/traits",
-                        traits_body(gen[root->uuid], merged), root->uuid,
+      writes.push_back({Step::Kind::put_traits, requests::put_traits(root->uuid, gen[root->uuid], merged), root->uuid,
                         "host traits on " + root->name + ": add " + join(added) + ", remove " + join(removed)});
       ++gen[root->uuid];
     }
@@ -229,16 +161,15 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
     int64_t used = 0;
     for (const auto& [rc, n] : p.usages) used += n;
     if (used == 0) {
-      deletes.push_back({Step::Kind::delete_provider, "DELETE", "/resource_providers/" + p.uuid, "", p.uuid,
+      deletes.push_back({Step::Kind::delete_provider, requests::delete_provider(p.uuid), p.uuid,
                          "delete pool " + p.name + ": no assignable GPUs and nothing allocated"});
       continue;
     }
-    std::map<std::string, InventoryRecord> inv;
+    InventoryMap inv;
     for (const auto& [rc, n] : p.usages)
-      if (n > 0) inv[rc] = InventoryRecord{n, n, 1, n, 1, 1.0};
+      if (n > 0) inv[rc] = Inventory{n, n, 1, n, 1, 1.0};
     if (p.inventories != inv)
-      writes.push_back({Step::Kind::put_inventories, "PUT", "/resource_providers/" + p.uuid + "/inventories",
-                        inventories_body(gen[p.uuid], inv), p.uuid,
+      writes.push_back({Step::Kind::put_inventories, requests::put_inventories(p.uuid, gen[p.uuid], inv), p.uuid,
                         "keep pool " + p.name + " for its " + std::to_string(used) +
                             " allocated GPU(s), reserved = total so nothing new lands"});
     plan.notes.push_back("pool " + p.name + " has no assignable GPUs but " + std::to_string(used) +
@@ -253,10 +184,6 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
   return plan;
 }
 
-std::string describe(const Step& s) {
-  std::string out = s.method + " " + s.path;
-  if (!s.body.empty()) out += " " + s.body;
-  return out + "\n    # " + s.why;
-}
+std::string describe(const Step& s) { return to_string(s.request) + "\n    # " + s.why; }
 
 }  // namespace gpu_agent::placement

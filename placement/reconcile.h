@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "provider_tree.h"
+#include "requests.h"
 
 namespace gpu_agent::placement {
 
@@ -45,9 +46,9 @@ struct Desired {
 struct Step {
   enum class Kind { ensure_resource_class, ensure_trait, create_provider, put_inventories, put_traits, delete_provider };
   Kind kind;
-  std::string method, path, body;  // body: JSON, empty for none
-  std::string provider_uuid;       // the provider whose generation the body carries, if any
-  std::string why;                 // one line for the log and --dry-run
+  Request request;
+  std::string provider_uuid;  // the provider whose generation the body carries, if any
+  std::string why;            // one line for the log and --dry-run
 };
 
 struct Plan {
@@ -68,6 +69,6 @@ std::set<std::string> nova_managed_addresses(const TreeState& tree, const std::s
 // current.root() must be the compute node provider.
 Plan plan_reconcile(const TreeState& current, const Desired& desired);
 
-std::string describe(const Step& s);  // "PUT /resource_providers/U/inventories {...}  # why"
+std::string describe(const Step& s);  // "PUT /resource_providers/U/inventories {...}\n    # why"
 
 }  // namespace gpu_agent::placement

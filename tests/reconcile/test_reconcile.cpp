@@ -20,7 +20,7 @@ TreeState root_only(std::set<std::string> traits = {"COMPUTE_NODE"}) {
   r.name = "compute-0";
   r.generation = 7;
   r.traits = std::move(traits);
-  r.inventories["VCPU"] = InventoryRecord{64, 0, 1, 64, 1, 16.0};
+  r.inventories["VCPU"] = Inventory{64, 0, 1, 64, 1, 16.0};
   t.providers.push_back(r);
   return t;
 }
@@ -48,7 +48,7 @@ TreeState applied(const Desired& d, int64_t used = 0) {
   p.uuid = uuid5(p.name);
   p.parent_uuid = kRoot;
   p.generation = 2;
-  p.inventories[kRC] = InventoryRecord{d.pools[0].assignable, 0, 1, d.pools[0].assignable, 1, 1.0};
+  p.inventories[kRC] = Inventory{d.pools[0].assignable, 0, 1, d.pools[0].assignable, 1, 1.0};
   p.traits = d.pools[0].traits;
   p.traits.insert(d.marker_trait);
   if (used) p.usages[kRC] = used;
@@ -65,7 +65,7 @@ rapidjson::Document json(const std::string& s) {
 
 std::vector<std::string> lines(const Plan& p) {
   std::vector<std::string> out;
-  for (const auto& s : p.steps) out.push_back(s.method + " " + s.path);
+  for (const auto& s : p.steps) out.push_back(s.request.method + " " + s.request.path);
   return out;
 }
 
@@ -104,17 +104,17 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_classes_traits_pool_inventory_and_host_t
   };
   BOOST_TEST(lines(p) == expected, boost::test_tools::per_element());
 
-  auto create = json(p.steps[5].body);
+  auto create = json(p.steps[5].request.body);
   BOOST_TEST(create["parent_provider_uuid"].GetString() == kRoot);
   BOOST_TEST(create["uuid"].GetString() == pool_uuid);
-  auto inv = json(p.steps[6].body);
+  auto inv = json(p.steps[6].request.body);
   BOOST_TEST(inv["resource_provider_generation"].GetInt64() == 0);  // a new provider starts at 0
   BOOST_TEST(inv["inventories"][kRC.c_str()]["total"].GetInt64() == 8);
   BOOST_TEST(inv["inventories"][kRC.c_str()]["max_unit"].GetInt64() == 8);
   BOOST_TEST(inv["inventories"][kRC.c_str()]["reserved"].GetInt64() == 0);
-  auto traits = json(p.steps[7].body);
+  auto traits = json(p.steps[7].request.body);
   BOOST_TEST(traits["resource_provider_generation"].GetInt64() == 1);  // after the inventory write
-  auto root = json(p.steps[8].body);
+  auto root = json(p.steps[8].request.body);
   BOOST_TEST(root["resource_provider_generation"].GetInt64() == 7);
   std::set<std::string> root_traits;
   for (const auto& t : root["traits"].GetArray()) root_traits.insert(t.GetString());
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(gpu_leaving_while_allocated_keeps_total_and_reserves_the_re
   Desired after = eight_gpus(2);
   Plan p = plan_reconcile(t, after);
   BOOST_REQUIRE_EQUAL(p.steps.size(), 1u);
-  auto inv = json(p.steps[0].body);
+  auto inv = json(p.steps[0].request.body);
   BOOST_TEST(inv["inventories"][kRC.c_str()]["total"].GetInt64() == 3);
   BOOST_TEST(inv["inventories"][kRC.c_str()]["reserved"].GetInt64() == 1);
   BOOST_TEST(inv["resource_provider_generation"].GetInt64() == 2);
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(gpu_leaving_while_allocated_keeps_total_and_reserves_the_re
   Desired none = eight_gpus(0);
   Plan q = plan_reconcile(t, none);
   BOOST_REQUIRE_EQUAL(q.steps.size(), 1u);
-  auto inv0 = json(q.steps[0].body);
+  auto inv0 = json(q.steps[0].request.body);
   BOOST_TEST(inv0["inventories"][kRC.c_str()]["total"].GetInt64() == 3);
   BOOST_TEST(inv0["inventories"][kRC.c_str()]["reserved"].GetInt64() == 3);
 }
@@ -156,12 +156,12 @@ BOOST_AUTO_TEST_CASE(unwanted_pool_is_deleted_only_when_nothing_is_allocated) {
   empty.pools.clear();
   Plan p = plan_reconcile(t, empty);
   BOOST_REQUIRE_EQUAL(p.steps.size(), 1u);
-  BOOST_TEST(p.steps[0].method == "DELETE");
-  BOOST_TEST(p.steps[0].path == "/resource_providers/" + t.providers[1].uuid);
+  BOOST_TEST(p.steps[0].request.method == "DELETE");
+  BOOST_TEST(p.steps[0].request.path == "/resource_providers/" + t.providers[1].uuid);
 
   TreeState used = applied(d, 2);
   Plan q = plan_reconcile(used, empty);
-  for (const auto& s : q.steps) BOOST_TEST(s.method != "DELETE");
+  for (const auto& s : q.steps) BOOST_TEST(s.request.method != "DELETE");
   BOOST_TEST(!q.notes.empty());
 }
 
@@ -179,7 +179,7 @@ BOOST_AUTO_TEST_CASE(foreign_traits_and_providers_are_never_touched) {
   Desired empty = d;
   empty.pools.clear();
   Plan p = plan_reconcile(t, empty);
-  for (const auto& s : p.steps) BOOST_TEST(s.path.find(foreign.uuid) == std::string::npos);
+  for (const auto& s : p.steps) BOOST_TEST(s.request.path.find(foreign.uuid) == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(trait_removed_from_config_is_removed_but_only_if_ours) {
@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(trait_removed_from_config_is_removed_but_only_if_ours) {
   next.owned_traits = {{kRoot, {"CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"}}};
   Plan p = plan_reconcile(t, next);
   BOOST_REQUIRE_EQUAL(p.steps.size(), 1u);
-  auto body = json(p.steps[0].body);
+  auto body = json(p.steps[0].request.body);
   std::set<std::string> traits;
   for (const auto& x : body["traits"].GetArray()) traits.insert(x.GetString());
   BOOST_TEST((traits == std::set<std::string>{"COMPUTE_NODE", "CUSTOM_ADDED_BY_OPERATOR"}));
@@ -210,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_foreign_provider_with_the_pool_name_is_reported_not_overw
   squatter.parent_uuid = kRoot;
   t.providers.push_back(squatter);
   Plan p = plan_reconcile(t, d);
-  for (const auto& s : p.steps) BOOST_TEST(s.method != "POST");
+  for (const auto& s : p.steps) BOOST_TEST(s.request.method != "POST");
   BOOST_REQUIRE(!p.notes.empty());
   BOOST_TEST(p.notes[0].find("taken by " + squatter.uuid) != std::string::npos);
 }

@@ -1,0 +1,217 @@
+#include "keystone.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace gpu_agent::keystone {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void kv(Writer& w, const char* k, const std::string& v) {
+  w.Key(k);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+void domain(Writer& w, const std::string& id, const std::string& name) {
+  w.Key("domain");
+  w.StartObject();
+  if (!id.empty()) kv(w, "id", id);
+  else kv(w, "name", name);
+  w.EndObject();
+}
+
+constexpr auto kRenewBefore = std::chrono::seconds(60);
+
+}  // namespace
+
+std::string v3_url(const std::string& auth_url) {
+  std::string u = auth_url;
+  while (!u.empty() && u.back() == '/') u.pop_back();
+  if (u.size() < 3 || u.compare(u.size() - 3, 3, "/v3") != 0) u += "/v3";
+  return u;
+}
+
+std::string auth_request_body(const Credentials& c) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("auth");
+  w.StartObject();
+  w.Key("identity");
+  w.StartObject();
+  w.Key("methods");
+  w.StartArray();
+  const bool appcred = c.method == "application_credential";
+  w.String(appcred ? "application_credential" : "password");
+  w.EndArray();
+  if (appcred) {
+    w.Key("application_credential");
+    w.StartObject();
+    if (!c.application_credential_id.empty()) kv(w, "id", c.application_credential_id);
+    else {
+      kv(w, "name", c.application_credential_name);
+      w.Key("user");
+      w.StartObject();
+      kv(w, "name", c.username);
+      domain(w, c.user_domain_id, c.user_domain_name);
+      w.EndObject();
+    }
+    kv(w, "secret", c.application_credential_secret);
+    w.EndObject();
+  } else {
+    w.Key("password");
+    w.StartObject();
+    w.Key("user");
+    w.StartObject();
+    kv(w, "name", c.username);
+    domain(w, c.user_domain_id, c.user_domain_name);
+    kv(w, "password", c.password);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndObject();  // identity
+  if (!appcred) {  // an application credential carries its own project scope
+    w.Key("scope");
+    w.StartObject();
+    w.Key("project");
+    w.StartObject();
+    if (!c.project_id.empty()) kv(w, "id", c.project_id);
+    else {
+      kv(w, "name", c.project_name);
+      domain(w, c.project_domain_id, c.project_domain_name);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndObject();  // auth
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+Result<std::chrono::system_clock::time_point> parse_iso8601(const std::string& s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+    return make_error("not an ISO 8601 time: '" + s + "'");
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  const time_t t = timegm(&tm);  // keystone's times are UTC ("Z")
+  if (t == static_cast<time_t>(-1)) return make_error("not a valid time: '" + s + "'");
+  return std::chrono::system_clock::from_time_t(t);
+}
+
+Result<Token> parse_token_response(int status, const std::string& subject_token, const std::string& body) {
+  if (status == 401)
+    return make_error("keystone refused the credentials (401): check username/password or the application "
+                      "credential id/secret in [placement]",
+                      401);
+  if (status == 403) return make_error("keystone answered 403 Forbidden for the token request", 403);
+  if (status == 404) return make_error("keystone answered 404: is auth_url the identity v3 endpoint?", 404);
+  if (status != 201 && status != 200)
+    return make_error("keystone answered " + std::to_string(status) + " to the token request", status);
+  if (subject_token.empty()) return make_error("keystone's token response has no X-Subject-Token header");
+  rapidjson::Document d;
+  d.Parse(body.c_str(), body.size());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("token") || !d["token"].IsObject())
+    return make_error("keystone's token response is not the expected JSON ({\"token\": {...}})");
+  const auto& t = d["token"];
+  Token tok;
+  tok.id = subject_token;
+  if (!t.HasMember("expires_at") || !t["expires_at"].IsString())
+    return make_error("keystone's token has no expires_at");
+  auto exp = parse_iso8601(t["expires_at"].GetString());
+  if (!exp) return exp.error();
+  tok.expires_at = *exp;
+  if (t.HasMember("catalog") && t["catalog"].IsArray()) {
+    for (const auto& svc : t["catalog"].GetArray()) {
+      if (!svc.IsObject() || !svc.HasMember("type") || !svc["type"].IsString() || !svc.HasMember("endpoints") ||
+          !svc["endpoints"].IsArray())
+        continue;
+      for (const auto& ep : svc["endpoints"].GetArray()) {
+        if (!ep.IsObject() || !ep.HasMember("url") || !ep["url"].IsString()) continue;
+        CatalogEndpoint c;
+        c.service_type = svc["type"].GetString();
+        c.url = ep["url"].GetString();
+        if (ep.HasMember("interface") && ep["interface"].IsString()) c.interface = ep["interface"].GetString();
+        if (ep.HasMember("region_id") && ep["region_id"].IsString()) c.region = ep["region_id"].GetString();
+        else if (ep.HasMember("region") && ep["region"].IsString()) c.region = ep["region"].GetString();
+        tok.catalog.push_back(std::move(c));
+      }
+    }
+  }
+  return tok;
+}
+
+Result<std::string> select_endpoint(const std::vector<CatalogEndpoint>& catalog, const std::string& service_type,
+                                    const std::vector<std::string>& interfaces, const std::string& region) {
+  for (const auto& iface : interfaces)
+    for (const auto& e : catalog)
+      if (e.service_type == service_type && e.interface == iface && (region.empty() || e.region == region))
+        return e.url;
+  std::string have;
+  for (const auto& e : catalog)
+    if (e.service_type == service_type) have += " " + e.interface + "@" + (e.region.empty() ? "-" : e.region);
+  std::string want;
+  for (const auto& i : interfaces) want += (want.empty() ? "" : ",") + i;
+  return make_error("the keystone catalog has no " + service_type + " endpoint for interfaces " + want +
+                    (region.empty() ? std::string() : " in region " + region) +
+                    (have.empty() ? " (no " + service_type + " service at all)" : " (it has:" + have + ")") +
+                    "; set [placement] valid_interfaces / region_name, or endpoint_override");
+}
+
+Session::Session(Credentials c, std::unique_ptr<http::Client> client)
+    : creds_(std::move(c)), client_(std::move(client)) {}
+
+Result<std::unique_ptr<Session>> Session::create(Credentials c, http::Options options) {
+  if (c.auth_url.empty()) return make_error("[placement] auth_url is required for keystone authentication");
+  if (c.method == "password" && (c.username.empty() || c.password.empty()))
+    return make_error("[placement] username and password are required for auth_type = password");
+  if (c.method == "password" && c.project_name.empty() && c.project_id.empty())
+    return make_error("[placement] project_name (or project_id) is required for auth_type = password");
+  if (c.method == "application_credential" && c.application_credential_secret.empty())
+    return make_error("[placement] application_credential_secret is required for auth_type = v3applicationcredential");
+  if (c.method == "application_credential" && c.application_credential_id.empty() &&
+      c.application_credential_name.empty())
+    return make_error("[placement] application_credential_id is required for auth_type = v3applicationcredential");
+  auto client = http::Client::create(v3_url(c.auth_url), std::move(options));
+  if (!client) return client.error();
+  return std::unique_ptr<Session>(new Session(std::move(c), std::move(*client)));
+}
+
+Result<bool> Session::authenticate() {
+  ++token_requests_;
+  auto r = client_->request("POST", "/auth/tokens", {{"Content-Type", "application/json"}},
+                            auth_request_body(creds_));
+  if (!r) return make_error("keystone " + creds_.auth_url + ": " + r.error().message, r.error().code);
+  auto tok = parse_token_response(r->status, r->header("X-Subject-Token"), r->body);
+  if (!tok) return make_error("keystone " + v3_url(creds_.auth_url) + ": " + tok.error().message, tok.error().code);
+  token_ = std::move(*tok);
+  return true;
+}
+
+Result<std::string> Session::token() {
+  if (!token_ || token_->expires_at - kRenewBefore <= std::chrono::system_clock::now()) {
+    auto ok = authenticate();
+    if (!ok) return ok.error();
+  }
+  return token_->id;
+}
+
+Result<std::string> Session::endpoint(const std::string& service_type) {
+  if (!token_) {
+    auto ok = authenticate();
+    if (!ok) return ok.error();
+  }
+  return select_endpoint(token_->catalog, service_type, creds_.valid_interfaces, creds_.region_name);
+}
+
+}  // namespace gpu_agent::keystone
