@@ -1,5 +1,5 @@
 #pragma once
-// A directory under $TMPDIR (or /tmp) that is removed with everything in it
+// A directory under $TMPDIR (else /dev/shm, else /tmp) that is removed with everything in it
 // when the object goes away, so unpacked fixture trees never pile up.
 #include <string>
 
