@@ -20,6 +20,10 @@
 #include "inventory_table.h"
 #include "libvirt_check.h"
 #include "pci_names.h"
+#include "report.h"
+#include "daemon.h"
+#include "config.h"
+#include "log.h"
 
 namespace gpu_agent {
 namespace {
@@ -35,8 +39,16 @@ Commands:
               whether it can be given to guests, and if not, what to fix
   capture     write the parts of /sys the inventory reads to one text file, to
               attach to a bug report or to replay with `inventory --fixture`
+  report      reconcile once: report this host's GPU pools and traits to
+              Placement (`--dry-run` prints the requests instead)
+  run         the daemon: reconcile every interval, retry with backoff,
+              SIGHUP reloads the config, SIGTERM exits cleanly
   version     print the version
   help [COMMAND]
+
+Global option (before or after COMMAND):
+  --config FILE   the agent's config (default /etc/gpu-agent/gpu-agent.conf
+                  when it exists; built-in defaults otherwise)
 
 Run `gpu-agent COMMAND --help` for a command's options.
 Exit codes: 0 ok, 1 failure, 2 bad usage or config.
@@ -81,6 +93,53 @@ Options:
 Example:
   gpu-agent capture -o /tmp/$(hostname).sysfs.txt
   gpu-agent inventory --fixture /tmp/$(hostname).sysfs.txt
+)";
+
+const char* kReportHelp = R"(Usage: gpu-agent [--config FILE] report [--once] [--dry-run] [OPTIONS]
+
+One reconcile pass: read this host's GPUs, derive the pools (one per GPU model
+of whole GPUs ready for passthrough, or as [pool:NAME] sections say), find the
+compute node provider nova created (by its hypervisor hostname), and create or
+update the pool providers under it with their inventory and traits, and the
+host traits on the compute node. Traits somebody else set are never removed;
+providers the agent does not own are never touched.
+
+Options:
+  --once                 one pass (the default for `report`)
+  --dry-run              print the planned requests; send no writes
+  --nova-config FILE     reuse [placement] credentials from nova.conf
+  --fixture FILE         read a capture instead of sysfs (tests, demos)
+  --sysfs-root DIR       read sysfs below DIR
+  --compute-node-name N  the compute node provider's name (else libvirt's
+                         hostname, the fixture's, the FQDN)
+  --libvirt-uri URI      where to ask for the hostname (`none` to skip)
+  -v, --verbose          log every request
+
+Exit codes: 0 done (or nothing to do), 1 placement or keystone failed (the
+message says which request and why), 2 bad config (file, line and key).
+
+Example (a lab Placement with noauth2):
+  printf '[placement]
+auth_type = admin_token
+token = admin
+endpoint_override = http://127.0.0.1:8778
+' > lab.conf
+  gpu-agent --config lab.conf report --dry-run
+)";
+
+const char* kRunHelp = R"(Usage: gpu-agent [--config FILE] run [OPTIONS]
+
+The daemon: a reconcile pass every [agent] interval seconds (60, with +-10%
+jitter); while placement or keystone is unreachable, or nova has not created
+the compute node yet, retries with capped exponential backoff ([agent]
+retry_min .. retry_max). A pass with nothing changed costs one GET and no
+writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
+SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
+exit 1 (no retry storm); a bad config exits 2.
+
+Options: the same sources as `report` (--nova-config, --fixture, --sysfs-root,
+--compute-node-name, --libvirt-uri, -v), and:
+  --max-passes N   stop after N passes (tests and benchmarks)
 )";
 
 struct Args {
@@ -249,9 +308,128 @@ int cmd_capture(const std::vector<std::string>& argv, std::ostream& out, std::os
   return 0;
 }
 
+Result<AgentConfig> load_config_for(const std::optional<std::string>& path) {
+  if (path) return load_agent_config(*path);
+  const std::string def = "/etc/gpu-agent/gpu-agent.conf";
+  if (::access(def.c_str(), F_OK) == 0) return load_agent_config(def);
+  return AgentConfig{};
+}
+
+int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+                      std::ostream& out, std::ostream& err) {
+  const bool daemon = argv[0] == "run";
+  Args a;
+  std::vector<std::string> values{"nova-config", "fixture", "sysfs-root", "compute-node-name", "libvirt-uri"};
+  std::vector<std::string> flags{"verbose"};
+  if (daemon) values.push_back("max-passes");
+  else {
+    flags.push_back("once");
+    flags.push_back("dry-run");
+  }
+  if (auto e = parse_args(argv, 1, values, flags, {{"-v", "--verbose"}}, a)) return usage_error(err, argv[0], *e);
+  if (a.help) {
+    out << (daemon ? kRunHelp : kReportHelp);
+    return 0;
+  }
+  if (value(a, "fixture") && value(a, "sysfs-root"))
+    return usage_error(err, argv[0], "--fixture and --sysfs-root are alternatives; give one");
+  uint64_t max_passes = 0;
+  if (auto m = value(a, "max-passes")) {
+    auto n = parse_int(*m);
+    if (!n || *n < 1) return usage_error(err, argv[0], "--max-passes needs a positive number");
+    max_passes = static_cast<uint64_t>(*n);
+  }
+
+  Log log(err, a.flags.count("verbose") ? Log::Level::debug : Log::Level::info);
+  auto load = [&](std::string& problem) -> std::optional<AgentConfig> {
+    auto cfg = load_config_for(config_path);
+    if (!cfg) {
+      problem = cfg.error().message;
+      return std::nullopt;
+    }
+    auto p = effective_placement(*cfg, value(a, "nova-config"));
+    if (!p) {
+      problem = p.error().message;
+      return std::nullopt;
+    }
+    cfg->placement = *p;
+    return *cfg;
+  };
+  std::string problem;
+  auto cfg = load(problem);
+  if (!cfg) {
+    err << "gpu-agent " << argv[0] << ": " << problem << "\n";
+    return 2;
+  }
+  ReportSources src;
+  src.fixture = value(a, "fixture");
+  src.sysfs_root = value(a, "sysfs-root");
+  src.hostname = value(a, "compute-node-name");
+  src.libvirt_uri = value(a, "libvirt-uri");
+  Reporter reporter(*cfg, src, log);
+  if (a.flags.count("verbose"))
+    log.debug("config " + (cfg->path.empty() ? std::string("(built-in defaults)") : cfg->path));
+
+  if (!daemon) {
+    const bool dry = a.flags.count("dry-run") > 0;
+    PassOutcome o = reporter.pass(dry, dry ? &out : nullptr);
+    const PassStats& st = reporter.last_pass();
+    if (o.kind == PassOutcome::Kind::ok) {
+      log.info(o.message + " (" + std::to_string(st.requests) + " request(s), " + std::to_string(st.writes) +
+               " write(s))");
+      return 0;
+    }
+    log.error(o.message);
+    return o.config_error ? 2 : 1;
+  }
+
+  block_daemon_signals();
+  DaemonHooks hooks;
+  hooks.max_passes = max_passes;
+  hooks.pass = [&] {
+    PassOutcome o = reporter.pass(false, nullptr, stop_requested);
+    const PassStats& st = reporter.last_pass();
+    if (o.kind == PassOutcome::Kind::ok && st.writes > 0)
+      log.info("pass done: " + o.message + " (" + std::to_string(st.requests) + " requests)");
+    else if (o.kind == PassOutcome::Kind::ok)
+      log.debug("pass done: " + o.message + " (" + std::to_string(st.requests) + " request(s))");
+    return o;
+  };
+  hooks.reload = [&](std::string& error) {
+    auto next = load(error);
+    if (!next) return false;
+    reporter.reload(*next);
+    return true;
+  };
+  hooks.interval = [&] { return reporter.config().interval; };
+  hooks.jitter = [&] { return reporter.config().jitter; };
+  hooks.retry_min = [&] { return reporter.config().retry_min; };
+  hooks.retry_max = [&] { return reporter.config().retry_max; };
+  log.info("gpu-agent " + std::string(kVersion) + " running; config " +
+           (cfg->path.empty() ? std::string("(built-in defaults)") : cfg->path) + ", every " +
+           std::to_string(static_cast<long>(cfg->interval)) + " s");
+  return run_daemon(hooks, log);
+}
+
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::ostream& err) {
+  // --config FILE may come before or after the command
+  std::vector<std::string> args;
+  std::optional<std::string> config_path;
+  for (size_t i = 0; i < all_args.size(); ++i) {
+    if (all_args[i] == "--config") {
+      if (i + 1 >= all_args.size()) {
+        err << "gpu-agent: --config needs a file\n";
+        return 2;
+      }
+      config_path = all_args[++i];
+    } else if (all_args[i].rfind("--config=", 0) == 0) {
+      config_path = all_args[i].substr(9);
+    } else {
+      args.push_back(all_args[i]);
+    }
+  }
   if (args.empty()) {
     err << kMainHelp;
     return 2;
@@ -260,6 +438,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     if (args.size() > 1 && args[1] == "inventory") out << kInventoryHelp;
     else if (args.size() > 1 && args[1] == "capture") out << kCaptureHelp;
+    else if (args.size() > 1 && args[1] == "report") out << kReportHelp;
+    else if (args.size() > 1 && args[1] == "run") out << kRunHelp;
     else out << kMainHelp;
     return 0;
   }
@@ -269,6 +449,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (cmd == "inventory") return cmd_inventory(args, out, err);
   if (cmd == "capture") return cmd_capture(args, out, err);
+  if (cmd == "report" || cmd == "run") return cmd_report_or_run(args, config_path, out, err);
   err << "gpu-agent: unknown command '" << cmd << "'\n\n" << kMainHelp;
   return 2;
 }

@@ -89,7 +89,7 @@ int run_daemon(const DaemonHooks& hooks, Log& log) {
         break;
       case PassOutcome::Kind::fatal:
         log.error(out.message);
-        return 1;
+        return out.config_error ? 2 : 1;
       case PassOutcome::Kind::stopped:
         log.info("stop signal received during a pass; exiting after the request in flight");
         return 0;

@@ -22,6 +22,7 @@ struct PassOutcome {
     stopped,   // a stop signal arrived between requests
   } kind = Kind::ok;
   std::string message;
+  bool config_error = false;  // fatal because of the configuration: exit 2
 };
 
 // Capped exponential backoff with full jitter: [min, min*2^n] capped at max.
@@ -58,7 +59,7 @@ void block_daemon_signals();
 // True once SIGTERM or SIGINT is pending (consumes nothing else).
 bool stop_requested();
 
-// Returns the exit code: 0 after a stop signal, 1 after a fatal pass.
+// Returns the exit code: 0 after a stop signal, 1 after a fatal pass, 2 for a config error.
 int run_daemon(const DaemonHooks& hooks, Log& log);
 
 }  // namespace gpu_agent

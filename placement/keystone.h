@@ -13,6 +13,7 @@
 
 #include "http_client.h"
 #include "result.h"
+#include "token_source.h"
 
 namespace gpu_agent::keystone {
 
@@ -64,6 +65,23 @@ class Session {
   std::unique_ptr<http::Client> client_;
   std::optional<Token> token_;
   uint64_t token_requests_ = 0;
+};
+
+// The Session as placement's TokenSource. A refused credential is an Error
+// with code 401; keystone being unreachable has another code, so the caller
+// can tell "fix the config" from "try again later".
+class KeystoneTokens final : public placement::TokenSource {
+ public:
+  explicit KeystoneTokens(std::unique_ptr<Session> s, std::string describe)
+      : session_(std::move(s)), describe_(std::move(describe)) {}
+  Result<std::string> token() override { return session_->token(); }
+  void invalidate() override { session_->invalidate(); }
+  std::string describe() const override { return describe_; }
+  Session& session() { return *session_; }
+
+ private:
+  std::unique_ptr<Session> session_;
+  std::string describe_;
 };
 
 }  // namespace gpu_agent::keystone
