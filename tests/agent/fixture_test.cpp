@@ -173,6 +173,16 @@ BOOST_AUTO_TEST_CASE(legacy_capture_loads_into_kernel_shape) {
   BOOST_TEST(fs.display("") == path);
 }
 
+BOOST_AUTO_TEST_CASE(real_capture_is_unedited) {
+  // A capture of a real host is evidence: it is loaded as it is, never touched up.
+  // FNV-1a of the file as captured; if this fails, restore the file instead of updating the number.
+  const std::string text = t::read_text_file(kData + "/hosts/h100-passthrough-guest.sysfs.txt");
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  BOOST_TEST(text.size() == 2985u);
+  BOOST_TEST(h == 0xe8a3cc0c5aeee31full);
+}
+
 BOOST_AUTO_TEST_CASE(legacy_links_and_mdev_types_are_rebuilt) {
   Fixture fx = parse_ok(
       "### device 0000:41:00.0\n"
