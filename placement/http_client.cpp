@@ -17,9 +17,11 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>  // teardown for ssl::stream<tcp_stream>
 
+#include <memory>
 #include <optional>
+#include <type_traits>
+#include <vector>
 
 namespace gpu_agent::http {
 namespace {
@@ -83,6 +85,74 @@ int errno_of(const error_code& ec) {
   if (ec == beast::error::timeout) return ETIMEDOUT;
   return ec.category() == boost::system::system_category() ? ec.value() : 0;
 }
+
+// A move-only completion handler behind one virtual call. With it the TCP
+// and TLS streams' read_some/write_some are compiled for a single handler
+// type, instead of once per Beast operation that drives them.
+class ErasedHandler {
+ public:
+  template <typename Handler>
+  explicit ErasedHandler(Handler&& handler)
+      : impl_(std::make_unique<Impl<std::decay_t<Handler>>>(std::forward<Handler>(handler))) {}
+  void operator()(const error_code& ec, std::size_t n) {
+    auto impl = std::move(impl_);  // single use, like any completion handler
+    impl->call(ec, n);
+  }
+
+ private:
+  struct Base {
+    virtual ~Base() = default;
+    virtual void call(const error_code& ec, std::size_t n) = 0;
+  };
+  template <typename Handler>
+  struct Impl final : Base {
+    template <typename H>
+    explicit Impl(H&& h) : handler(std::forward<H>(h)) {}
+    void call(const error_code& ec, std::size_t n) override { std::move(handler)(ec, n); }
+    Handler handler;
+  };
+  std::unique_ptr<Base> impl_;
+};
+
+// Plain TCP or TLS behind one stream type, so Beast's HTTP read and write
+// templates (the bulk of this file's compile time) are instantiated once.
+// Handlers lose their associated executor on the way through; everything
+// runs on the client's one io_context, so the I/O object's executor is it.
+class AnyStream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+  AnyStream(beast::tcp_stream* plain, ssl::stream<beast::tcp_stream>* tls) : plain_(plain), tls_(tls) {}
+  executor_type get_executor() { return plain_ ? plain_->get_executor() : tls_->get_executor(); }
+
+  template <typename MutableBuffers, typename Handler>
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    read_some({asio::buffer_sequence_begin(buffers), asio::buffer_sequence_end(buffers)},
+              ErasedHandler(std::forward<Handler>(handler)));
+  }
+  template <typename ConstBuffers, typename Handler>
+  void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    write_some({asio::buffer_sequence_begin(buffers), asio::buffer_sequence_end(buffers)},
+               ErasedHandler(std::forward<Handler>(handler)));
+  }
+
+ private:
+  void read_some(std::vector<asio::mutable_buffer> buffers, ErasedHandler handler) {
+    if (plain_) {
+      plain_->async_read_some(std::move(buffers), std::move(handler));
+    } else {
+      tls_->async_read_some(std::move(buffers), std::move(handler));
+    }
+  }
+  void write_some(std::vector<asio::const_buffer> buffers, ErasedHandler handler) {
+    if (plain_) {
+      plain_->async_write_some(std::move(buffers), std::move(handler));
+    } else {
+      tls_->async_write_some(std::move(buffers), std::move(handler));
+    }
+  }
+  beast::tcp_stream* plain_;
+  ssl::stream<beast::tcp_stream>* tls_;
+};
 
 }  // namespace
 
@@ -243,7 +313,7 @@ struct Client::Impl {
   void close_connection() {
     if (tls) {
       auto& tcp_layer = lowest();
-      tcp_layer.expires_after(std::min(options.io_timeout, std::chrono::milliseconds(2000)));
+      tcp_layer.expires_after(std::min(options.io_timeout, std::chrono::milliseconds(1000)));
       run([&](auto handler) { tls->async_shutdown(handler); });
     }
     if (connected()) {
@@ -279,9 +349,9 @@ struct Client::Impl {
     bool keep_alive = false;
   };
 
-  template <typename Stream>
-  Attempt exchange(Stream& stream, bhttp::request<bhttp::string_body>& req, const std::string& full_url) {
+  Attempt exchange(bhttp::request<bhttp::string_body>& req, const std::string& full_url) {
     Attempt a;
+    AnyStream stream(plain ? &*plain : nullptr, tls ? &*tls : nullptr);
     auto& tcp_layer = lowest();
     tcp_layer.expires_after(options.io_timeout);
     a.ec = run([&](auto handler) { bhttp::async_write(stream, req, handler); });
@@ -354,7 +424,7 @@ struct Client::Impl {
       }
       ++stats.requests;
       const auto start = std::chrono::steady_clock::now();
-      Attempt a = tls ? exchange(*tls, req, full_url) : exchange(*plain, req, full_url);
+      Attempt a = exchange(req, full_url);
       if (a.response) {
         if (options.trace) {
           const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
