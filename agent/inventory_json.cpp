@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
+#include <string_view>
 
 namespace gpu_agent {
 namespace {
@@ -16,10 +17,44 @@ std::string hex(uint32_t v, int width) {
   return buf;
 }
 
+// Length of the valid UTF-8 sequence at s[i], 0 if there is none (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned c = b(i);
+  const auto cont = [&](size_t k) { return (b(k) & 0xc0u) == 0x80u; };
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Every string goes through here: sysfs can hold any bytes (a garbage file is
+// quoted in a message as it is), and JSON must be UTF-8, so a byte that is not
+// part of valid UTF-8 becomes U+FFFD.
+void value(Writer& w, std::string_view v) {
+  std::string clean;
+  clean.reserve(v.size());
+  for (size_t i = 0; i < v.size();) {
+    const size_t n = utf8_sequence(v, i);
+    if (n) clean.append(v.substr(i, n));
+    else clean += "\xef\xbf\xbd";
+    i += n ? n : 1;
+  }
+  w.String(clean.c_str(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
 void key(Writer& w, const char* k) { w.Key(k); }
 void str(Writer& w, const char* k, const std::string& v) {
   w.Key(k);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  value(w, v);
 }
 void opt_str(Writer& w, const char* k, const std::optional<std::string>& v) {
   if (v) str(w, k, *v);
@@ -74,7 +109,7 @@ void write_gpu(Writer& w, const Gpu& g) {
   w.StartArray();
   for (const auto& m : g.group_members) {
     const std::string a = m.address.to_string();
-    w.String(a.c_str(), static_cast<rapidjson::SizeType>(a.size()));
+    value(w, a);
   }
   w.EndArray();
   key(w, "iommu_group_member_details");
@@ -101,7 +136,7 @@ void write_gpu(Writer& w, const Gpu& g) {
   for (const auto& p : g.problems)
     if (p.blocking) {
       std::string line = p.message + "; fix: " + p.fix;
-      w.String(line.c_str(), static_cast<rapidjson::SizeType>(line.size()));
+      value(w, line);
     }
   w.EndArray();
   key(w, "problems");
@@ -120,7 +155,7 @@ void write_gpu(Writer& w, const Gpu& g) {
     w.StartArray();
     for (const auto& vf : g.sriov->vfs) {
       const std::string a = vf.address.to_string();
-      w.String(a.c_str(), static_cast<rapidjson::SizeType>(a.size()));
+      value(w, a);
     }
     w.EndArray();
     key(w, "vf_details");
@@ -153,7 +188,7 @@ void write_gpu(Writer& w, const Gpu& g) {
     str(w, "parent", t.parent.to_string());
     key(w, "instances");
     w.StartArray();
-    for (const auto& u : t.instances) w.String(u.c_str(), static_cast<rapidjson::SizeType>(u.size()));
+    for (const auto& u : t.instances) value(w, u);
     w.EndArray();
     w.EndObject();
   }
@@ -200,7 +235,7 @@ std::string inventory_to_json(const Inventory& inv) {
   w.EndArray();
   key(w, "warnings");
   w.StartArray();
-  for (const auto& s : inv.warnings) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  for (const auto& s : inv.warnings) value(w, s);
   w.EndArray();
   key(w, "libvirt");
   if (!inv.libvirt) w.Null();
@@ -216,7 +251,7 @@ std::string inventory_to_json(const Inventory& inv) {
     w.Int(l.devices_compared);
     key(w, "disagreements");
     w.StartArray();
-    for (const auto& s : l.disagreements) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+    for (const auto& s : l.disagreements) value(w, s);
     w.EndArray();
     w.EndObject();
   }

@@ -5,6 +5,8 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <rapidjson/document.h>
+
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -105,6 +107,27 @@ BOOST_AUTO_TEST_CASE(golden_files_show_the_unknown_product) {
   const std::string table = read_text_file(kData + "/golden/h100-vgpu17.txt");
   BOOST_TEST(contains(table, "NVIDIA Corporation Device 2331"));
   BOOST_TEST(contains(read_text_file(kData + "/golden/a100-8x-passthrough.json"), "GA100 [A100 SXM4 80GB]"));
+}
+
+BOOST_AUTO_TEST_CASE(json_is_utf8_whatever_sysfs_holds) {
+  // Garbage bytes reach messages (quoted) and names (read as they are); JSON must stay UTF-8.
+  TreeBuilder tb = t4_vgpu_timesliced();
+  tb.set_raw(kT4s[1], "numa_node", "\xff\xfe" "0\n");
+  tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-222/name", "GRID T4-1B\xc3\n");  // cut in a sequence
+  tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-223/name", "GRID T4-2B \xc3\xa9\xe2\x82\xac\n");  // valid: kept
+  tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-224/name", "\xed\xa0\x80\xc0\xaf\x01\n");  // surrogate, overlong, control
+  const std::string json = inventory_to_json(inventory_of(tb.fs()));
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.c_str());
+  BOOST_TEST_REQUIRE(!doc.HasParseError(), "offset " << doc.GetErrorOffset());
+  const auto& types = doc["gpus"][0]["mdev_types"];
+  BOOST_TEST(std::string(types[0]["name"].GetString()) == "GRID T4-1B\xef\xbf\xbd");
+  BOOST_TEST(std::string(types[1]["name"].GetString()) == "GRID T4-2B \xc3\xa9\xe2\x82\xac");
+  BOOST_TEST(std::string(types[2]["name"].GetString()) ==
+             "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x01");
+  BOOST_TEST(contains(json, "\\u0001"));  // control characters are escaped, not dropped
+  const std::string numa_message = doc["gpus"][1]["problems"][0]["message"].GetString();
+  BOOST_TEST(contains(numa_message, "numa_node: not a number: '\xef\xbf\xbd\xef\xbf\xbd" "0\\n'"), numa_message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
