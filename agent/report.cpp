@@ -23,6 +23,7 @@ using placement::Outcome;
 struct Reporter::Snapshot {
   std::map<std::string, int64_t> generations;  // every provider in the tree
   std::string desired;                         // a signature of what was wanted
+  bool shrinking = false;                      // usages matter: no one-GET shortcut
 };
 
 namespace {
@@ -264,7 +265,7 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
     // 3. Steady state: the tree is as the last pass left it and nothing here changed.
     std::map<std::string, int64_t> gens;
     for (const auto& p : *listed) gens[p.uuid] = p.generation;
-    if (last_ && attempt == 0 && last_->generations == gens && last_->desired == signature(desired)) {
+    if (last_ && !last_->shrinking && attempt == 0 && last_->generations == gens && last_->desired == signature(desired)) {
       stats_.quick = true;
       if (plan_out) *plan_out << "# no changes: placement matches this host\n";
       return finish({PassOutcome::Kind::ok, "no changes", false});
@@ -387,6 +388,7 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
     auto snap = std::make_unique<Snapshot>();
     snap->desired = signature(desired);
     snap->generations = gens;
+    snap->shrinking = plan.shrinking;
     last_ = std::move(snap);
     return finish({PassOutcome::Kind::ok,
                    plan.steps.empty() ? "no changes" : std::to_string(plan.steps.size()) + " change(s) applied",

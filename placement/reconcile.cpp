@@ -120,6 +120,12 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
       writes.push_back({Step::Kind::put_inventories, requests::put_inventories(uuid, gen[uuid], inv), uuid, why});
       ++gen[uuid];
     }
+    if (used > dp.assignable) {
+      plan.shrinking = true;
+      plan.notes.push_back("pool " + name + " has " + std::to_string(used) + " GPU(s) allocated but only " +
+                           std::to_string(dp.assignable) + " assignable; the rest is reserved and it is kept "
+                           "until they are freed");
+    }
     std::set<std::string> wanted = dp.traits;
     wanted.insert(desired.marker_trait);
     auto owned_it = desired.owned_traits.find(uuid);
@@ -172,6 +178,7 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
       writes.push_back({Step::Kind::put_inventories, requests::put_inventories(p.uuid, gen[p.uuid], inv), p.uuid,
                         "keep pool " + p.name + " for its " + std::to_string(used) +
                             " allocated GPU(s), reserved = total so nothing new lands"});
+    plan.shrinking = true;
     plan.notes.push_back("pool " + p.name + " has no assignable GPUs but " + std::to_string(used) +
                          " allocated; it is kept until they are freed");
     auto owned = desired.owned_traits.find(p.uuid);

@@ -56,6 +56,10 @@ struct Plan {
   std::vector<std::string> notes;  // things the operator should know (skipped pools, kept in-use pools)
   // What the agent owns after the plan is applied (for the state file).
   std::map<std::string, std::set<std::string>> owned_traits;
+  // Some pool serves allocations beyond what is assignable: its inventory
+  // follows usage, which placement does not reflect in generations when an
+  // allocation is deleted, so the next pass must read usages again.
+  bool shrinking = false;
   size_t writes() const { return steps.size(); }
 };
 
