@@ -30,7 +30,9 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     if (needs_token) {
       auto token = tokens_->token();
       if (!token) {
-        last_.outcome = Outcome::unauthorized;
+        // A refused credential (code 401) will not get better by retrying; an
+        // unreachable or failing keystone will.
+        last_.outcome = token.error().code == 401 ? Outcome::unauthorized : Outcome::unreachable;
         return make_error(where + ": cannot get a token: " + token.error().message, token.error().code);
       }
       token_kind = tokens_->describe();
