@@ -54,6 +54,19 @@ BOOST_AUTO_TEST_CASE(refused_connection_is_named_and_quick) {
   BOOST_TEST(lab::seconds_since(start) < 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(unanswered_connect_times_out) {
+  loopback::FullBacklog blackhole;
+  auto client = make("http://127.0.0.1:" + std::to_string(blackhole.port()), fast(300ms));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = client->request("GET", "/");
+  const double took = lab::seconds_since(start);
+  BOOST_TEST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().message ==
+             "connect to http://127.0.0.1:" + std::to_string(blackhole.port()) + ": timed out after 0.3 s");
+  BOOST_TEST(took >= 0.25);
+  BOOST_TEST(took < 2.0);
+}
+
 BOOST_AUTO_TEST_CASE(silent_server_times_out_on_read) {
   Server server([](Server&, Conn& conn, int) {
     conn.read_request();

@@ -19,14 +19,14 @@ std::string lower(std::string s) {
   return s;
 }
 
-int listen_on_loopback(std::uint16_t& port) {
+int listen_on_loopback(std::uint16_t& port, int backlog = 16) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0) {
     ::close(fd);
     throw std::runtime_error("bind/listen on 127.0.0.1 failed");
   }
@@ -163,6 +163,25 @@ void Server::run() {
     ::shutdown(fd, SHUT_RDWR);
     ::close(fd);
   }
+}
+
+FullBacklog::FullBacklog() {
+  listen_fd_ = listen_on_loopback(port_, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port_);
+  for (int i = 0; i < 4; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);  // EINPROGRESS is expected
+    fillers_.push_back(fd);
+  }
+  ::usleep(100 * 1000);  // let the handshakes that can complete do so
+}
+
+FullBacklog::~FullBacklog() {
+  for (int fd : fillers_) ::close(fd);
+  ::close(listen_fd_);
 }
 
 std::uint16_t closed_port() {

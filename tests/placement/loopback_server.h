@@ -70,6 +70,22 @@ class Server {
   std::thread thread_;
 };
 
+// A listener on 127.0.0.1 that never accepts, its queue filled up front:
+// Linux drops further SYNs, so a new connect() hangs like a black-holed host.
+class FullBacklog {
+ public:
+  FullBacklog();
+  ~FullBacklog();
+  FullBacklog(const FullBacklog&) = delete;
+  FullBacklog& operator=(const FullBacklog&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
 // A port on 127.0.0.1 where nothing listens (bound, then closed).
 std::uint16_t closed_port();
 
