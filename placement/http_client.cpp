@@ -18,8 +18,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -184,7 +187,6 @@ struct Client::Impl {
   std::optional<beast::tcp_stream> plain;
   std::optional<ssl::stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
-  std::shared_ptr<tcp::resolver> resolver;
   int verify_error = X509_V_OK;  // set by the verify callback
 
   bool connected() const { return plain.has_value() || tls.has_value(); }
@@ -214,29 +216,35 @@ struct Client::Impl {
     const auto address = asio::ip::make_address(url.host, ec);
     if (!ec) return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
                                                         std::to_string(url.port));
-    // getaddrinfo runs on asio's resolver thread; the resolver cannot take an
-    // expiry, so bound the wait here. A late answer lands in the shared state.
+    // getaddrinfo cannot be cancelled or given a deadline. Run it on a
+    // thread of its own and stop waiting at the timeout: a lookup that hangs
+    // then finishes (or not) on that thread, never on our io_context, so it
+    // cannot hold up a later call.
     struct State {
+      std::mutex mu;
+      std::condition_variable cv;
       bool done = false;
       error_code ec;
       tcp::resolver::results_type results;
     };
     auto state = std::make_shared<State>();
-    if (!resolver) resolver = std::make_shared<tcp::resolver>(ioc);
-    resolver->async_resolve(url.host, std::to_string(url.port),
-                            [state](const error_code& e, tcp::resolver::results_type r) {
-                              state->done = true;
-                              state->ec = e;
-                              state->results = std::move(r);
-                            });
-    ioc.restart();
-    ioc.run_for(options.connect_timeout);
-    if (!state->done) {
-      resolver->cancel();
-      return step_error("resolve " + url.host + " for " + url.origin(), beast::error::timeout,
-                        options.connect_timeout);
+    std::thread([state, host = url.host, port = std::to_string(url.port)] {
+      asio::io_context local;
+      tcp::resolver resolver(local);
+      error_code e;
+      auto results = resolver.resolve(host, port, e);
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->done = true;
+      state->ec = e;
+      state->results = std::move(results);
+      state->cv.notify_all();
+    }).detach();
+    const std::string what = "resolve " + url.host + " for " + url.origin();
+    std::unique_lock<std::mutex> lock(state->mu);
+    if (!state->cv.wait_for(lock, options.connect_timeout, [&] { return state->done; })) {
+      return step_error(what, beast::error::timeout, options.connect_timeout);
     }
-    if (state->ec) return step_error("resolve " + url.host + " for " + url.origin(), state->ec, options.connect_timeout);
+    if (state->ec) return step_error(what, state->ec, options.connect_timeout);
     return state->results;
   }
 
