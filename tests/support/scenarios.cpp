@@ -164,24 +164,31 @@ TreeBuilder t4_vgpu_timesliced() {
   return tb;
 }
 
-TreeBuilder a40_sriov_vgpu() {
+TreeBuilder a40_sriov_vgpu() { return a40_sriov_vgpu_host(2); }
+
+TreeBuilder a40_sriov_vgpu_host(int gpus) {
+  // Root complexes in the order GPUs are added: the first two are the 2-GPU
+  // scenario's (kA40s), then the other six x16 slots of a 2-socket EPYC.
+  static constexpr unsigned kRootBus[] = {0x40, 0xc0, 0x00, 0x80, 0x20, 0xa0, 0x60, 0xe0};
+  if (gpus < 1 || gpus > 8) throw std::invalid_argument("a40_sriov_vgpu_host: 1 to 8 GPUs, not " + std::to_string(gpus));
   TreeBuilder tb("gpu-a40-0");
   // A VF holds one vGPU: on a fresh GPU every type shows 1 available on every VF.
   auto types = a40_mdev_types();
   for (auto& t : types) t.available = 1;
-  int64_t first_vf_group[] = {100, 200};
-  int i = 0;
-  for (auto gpu : kA40s) {
-    const int64_t numa = i;
-    const std::string rp = i == 0 ? "0000:40:01.1" : "0000:c0:01.1";
-    int64_t g = first_vf_group[i] - 2;
+  std::vector<std::string> pfs;
+  for (int i = 0; i < gpus; ++i) {
+    const int64_t numa = i % 2;
+    char rp[16], gpu[16];
+    std::snprintf(rp, sizeof rp, "0000:%02x:01.1", kRootBus[i]);
+    std::snprintf(gpu, sizeof gpu, "0000:%02x:00.0", kRootBus[i] + 1);
+    const int64_t first_vf_group = 100 * (i + 1);
+    int64_t g = first_vf_group - 2;
     root_port(tb, rp, numa, g);
     tb.add_gpu(gpu, kNvidia, 0x2235, Fn().under(rp).subsys(kNvidia, 0x145a).numa(numa).driver("nvidia").group(g));
     VfOptions vo;
-    vo.first_group = first_vf_group[i];
+    vo.first_group = first_vf_group;
     tb.add_vfs(gpu, 32, vo);
     for (const auto& vf : tb.vfs_of(gpu)) tb.add_mdev_types(vf, types);
-    ++i;
   }
   // The first A40 runs one A40-24Q on its first VF. Homogeneous mode: only
   // A40-24Q can still be created on that GPU, and only once more (max 2).

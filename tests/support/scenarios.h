@@ -20,6 +20,10 @@ TreeBuilder consumer_gpu_hdmi_audio();
 TreeBuilder t4_vgpu_timesliced();
 // 2x A40, SR-IOV vGPU: 32 VFs each, 22 mdev types per VF, one A40-24Q in use.
 TreeBuilder a40_sriov_vgpu();
+// The same host with 1 to 8 A40s (the benchmark's is 8: about 40k sysfs entries);
+// a40_sriov_vgpu() is a40_sriov_vgpu_host(2). GPUs after kA40s sit at 0000:01:00.0,
+// 0000:81:00.0, 0000:21:00.0, 0000:a1:00.0, 0000:61:00.0, 0000:e1:00.0.
+TreeBuilder a40_sriov_vgpu_host(int gpus);
 // 2x H100 PCIe, vGPU 17 vendor VFIO: nvidia/creatable_vgpu_types on each VF.
 TreeBuilder h100_vgpu17();
 // A100 PCIe on vfio-pci with the IOMMU off (kernel/iommu_groups empty).
