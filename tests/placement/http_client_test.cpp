@@ -155,6 +155,18 @@ BOOST_AUTO_TEST_CASE(request_carries_host_user_agent_and_body) {
   BOOST_TEST(contains(seen[0], "\r\n\r\n{\"a\":1}"));
 }
 
+BOOST_AUTO_TEST_CASE(ipv6_loopback_with_base_path) {
+  Server server([](Server& self, Conn& conn, int) { keep_alive_ok(self, conn); }, std::nullopt, true);
+  auto client = make(server.url() + "/placement", fast(2s));
+  auto r = client->request("GET", "/traits");
+  BOOST_TEST_REQUIRE(r.ok(), (r.ok() ? "" : r.error().message));
+  const auto seen = server.requests();
+  BOOST_TEST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST(loopback::request_line(seen[0]) == "GET /placement/traits");
+  BOOST_TEST(loopback::header_of(seen[0], "Host") == "[::1]:" + std::to_string(server.port()));
+  BOOST_TEST(client->url().origin() == server.url());
+}
+
 BOOST_AUTO_TEST_CASE(keep_alive_connection_is_reused) {
   Server server([](Server& self, Conn& conn, int) { keep_alive_ok(self, conn); });
   auto client = make(server.url(), fast(2s));

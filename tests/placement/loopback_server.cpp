@@ -36,6 +36,22 @@ int listen_on_loopback(std::uint16_t& port, int backlog = 16) {
   return fd;
 }
 
+int listen_on_ipv6_loopback(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket(AF_INET6) failed");
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind/listen on [::1] failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin6_port);
+  return fd;
+}
+
 // Wait for fd to become readable, giving up when asked to stop.
 bool wait_readable(int fd, const std::atomic<bool>& stop) {
   while (!stop.load()) {
@@ -94,7 +110,7 @@ void Conn::hold() {
   }
 }
 
-Server::Server(Handler handler, std::optional<Tls> tls) : handler_(std::move(handler)) {
+Server::Server(Handler handler, std::optional<Tls> tls, bool ipv6) : handler_(std::move(handler)), ipv6_(ipv6) {
   if (tls) {
     ctx_ = SSL_CTX_new(TLS_server_method());
     if (!ctx_ || SSL_CTX_use_certificate_chain_file(ctx_, tls->cert_file.c_str()) != 1 ||
@@ -103,7 +119,7 @@ Server::Server(Handler handler, std::optional<Tls> tls) : handler_(std::move(han
       throw std::runtime_error("test TLS server: cannot load " + tls->cert_file);
     }
   }
-  listen_fd_ = listen_on_loopback(port_);
+  listen_fd_ = ipv6 ? listen_on_ipv6_loopback(port_) : listen_on_loopback(port_);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -115,7 +131,7 @@ Server::~Server() {
 }
 
 std::string Server::url() const {
-  return std::string(ctx_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+  return std::string(ctx_ ? "https" : "http") + (ipv6_ ? "://[::1]:" : "://127.0.0.1:") + std::to_string(port_);
 }
 
 void Server::record(const std::string& request) {

@@ -16,6 +16,7 @@
 
 namespace loopback {
 
+// Servers listen on 127.0.0.1, or on [::1] when asked.
 // One accepted connection: plain, or TLS when the server has a certificate.
 class Conn {
  public:
@@ -43,7 +44,7 @@ class Server {
     std::string cert_file;
     std::string key_file;
   };
-  explicit Server(Handler handler, std::optional<Tls> tls = std::nullopt);
+  explicit Server(Handler handler, std::optional<Tls> tls = std::nullopt, bool ipv6 = false);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -61,6 +62,7 @@ class Server {
   Handler handler_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
+  bool ipv6_ = false;
   SSL_CTX* ctx_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
