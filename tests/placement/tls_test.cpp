@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <system_error>
 #include <fstream>
 #include <stdexcept>
 
@@ -25,6 +26,13 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 struct Certs {
   std::string dir, ca, good_cert, good_key, wrong_cert, wrong_key;
+  Certs() = default;
+  Certs(const Certs&) = delete;
+  Certs& operator=(const Certs&) = delete;
+  ~Certs() {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
 };
 
 void sh(const std::string& cmd) {
@@ -42,29 +50,26 @@ void leaf(const std::string& dir, const std::string& name, const std::string& sa
      p + ".pem -days 2 -extfile " + p + ".ext");
 }
 
-// Made once per process; removed at exit.
+void make_certs(Certs& c) {
+  char tmpl[] = "/tmp/gpu-agent-tls-it-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  c.dir = tmpl;
+  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + c.dir + "/ca.key -out " +
+     c.dir + "/ca.pem -days 2 -subj '/CN=gpu-agent test CA' -addext basicConstraints=critical,CA:TRUE "
+     "-addext keyUsage=critical,keyCertSign,cRLSign");
+  leaf(c.dir, "good", "IP:127.0.0.1,DNS:localhost");
+  leaf(c.dir, "wrong", "DNS:wrong.example");
+  c.ca = c.dir + "/ca.pem";
+  c.good_cert = c.dir + "/good.pem";
+  c.good_key = c.dir + "/good.key";
+  c.wrong_cert = c.dir + "/wrong.pem";
+  c.wrong_key = c.dir + "/wrong.key";
+}
+
+// Made on first use, removed when the process exits.
 const Certs& certs() {
-  static const Certs made = [] {
-    char tmpl[] = "/tmp/gpu-agent-tls-it-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    Certs c;
-    c.dir = tmpl;
-    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + c.dir + "/ca.key -out " +
-       c.dir + "/ca.pem -days 2 -subj '/CN=gpu-agent test CA' -addext basicConstraints=critical,CA:TRUE "
-       "-addext keyUsage=critical,keyCertSign,cRLSign");
-    leaf(c.dir, "good", "IP:127.0.0.1,DNS:localhost");
-    leaf(c.dir, "wrong", "DNS:wrong.example");
-    c.ca = c.dir + "/ca.pem";
-    c.good_cert = c.dir + "/good.pem";
-    c.good_key = c.dir + "/good.key";
-    c.wrong_cert = c.dir + "/wrong.pem";
-    c.wrong_key = c.dir + "/wrong.key";
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(certs().dir, ec);
-    });
-    return c;
-  }();
+  static Certs made;
+  if (made.dir.empty()) make_certs(made);
   return made;
 }
 
