@@ -96,6 +96,8 @@ Result<bool> Reporter::connect() {
   opts.cafile = p.cafile;
   opts.insecure = p.insecure;
   if (p.insecure) log_.warning("[placement] insecure = true: TLS certificates are NOT verified");
+  // -v: every request to keystone and placement (credentials redacted by the client)
+  if (log_.enabled(Log::Level::debug)) opts.trace = [this](std::string_view line) { log_.debug(std::string(line)); };
 
   std::string endpoint = p.endpoint_override;
   std::string auth = p.auth_type;

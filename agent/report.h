@@ -47,6 +47,8 @@ class Reporter {
   const AgentConfig& config() const { return config_; }
   const PassStats& last_pass() const { return stats_; }
   placement::PlacementClient* client() { return client_.get(); }
+  // Where the client's tokens come from (null before the first pass connected).
+  placement::TokenSource* tokens() { return tokens_.get(); }
   // Tests: runs after the tree was read and planned, before the first write
   // (where another writer, like nova-compute, can slip in).
   void set_before_write_hook(std::function<void()> hook) { before_write_ = std::move(hook); }

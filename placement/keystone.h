@@ -3,8 +3,9 @@
 // keystoneauth: password or application-credential auth against auth_url,
 // the placement endpoint taken from the token's service catalog (by
 // valid_interfaces order and region_name) unless endpoint_override is set.
-// Tokens are reused until a minute before they expire, and renewed once on
-// a 401 from placement (invalidate()).
+// Tokens are reused until a minute before they expire (a quarter of their
+// lifetime before, for tokens that live less than four minutes), and renewed
+// once on a 401 from placement (invalidate()).
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -34,6 +35,7 @@ struct CatalogEndpoint {
 struct Token {
   std::string id;  // X-Subject-Token: never logged
   std::chrono::system_clock::time_point expires_at;
+  std::chrono::system_clock::time_point issued_at;  // epoch when keystone did not say
   std::vector<CatalogEndpoint> catalog;
 };
 
