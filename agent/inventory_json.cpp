@@ -1,15 +1,61 @@
 #include "inventory_json.h"
 
 #include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace gpu_agent {
 namespace {
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+// rapidjson output into the std::string that is returned, through a small
+// chunk buffer: no whole-document StringBuffer to copy from (an 8-GPU A40
+// host's JSON is 2.8 MB), and no per-character growth check.
+class StringOut {
+ public:
+  using Ch = char;
+  explicit StringOut(std::string& s) : s_(s), buf_(64 * 1024), p_(buf_.data()) {}
+  void Reserve(size_t n) {
+    if (static_cast<size_t>(buf_.data() + buf_.size() - p_) >= n) return;
+    Flush();
+    if (n > buf_.size()) {
+      buf_.resize(n);
+      p_ = buf_.data();
+    }
+  }
+  void PutUnsafe(char c) { *p_++ = c; }
+  void Put(char c) {
+    Reserve(1);
+    *p_++ = c;
+  }
+  void Flush() {
+    s_.append(buf_.data(), p_);
+    p_ = buf_.data();
+  }
+
+ private:
+  std::string& s_;
+  std::vector<char> buf_;
+  char* p_;
+};
+
+}  // namespace
+}  // namespace gpu_agent
+
+namespace rapidjson {
+template <>
+inline void PutReserve(gpu_agent::StringOut& s, size_t count) { s.Reserve(count); }
+template <>
+inline void PutUnsafe(gpu_agent::StringOut& s, char c) { s.PutUnsafe(c); }
+}  // namespace rapidjson
+
+namespace gpu_agent {
+namespace {
+
+using Writer = rapidjson::PrettyWriter<StringOut>;
 
 std::string hex(uint32_t v, int width) {
   char buf[16];
@@ -40,9 +86,20 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 // quoted in a message as it is), and JSON must be UTF-8, so a byte that is not
 // part of valid UTF-8 becomes U+FFFD.
 void value(Writer& w, std::string_view v) {
+  size_t i = 0;  // valid up to here
+  while (i < v.size()) {
+    const size_t n = static_cast<unsigned char>(v[i]) < 0x80 ? 1 : utf8_sequence(v, i);
+    if (!n) break;
+    i += n;
+  }
+  if (i == v.size()) {  // the usual case: nothing to replace
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    return;
+  }
   std::string clean;
-  clean.reserve(v.size());
-  for (size_t i = 0; i < v.size();) {
+  clean.reserve(v.size() + 8);
+  clean.append(v.substr(0, i));
+  while (i < v.size()) {
     const size_t n = utf8_sequence(v, i);
     if (n) clean.append(v.substr(i, n));
     else clean += "\xef\xbf\xbd";
@@ -173,7 +230,14 @@ void write_gpu(Writer& w, const Gpu& g) {
   }
   key(w, "mdev_types");
   w.StartArray();
+  // Types come grouped by parent (22 per VF on an A40): format each parent once.
+  std::optional<PciAddress> parent;
+  std::string parent_text;
   for (const auto& t : g.mdev_types) {
+    if (!parent || !(*parent == t.parent)) {
+      parent = t.parent;
+      parent_text = t.parent.to_string();
+    }
     w.StartObject();
     str(w, "id", t.id);
     str(w, "name", t.name);
@@ -185,7 +249,7 @@ void write_gpu(Writer& w, const Gpu& g) {
     opt_int(w, "frl_config", t.parsed.frl_config);
     opt_str(w, "max_resolution", t.parsed.max_resolution);
     str(w, "description", t.description);
-    str(w, "parent", t.parent.to_string());
+    str(w, "parent", parent_text);
     key(w, "instances");
     w.StartArray();
     for (const auto& u : t.instances) value(w, u);
@@ -211,10 +275,25 @@ void write_gpu(Writer& w, const Gpu& g) {
   w.EndObject();
 }
 
+// Room for the whole document, so the string never grows by copying: pages
+// reserved but not written are never touched, so an estimate on the high side
+// costs address space, not memory.
+size_t size_estimate(const Inventory& inv) {
+  size_t n = 64 * 1024 + 1024 * (inv.mdevs.size() + inv.warnings.size());
+  for (const auto& g : inv.gpus) {
+    n += 16 * 1024 + 1024 * (g.problems.size() + g.group_members.size() + g.vgpu_types.size() + g.mdevs.size());
+    if (g.sriov) n += 512 * g.sriov->vfs.size();
+    for (const auto& t : g.mdev_types) n += 768 + t.description.size() + 64 * t.instances.size();
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string inventory_to_json(const Inventory& inv) {
-  rapidjson::StringBuffer buf;
+  std::string out;
+  out.reserve(size_estimate(inv));
+  StringOut buf(out);
   Writer w(buf);
   w.SetIndent(' ', 2);
   w.StartObject();
@@ -256,7 +335,7 @@ std::string inventory_to_json(const Inventory& inv) {
     w.EndObject();
   }
   w.EndObject();
-  std::string out(buf.GetString(), buf.GetSize());
+  buf.Flush();
   out += "\n";
   return out;
 }
