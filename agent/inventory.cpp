@@ -308,9 +308,17 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
       gpu.sriov = std::move(s);
     }
 
-    // vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO)
-    read_mdev_types(fs, dev, addr, type_cache, gpu);
-    read_vendor_vgpu(fs, dev, addr, gpu, nullptr);
+    inv.gpus.push_back(std::move(gpu));
+  }
+  // Names are all looked up: pci.ids need not stay loaded while the mdev types,
+  // the bulk of the model, are read.
+  if (options.names) options.names->release();
+
+  // vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO)
+  for (auto& gpu : inv.gpus) {
+    const std::string dev = "bus/pci/devices/" + gpu.address.to_string();
+    read_mdev_types(fs, dev, gpu.address, type_cache, gpu);
+    read_vendor_vgpu(fs, dev, gpu.address, gpu, nullptr);
     if (gpu.sriov)
       for (auto& vf : gpu.sriov->vfs) {
         const std::string vdev = "bus/pci/devices/" + vf.address.to_string();
@@ -323,7 +331,6 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
                                  (gpu.sriov->vfs.size() - 1) * (gpu.mdev_types.size() - before));
         if (fs.exists(vdev + "/nvidia")) read_vendor_vgpu(fs, vdev, vf.address, gpu, &vf);
       }
-    inv.gpus.push_back(std::move(gpu));
   }
 
   // Existing mdev instances: bus/mdev/devices/UUID -> .../PARENT/UUID, with an mdev_type link.
