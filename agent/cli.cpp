@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -140,6 +141,8 @@ exit 1 (no retry storm); a bad config exits 2.
 Options: the same sources as `report` (--nova-config, --fixture, --sysfs-root,
 --compute-node-name, --libvirt-uri, -v), and:
   --max-passes N   stop after N passes (tests and benchmarks)
+  --interval S     seconds between passes, overriding [agent] interval
+                   (tests and benchmarks; down to 0.001)
 )";
 
 struct Args {
@@ -321,7 +324,10 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
   Args a;
   std::vector<std::string> values{"nova-config", "fixture", "sysfs-root", "compute-node-name", "libvirt-uri"};
   std::vector<std::string> flags{"verbose"};
-  if (daemon) values.push_back("max-passes");
+  if (daemon) {
+    values.push_back("max-passes");
+    values.push_back("interval");
+  }
   else {
     flags.push_back("once");
     flags.push_back("dry-run");
@@ -338,6 +344,14 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
     auto n = parse_int(*m);
     if (!n || *n < 1) return usage_error(err, argv[0], "--max-passes needs a positive number");
     max_passes = static_cast<uint64_t>(*n);
+  }
+  std::optional<double> interval;
+  if (auto iv = value(a, "interval")) {
+    char* end = nullptr;
+    const double v = std::strtod(iv->c_str(), &end);
+    if (iv->empty() || *end || !(v >= 0.001 && v <= 86400))
+      return usage_error(err, argv[0], "--interval needs seconds from 0.001 to 86400");
+    interval = v;
   }
 
   Log log(err, a.flags.count("verbose") ? Log::Level::debug : Log::Level::info);
@@ -401,7 +415,7 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
     reporter.reload(*next);
     return true;
   };
-  hooks.interval = [&] { return reporter.config().interval; };
+  hooks.interval = [&] { return interval.value_or(reporter.config().interval); };
   hooks.jitter = [&] { return reporter.config().jitter; };
   hooks.retry_min = [&] { return reporter.config().retry_min; };
   hooks.retry_max = [&] { return reporter.config().retry_max; };

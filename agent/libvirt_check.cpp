@@ -2,6 +2,7 @@
 
 #include "inventory.h"
 
+#include <dlfcn.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
@@ -15,17 +16,62 @@
 namespace gpu_agent {
 namespace {
 
+// libvirt is loaded on first use, not linked: it pulls in glib, gnutls, ICU
+// and ~55 other libraries, about 12 MB of resident memory, which a daemon
+// that only needs a hostname (or a host with compute_node_name set, or a
+// fixture) should not carry. A host without libvirt0 then still runs the agent.
+struct Libvirt {
+  decltype(&::virSetErrorFunc) set_error_func = nullptr;
+  decltype(&::virConnectOpenReadOnly) open_read_only = nullptr;
+  decltype(&::virConnectGetHostname) get_hostname = nullptr;
+  decltype(&::virConnectListAllNodeDevices) list_node_devices = nullptr;
+  decltype(&::virNodeDeviceGetXMLDesc) node_device_xml = nullptr;
+  decltype(&::virNodeDeviceFree) node_device_free = nullptr;
+  decltype(&::virConnectClose) close = nullptr;
+  decltype(&::virGetLastErrorMessage) last_error_message = nullptr;
+  std::string error;  // why it could not be loaded
+};
+
+template <typename F>
+bool bind(void* lib, const char* name, F& fn) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  return fn != nullptr;
+}
+
+const Libvirt& libvirt() {
+  static const Libvirt lv = [] {
+    Libvirt l;
+    void* lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = dlerror();
+      l.error = std::string("libvirt is not installed (") + (e ? e : "libvirt.so.0 not found") +
+                "); install libvirt0 or pass --libvirt-uri none";
+      return l;
+    }
+    const bool ok = bind(lib, "virSetErrorFunc", l.set_error_func) &&
+                    bind(lib, "virConnectOpenReadOnly", l.open_read_only) &&
+                    bind(lib, "virConnectGetHostname", l.get_hostname) &&
+                    bind(lib, "virConnectListAllNodeDevices", l.list_node_devices) &&
+                    bind(lib, "virNodeDeviceGetXMLDesc", l.node_device_xml) &&
+                    bind(lib, "virNodeDeviceFree", l.node_device_free) && bind(lib, "virConnectClose", l.close) &&
+                    bind(lib, "virGetLastErrorMessage", l.last_error_message);
+    if (!ok) l.error = "libvirt.so.0 lacks a function the agent needs (libvirt older than 1.2?)";
+    return l;
+  }();
+  return lv;
+}
+
 // libvirt prints every error to stderr unless told otherwise; the agent
 // reports them itself, once, with context.
 void silent(void*, virErrorPtr) {}
 
 std::string last_error() {
-  const char* m = virGetLastErrorMessage();
+  const char* m = libvirt().last_error_message();
   return m ? m : "unknown libvirt error";
 }
 
 struct ConnCloser {
-  void operator()(virConnectPtr c) const { virConnectClose(c); }
+  void operator()(virConnectPtr c) const { libvirt().close(c); }
 };
 struct DocFree {
   void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
@@ -122,28 +168,30 @@ Result<std::optional<LibvirtPciDevice>> parse_nodedev_xml(const std::string& xml
 }
 
 Result<LibvirtSnapshot> read_libvirt(const std::string& uri) {
-  virSetErrorFunc(nullptr, silent);
-  std::unique_ptr<virConnect, ConnCloser> conn(virConnectOpenReadOnly(uri.c_str()));
+  const Libvirt& lv = libvirt();
+  if (!lv.error.empty()) return make_error("cannot use libvirt at " + uri + ": " + lv.error);
+  lv.set_error_func(nullptr, silent);
+  std::unique_ptr<virConnect, ConnCloser> conn(lv.open_read_only(uri.c_str()));
   if (!conn) return make_error("cannot connect to libvirt at " + uri + ": " + last_error());
   LibvirtSnapshot snap;
-  if (char* h = virConnectGetHostname(conn.get())) {
+  if (char* h = lv.get_hostname(conn.get())) {
     snap.hostname = h;
     std::free(h);
   }
   virNodeDevicePtr* devs = nullptr;
-  int n = virConnectListAllNodeDevices(conn.get(), &devs, 0);
+  int n = lv.list_node_devices(conn.get(), &devs, 0);
   if (n < 0) return make_error("libvirt at " + uri + " cannot list node devices: " + last_error());
   std::optional<Error> failure;
   for (int i = 0; i < n; ++i) {
     if (!failure) {
-      if (char* xml = virNodeDeviceGetXMLDesc(devs[i], 0)) {
+      if (char* xml = lv.node_device_xml(devs[i], 0)) {
         auto d = parse_nodedev_xml(xml);
         std::free(xml);
         if (!d) failure = d.error();
         else if (*d) snap.devices.push_back(std::move(**d));
       }
     }
-    virNodeDeviceFree(devs[i]);
+    lv.node_device_free(devs[i]);
   }
   std::free(devs);
   if (failure) return *failure;

@@ -9,7 +9,6 @@
 
 #include "fixture.h"
 #include "fs.h"
-#include "hostname.h"
 #include "inventory.h"
 #include "keystone.h"
 #include "libvirt_check.h"
@@ -81,6 +80,8 @@ Reporter::~Reporter() = default;
 
 void Reporter::reload(AgentConfig config) {
   config_ = std::move(config);
+  names_.reset();
+  host_.reset();
   client_.reset();
   tokens_.reset();
   root_uuid_.reset();
@@ -175,19 +176,26 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
   } else {
     fs = std::make_unique<RealFs>(sources_.sysfs_root.value_or(config_.sysfs_root));
   }
-  PciNames names(config_.pci_ids);
+  // pci.ids is parsed once, not every pass (it is ~1.3 MB of text)
+  if (!names_ || names_->path() != (config_.pci_ids.empty() ? names_->path() : config_.pci_ids))
+    names_ = std::make_unique<PciNames>(config_.pci_ids);
   InventoryOptions io;
-  io.names = &names;
+  io.names = names_.get();
   auto inv = read_inventory(*fs, io);
   if (!inv) return fatal(inv.error().message, true);
 
-  std::optional<std::string> libvirt_host;
-  const std::string uri = sources_.libvirt_uri.value_or(sources_.fixture ? "none" : config_.libvirt_uri);
-  if (uri != "none" && !sources_.hostname && !config_.compute_node_name) {
-    if (auto snap = read_libvirt(uri)) libvirt_host = snap->hostname;
+  // nova's hypervisor hostname does not change while it runs: ask libvirt once (per config)
+  if (!host_) {
+    std::optional<std::string> libvirt_host;
+    const std::string uri = sources_.libvirt_uri.value_or(sources_.fixture ? "none" : config_.libvirt_uri);
+    if (uri != "none" && !sources_.hostname && !config_.compute_node_name) {
+      if (auto snap = read_libvirt(uri)) libvirt_host = snap->hostname;
+      else log_.warning(snap.error().message + "; using this host's own name for the compute node");
+    }
+    host_ = choose_hostname(sources_.hostname ? sources_.hostname : config_.compute_node_name, fixture_host,
+                            libvirt_host);
   }
-  const HostName host = choose_hostname(sources_.hostname ? sources_.hostname : config_.compute_node_name,
-                                        fixture_host, libvirt_host);
+  const HostName host = *host_;
 
   auto pools = derive_pools(*inv, config_);
   if (!pools) return fatal(pools.error().message, true);

@@ -13,12 +13,15 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "hostname.h"
 #include "log.h"
 #include "placement_client.h"
 #include "reconcile.h"
 #include "state.h"
 
 namespace gpu_agent {
+
+class PciNames;
 
 struct ReportSources {
   std::optional<std::string> fixture;     // read a capture instead of sysfs
@@ -70,6 +73,8 @@ class Reporter {
   bool state_loaded_ = false;
   PassStats stats_;
   std::function<void()> before_write_;
+  std::unique_ptr<PciNames> names_;
+  std::optional<HostName> host_;
 };
 
 // The nova-compatible [placement] settings to use: from --nova-config, or
