@@ -91,6 +91,11 @@ Result<std::string> RealFs::read_file(std::string_view path) const {
       ::close(fd);
       return make_error("cannot read " + p + ": larger than 1 MiB, not a sysfs attribute", EFBIG);
     }
+    // A short read is the end: a sysfs attribute comes whole in one read (its
+    // show() fills at most a page) and a regular file (an unpacked fixture)
+    // only reads short at its end. Saves a read per file, a fifth of the
+    // system calls of an inventory (5632 available_instances on 8 A40s).
+    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   ::close(fd);
   return out;
