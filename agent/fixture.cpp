@@ -170,8 +170,15 @@ Result<std::string> unescape_value(std::string_view s) {
 }
 
 Result<Fixture> parse_fixture(std::string_view text, const std::string& origin) {
-  if (text.find("\n### device ") != std::string_view::npos || text.rfind("### device ", 0) == 0)
-    return parse_legacy(text, origin);
+  // The lossy older format is recognised by its first entry ("### device ..."), so a
+  // comment further down a v1 file that happens to read like one changes nothing.
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = trim(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (line.rfind("### device ", 0) == 0) return parse_legacy(text, origin);
+    if (!line.empty() && line.front() != '#') break;  // the first entry of a v1 file
+  }
 
   Fixture fx{std::make_unique<MemFs>(origin), {}};
   MemFs& fs = *fx.fs;

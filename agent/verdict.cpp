@@ -84,12 +84,19 @@ void judge_passthrough(Gpu& g, bool iommu_enabled) {
          "every device in a group must be given to the same guest",
          true});
   }
-  if (g.boot_vga && (!g.driver || *g.driver != "vfio-pci"))
+  if (g.boot_vga) {
+    // On vfio-pci the host has let go of it, but the firmware's framebuffer may
+    // still hold its memory (BAR) and a guest then fails to start: say so.
+    const bool vfio = g.driver && *g.driver == "vfio-pci";
     g.problems.push_back({"boot_vga",
-                          addr + " is the host's boot VGA device and drives the host console",
+                          addr + " is the host's boot VGA device" +
+                              (vfio ? std::string(" (bound to vfio-pci; a guest may still fail to start if the "
+                                                  "firmware framebuffer holds it)")
+                                    : std::string(" and drives the host console")),
                           "select another primary display in the firmware, or add video=efifb:off "
                           "video=vesafb:off to the kernel command line so the host lets go of it",
-                          true});
+                          !vfio});
+  }
 }
 
 void judge_vgpu(Gpu& g, bool iommu_enabled) {

@@ -263,3 +263,16 @@ BOOST_AUTO_TEST_CASE(broken_fixture_records_the_unreadable_file) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(format_is_chosen_by_the_first_entry_not_by_a_later_comment) {
+  // a v1 file whose comment reads like the old format stays v1
+  auto v1 = parse_fixture("# gpu-agent sysfs fixture v1\nf bus/pci/devices/x/vendor = 0x10de\n"
+                          "### device 0000:00:06.0 (a note, not an entry)\n",
+                          "v1.txt");
+  BOOST_REQUIRE(v1.ok());
+  BOOST_TEST(*v1->fs->read_file("bus/pci/devices/x/vendor") == "0x10de\n");
+  // an old capture with a comment before its first device is still the old format
+  auto old = parse_fixture("# captured on gpu7\n\n### device 0000:00:06.0\n0000:00:06.0/vendor = 0x10de \n", "old.txt");
+  BOOST_REQUIRE(old.ok());
+  BOOST_TEST(*old->fs->read_file("bus/pci/devices/0000:00:06.0/vendor") == "0x10de\n");
+}

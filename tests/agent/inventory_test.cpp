@@ -236,6 +236,16 @@ BOOST_AUTO_TEST_CASE(consumer_gpu_variants) {
     BOOST_TEST(problem_codes(g) == strings({"driver_not_vfio", "boot_vga"}), boost::test_tools::per_element());
     BOOST_TEST(contains(problem_of(g, "boot_vga").fix, "video=efifb:off"));
   }
+  {  // boot VGA already on vfio-pci: assignable, with a warning (the firmware framebuffer may hold it)
+    TreeBuilder tb = consumer_gpu_hdmi_audio();
+    tb.set_driver(kRtx4090Audio, "vfio-pci").set_driver(kRtx4090, "vfio-pci").set_attr(kRtx4090, "boot_vga", "1");
+    const Inventory inv = inventory_of(tb.fs());
+    const Gpu& g = gpu_at(inv, kRtx4090);
+    BOOST_TEST(g.assignable);
+    BOOST_TEST(problem_codes(g) == strings({"boot_vga"}), boost::test_tools::per_element());
+    BOOST_TEST(!problem_of(g, "boot_vga").blocking);
+    BOOST_TEST(contains(problem_of(g, "boot_vga").message, "bound to vfio-pci"));
+  }
   {  // garbage in boot_vga is a note, not a crash
     TreeBuilder tb = consumer_gpu_hdmi_audio();
     tb.set_attr(kRtx4090, "boot_vga", "yes");
