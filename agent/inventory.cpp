@@ -10,11 +10,11 @@ namespace gpu_agent {
 namespace {
 
 // What is read of every PCI device: enough to classify it and to describe it
-// as a member of a GPU's IOMMU group.
+// as a member of a GPU's IOMMU group (vendor and device are read only then).
 struct RawDevice {
   PciAddress address;
   std::string entry;  // bus/pci/devices/NAME as listed (resolved only for GPUs)
-  std::optional<uint32_t> class_code, vendor_id, product_id;
+  std::optional<uint32_t> class_code;
   std::optional<std::string> driver;
   std::optional<int64_t> iommu_group;
   bool is_vf = false;
@@ -76,8 +76,6 @@ RawDevice read_raw(const Fs& fs, const std::string& entry, const PciAddress& add
   } else {
     d.class_error = cls.error();
   }
-  if (auto v = optional_attr<uint32_t>(fs, entry + "/vendor", parse_id); v) d.vendor_id = *v;
-  if (auto v = optional_attr<uint32_t>(fs, entry + "/device", parse_id); v) d.product_id = *v;
   if (auto drv = link_name(fs, entry + "/driver"); drv) d.driver = *drv;
   if (auto grp = link_name(fs, entry + "/iommu_group"); grp && *grp) {
     if (auto n = parse_int(**grp); n) d.iommu_group = *n;
@@ -103,8 +101,12 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
     if (types.error().code != ENOENT) gpu.problems.push_back(read_problem(types.error(), false));
     return;
   }
+  std::string t = dir + "/";  // DIR/ID, reused for every type
+  const size_t prefix = t.size();
+  std::string avail;
   for (const auto& id : *types) {
-    const std::string t = dir + "/" + id;
+    t.resize(prefix);
+    t += id;
     auto it = cache.find(id);
     if (it == cache.end()) {
       TypeInfo info;
@@ -129,9 +131,10 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
     m.description = it->second.description;
     m.parsed = it->second.parsed;
     m.parent = parent;
-    auto avail = optional_attr<int64_t>(fs, t + "/available_instances", parse_int);
-    if (avail) m.available_instances = *avail;
-    else gpu.problems.push_back(read_problem(avail.error(), false));
+    avail.assign(t).append("/available_instances");
+    auto n = optional_attr<int64_t>(fs, avail, parse_int);
+    if (n) m.available_instances = *n;
+    else gpu.problems.push_back(read_problem(n.error(), false));
     gpu.mdev_types.push_back(std::move(m));
   }
 }
@@ -261,8 +264,9 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
           gm.same_card = maddr->same_card(addr);
           if (auto it = devices.find(*maddr); it != devices.end()) {
             gm.class_code = it->second.class_code;
-            gm.vendor_id = it->second.vendor_id;
-            gm.product_id = it->second.product_id;
+            const std::string& e = it->second.entry;
+            if (auto v = optional_attr<uint32_t>(fs, e + "/vendor", parse_id); v) gm.vendor_id = *v;
+            if (auto v = optional_attr<uint32_t>(fs, e + "/device", parse_id); v) gm.product_id = *v;
             gm.driver = it->second.driver;
           }
           gpu.group_members.push_back(std::move(gm));
