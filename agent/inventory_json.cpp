@@ -283,7 +283,8 @@ size_t size_estimate(const Inventory& inv) {
   for (const auto& g : inv.gpus) {
     n += 16 * 1024 + 1024 * (g.problems.size() + g.group_members.size() + g.vgpu_types.size() + g.mdevs.size());
     if (g.sriov) n += 512 * g.sriov->vfs.size();
-    for (const auto& t : g.mdev_types) n += 768 + t.description.size() + 64 * t.instances.size();
+    for (const auto& t : g.mdev_types)  // ~380 bytes of keys, indentation and numbers, then the strings
+      n += 512 + t.id.size() + t.name.size() + t.description.size() + 64 * t.instances.size();
   }
   return n;
 }
