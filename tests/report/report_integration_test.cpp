@@ -312,6 +312,33 @@ BOOST_AUTO_TEST_CASE(daemon_recovers_when_placement_comes_back_and_exits_0_on_si
   BOOST_REQUIRE_MESSAGE(st == 0, out);
   BOOST_TEST(wait_for("placement reachable again", 30), log_text());
 
+  // SIGHUP with a broken file: logged, the old config kept, the daemon keeps running
+  const std::string good = [&] {
+    std::ifstream in(conf);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }();
+  std::ofstream(conf) << "[agent]\nhost_traits = not_custom\n";
+  ::kill(pid, SIGHUP);
+  BOOST_TEST(wait_for("configuration not reloaded, keeping the old one", 15), log_text());
+  BOOST_TEST(contains(log_text(), conf + ":2: [agent] host_traits"), log_text());
+  // SIGHUP with a new host trait: it reaches placement without a restart
+  std::ofstream(conf) << "[agent]\nhost_traits = CUSTOM_AFTER_SIGHUP\n" << good.substr(good.find('\n') + 1);
+  ::kill(pid, SIGHUP);
+  BOOST_TEST(wait_for("configuration reloaded", 15), log_text());
+  BOOST_TEST(wait_for("add CUSTOM_AFTER_SIGHUP", 15), log_text());
+  {
+    auto c = env::client(url);
+    gpu_agent::placement::ProviderQuery q;
+    q.name = host;
+    auto root = c->list_providers(q);
+    BOOST_REQUIRE(root && root->size() == 1u);
+    auto traits = c->get_traits(root->front().uuid);
+    BOOST_REQUIRE(traits);
+    BOOST_TEST(traits->traits.count("CUSTOM_AFTER_SIGHUP") == 1u);
+  }
+
   ::kill(pid, SIGTERM);
   int status = 0;
   for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
