@@ -68,6 +68,8 @@ PciNames::~PciNames() {
 
 std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) const {
   if (error_) return std::nullopt;
+  const auto key = std::make_tuple(flags, a, b);
+  if (auto it = answers_.find(key); it != answers_.end()) return it->second;
   char buf[256];
   bool failed = false;
   const char* r = guarded_lookup(pacc_, buf, sizeof buf,
@@ -77,8 +79,9 @@ std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) c
     while (!error_->empty() && error_->back() == '\n') error_->pop_back();
     return std::nullopt;
   }
-  if (!r) return std::nullopt;
-  return std::string(r);
+  auto& answer = answers_[key];
+  if (r) answer = std::string(r);
+  return answer;
 }
 
 std::optional<std::string> PciNames::vendor(uint32_t vendor_id) const {

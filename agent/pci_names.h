@@ -2,9 +2,11 @@
 // Vendor and product names from a pci.ids file through libpci, owned so that
 // libpci's fatal error path (it calls exit() on a corrupt pci.ids) cannot end
 // the agent: a broken file makes names unavailable and says why, once.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "inventory.h"
 
@@ -23,7 +25,8 @@ class PciNames final : public NameLookup {
   std::optional<std::string> vendor(uint32_t vendor_id) const override;
   std::optional<std::string> product(uint32_t vendor_id, uint32_t product_id) const override;
   // Frees libpci's copy of pci.ids (about 2 MB) and hands the pages back to
-  // the system; the next lookup parses the file again.
+  // the system. Answers already given are kept, so a daemon asking about the
+  // same GPUs every pass parses the file once; a new ID parses it again.
   void release() const override;
   // Set when the database could not be read; lookups then return nullopt.
   const std::optional<std::string>& error() const { return error_; }
@@ -34,6 +37,7 @@ class PciNames final : public NameLookup {
   pci_access* pacc_ = nullptr;
   std::string path_;
   mutable std::optional<std::string> error_;
+  mutable std::map<std::tuple<int, uint32_t, uint32_t>, std::optional<std::string>> answers_;
 };
 
 }  // namespace gpu_agent

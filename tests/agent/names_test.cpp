@@ -2,6 +2,7 @@
 // the agent did not own it) and the hostname the compute node is reported as.
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
 #include <string>
 
 #include "hostname.h"
@@ -28,6 +29,22 @@ BOOST_AUTO_TEST_CASE(pci_ids_subset) {
   BOOST_TEST(!names.vendor(0xabcd).has_value());
   BOOST_TEST(!names.error().has_value());  // an unknown ID is not an error
   BOOST_TEST(names.path() == kData + "/pci.ids");
+}
+
+// read_inventory releases the names once it has them; a daemon asks again every pass.
+BOOST_AUTO_TEST_CASE(release_keeps_answers_and_reloads_for_new_ids) {
+  TempDir dir;
+  const std::string path = dir / "pci.ids";
+  std::filesystem::copy_file(kData + "/pci.ids", path);
+  PciNames names(path);
+  BOOST_TEST(*names.vendor(0x10de) == "NVIDIA Corporation");
+  names.release();
+  BOOST_TEST(*names.product(0x10de, 0x20b2) == "GA100 [A100 SXM4 80GB]");  // parsed again
+  names.release();
+  std::filesystem::remove(path);
+  BOOST_TEST(*names.vendor(0x10de) == "NVIDIA Corporation");  // answered without the file
+  BOOST_TEST(*names.product(0x10de, 0x20b2) == "GA100 [A100 SXM4 80GB]");
+  BOOST_TEST(!names.error().has_value());
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_pci_ids_is_an_error_not_an_exit) {
