@@ -57,12 +57,6 @@ namespace {
 
 using Writer = rapidjson::PrettyWriter<StringOut>;
 
-std::string hex(uint32_t v, int width) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%0*x", width, v);
-  return buf;
-}
-
 // Length of the valid UTF-8 sequence at s[i], 0 if there is none (RFC 3629:
 // no overlong forms, no surrogates, nothing above U+10FFFF).
 size_t utf8_sequence(std::string_view s, size_t i) {
@@ -121,7 +115,7 @@ void opt_str(Writer& w, const char* k, const std::optional<std::string>& v) {
   }
 }
 void opt_hex(Writer& w, const char* k, const std::optional<uint32_t>& v, int width) {
-  opt_str(w, k, v ? std::optional<std::string>(hex(*v, width)) : std::nullopt);
+  opt_str(w, k, v ? std::optional<std::string>(to_hex(*v, width)) : std::nullopt);
 }
 void opt_int(Writer& w, const char* k, const std::optional<int64_t>& v) {
   w.Key(k);
@@ -156,7 +150,7 @@ void write_gpu(Writer& w, const Gpu& g) {
   opt_hex(w, "subsystem_device_id", g.subsystem_device_id, 4);
   opt_str(w, "vendor_name", g.vendor_name);
   opt_str(w, "product_name", g.product_name);
-  str(w, "class", hex(g.class_code, 6));
+  str(w, "class", to_hex(g.class_code, 6));
   opt_hex(w, "revision", g.revision, 2);
   key(w, "numa_node");
   w.Int64(g.numa_node);

@@ -111,12 +111,6 @@ std::optional<uint32_t> hex_id(const std::optional<std::string>& s, int digits) 
   return v ? std::optional<uint32_t>(*v) : std::nullopt;
 }
 
-std::string hex(uint32_t v, int width) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%0*x", width, v);
-  return buf;
-}
-
 }  // namespace
 
 Result<std::optional<LibvirtPciDevice>> parse_nodedev_xml(const std::string& xml) {
@@ -222,11 +216,11 @@ std::vector<std::string> compare_with_libvirt(const Inventory& inv, const std::v
     auto differ = [&](const char* what, const std::string& sysfs, const std::string& lv) {
       if (sysfs != lv) out.push_back(a + ": " + what + " is " + sysfs + " in sysfs but " + lv + " in libvirt");
     };
-    auto show_hex = [](const std::optional<uint32_t>& v, int w) { return v ? hex(*v, w) : std::string("none"); };
+    auto show_hex = [](const std::optional<uint32_t>& v, int w) { return v ? to_hex(*v, w) : std::string("none"); };
     auto show_int = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("none"); };
     differ("vendor_id", show_hex(g.vendor_id, 4), show_hex(l.vendor_id, 4));
     differ("product_id", show_hex(g.product_id, 4), show_hex(l.product_id, 4));
-    differ("class", hex(g.class_code, 6), show_hex(l.class_code, 6));
+    differ("class", to_hex(g.class_code, 6), show_hex(l.class_code, 6));
     differ("iommu_group", show_int(g.iommu_group), show_int(l.iommu_group));
     // libvirt leaves <numa> out when the kernel says -1
     differ("numa_node", std::to_string(g.numa_node), std::to_string(l.numa_node.value_or(-1)));

@@ -26,6 +26,12 @@ std::string_view trim_space(std::string_view s) {
   return s;
 }
 
+std::string to_hex(uint32_t value, int width, bool upper) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, upper ? "%0*X" : "%0*x", width, value);
+  return buf;
+}
+
 std::string PciAddress::to_string() const {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%x", domain, bus, slot, function);

@@ -29,6 +29,8 @@ Result<PciAddress> parse_pci_address(std::string_view text);
 Result<uint32_t> parse_hex(std::string_view text, int max_digits);
 // "-1\n" -> -1; decimal only.
 Result<int64_t> parse_int(std::string_view text);
+// 0x10de, 4 -> "10de" (upper: "10DE"): IDs as the JSON, traits and messages show them.
+std::string to_hex(uint32_t value, int width, bool upper = false);
 // Trim ASCII whitespace (sysfs values end with "\n").
 std::string_view trim_space(std::string_view text);
 

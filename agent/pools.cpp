@@ -8,12 +8,6 @@
 namespace gpu_agent {
 namespace {
 
-std::string hex4u(uint32_t v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04X", v);
-  return buf;
-}
-
 void sort_unique(std::vector<std::string>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -94,9 +88,9 @@ Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& 
         Pool p;
         p.key = g.id_pair();
         p.key[4] = '_';
-        p.resource_class = "CUSTOM_PGPU_" + hex4u(id.first) + "_" + hex4u(id.second);
-        p.traits.push_back("CUSTOM_GPU_VENDOR_" + hex4u(id.first));
-        p.traits.push_back("CUSTOM_GPU_PRODUCT_" + hex4u(id.first) + "_" + hex4u(id.second));
+        p.resource_class = "CUSTOM_PGPU_" + to_hex(id.first, 4, true) + "_" + to_hex(id.second, 4, true);
+        p.traits.push_back("CUSTOM_GPU_VENDOR_" + to_hex(id.first, 4, true));
+        p.traits.push_back("CUSTOM_GPU_PRODUCT_" + to_hex(id.first, 4, true) + "_" + to_hex(id.second, 4, true));
         if (g.product_name) {
           std::string model = to_trait_part(model_name(*g.product_name));
           if (!model.empty()) p.traits.push_back("CUSTOM_GPU_MODEL_" + model.substr(0, 200));

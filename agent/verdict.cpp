@@ -7,12 +7,6 @@
 namespace gpu_agent {
 namespace {
 
-std::string hex4(uint32_t v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04x", v);
-  return buf;
-}
-
 std::string describe_member(const GroupMember& m) {
   std::string s = m.address.to_string();
   if (m.class_code) {
@@ -70,7 +64,7 @@ void judge_passthrough(Gpu& g, bool iommu_enabled) {
              "companion function " + describe_member(m) + " shares IOMMU group " + std::to_string(*g.iommu_group) +
                  " and must go to the guest with the GPU",
              "bind " + m.address.to_string() + " to vfio-pci too (add its vendor:product " +
-                 (m.vendor_id && m.product_id ? hex4(*m.vendor_id) + ":" + hex4(*m.product_id) : std::string("ID")) +
+                 (m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string("ID")) +
                  " to vfio-pci ids=)",
              true});
       continue;
