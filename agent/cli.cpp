@@ -25,6 +25,8 @@
 #include "daemon.h"
 #include "config.h"
 #include "log.h"
+#include "nova_config.h"
+#include "pools.h"
 
 namespace gpu_agent {
 namespace {
@@ -44,6 +46,7 @@ Commands:
               Placement (`--dry-run` prints the requests instead)
   run         the daemon: reconcile every interval, retry with backoff,
               SIGHUP reloads the config, SIGTERM exits cleanly
+  nova-config the nova.conf [pci] lines (device_spec, alias) for this host's pools
   version     print the version
   help [COMMAND]
 
@@ -425,6 +428,136 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
   return run_daemon(hooks, log);
 }
 
+const char* kNovaConfigHelp = R"(Usage: gpu-agent [--config FILE] nova-config [OPTIONS]
+
+Write the nova.conf [pci] lines that give this host's GPU pools to guests, as an
+INI snippet for /etc/nova/nova.conf.d/:
+  device_spec (passthrough_whitelist before Zed), on nova-compute: exactly the
+      assignable GPUs of each pool, by vendor:product when that matches no other
+      device of the host, else one entry per address; plus the other functions of
+      each GPU's card in its IOMMU group (HDMI audio), which go to the guest too
+  alias, on nova-api and every compute: one name per pool (the pool key in lower
+      case), for flavors' pci_passthrough:alias=NAME:N
+  and, for the scheduler, a note: [filter_scheduler] enabled_filters needs
+      PciPassthroughFilter (not set here: that list would replace yours)
+Pools are the ones `report` sends to placement (one per GPU model, or [pool:*]
+sections of the agent's config). GPUs that are not assignable now are left out,
+with a note; a host with none is an error that lists why for each GPU.
+
+Options:
+  --fixture FILE       read a capture (`gpu-agent capture`) instead of /sys
+  --sysfs-root DIR     read sysfs below DIR (default: the config's, /sys)
+  --nova-release R     zed (default), or a name or year: yoga, 2023.1, antelope...
+                       Before Zed the option is passthrough_whitelist.
+  --numa-policy P      the aliases' numa_policy (default preferred: an 8x flavor
+                       may span both sockets; required/legacy/socket are stricter)
+  --role ROLE          compute (device_spec + alias), api (alias + scheduler
+                       note) or all (default)
+  --format FMT         ini (default) or json
+  -o, --output FILE    write FILE (atomically: all of it or nothing) instead of stdout
+  --hostname NAME      the host named in the header (default: the fixture's, or
+                       the config's compute node name, or this host's)
+
+Examples:
+  gpu-agent nova-config --role compute -o /etc/nova/nova.conf.d/50-gpu-agent-pci.conf
+  gpu-agent nova-config --role api --nova-release 2023.1
+  gpu-agent nova-config --fixture a100.sysfs.txt --format json | jq -r '.aliases[].value'
+
+Exit codes: 0 written, 1 no assignable GPU or a read/write failure, 2 bad usage or config.
+)";
+
+int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+                    std::ostream& out, std::ostream& err) {
+  const std::string cmd = "nova-config";
+  Args a;
+  if (auto e = parse_args(argv, 1,
+                          {"fixture", "sysfs-root", "nova-release", "numa-policy", "role", "format", "output",
+                           "hostname"},
+                          {}, {{"-o", "--output"}}, a))
+    return usage_error(err, cmd, *e);
+  if (a.help) {
+    out << kNovaConfigHelp;
+    return 0;
+  }
+  if (value(a, "fixture") && value(a, "sysfs-root"))
+    return usage_error(err, cmd, "--fixture and --sysfs-root are alternatives; give one");
+  auto role = parse_nova_role(value(a, "role").value_or("all"));
+  if (!role) return usage_error(err, cmd, role.error().message);
+  const std::string format = value(a, "format").value_or("ini");
+  if (format != "ini" && format != "json") return usage_error(err, cmd, "--format is ini or json");
+  NovaConfigOptions opts;
+  opts.release = value(a, "nova-release").value_or(opts.release);
+  opts.numa_policy = value(a, "numa-policy").value_or(opts.numa_policy);
+  opts.generator = std::string("gpu-agent ") + kVersion;
+  if (auto r = parse_nova_release(opts.release); !r) return usage_error(err, cmd, r.error().message);
+  auto cfg = load_config_for(config_path);
+  if (!cfg) {
+    err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
+    return 2;
+  }
+
+  std::unique_ptr<Fs> fs;
+  std::optional<std::string> fixture_host;
+  if (auto f = value(a, "fixture")) {
+    auto fx = load_fixture_file(*f);
+    if (!fx) {
+      err << "gpu-agent " << cmd << ": " << fx.error().message << "\n";
+      return 1;
+    }
+    if (auto h = fx->meta.find("hostname"); h != fx->meta.end()) fixture_host = h->second;
+    fs = std::move(fx->fs);
+  } else {
+    fs = std::make_unique<RealFs>(value(a, "sysfs-root").value_or(cfg->sysfs_root));
+  }
+  PciNames names(cfg->pci_ids);
+  InventoryOptions io;
+  io.names = &names;
+  auto inv = read_inventory(*fs, io);
+  if (!inv) {
+    err << "gpu-agent " << cmd << ": " << inv.error().message << "\n";
+    return 1;
+  }
+  inv->hostname = choose_hostname(value(a, "hostname") ? value(a, "hostname") : cfg->compute_node_name,
+                                  fixture_host, std::nullopt)
+                      .name;
+  auto pools = derive_pools(*inv, *cfg);
+  if (!pools) {
+    err << "gpu-agent " << cmd << ": " << pools.error().message << "\n";
+    return 2;
+  }
+  auto nova = make_nova_config(*inv, *pools, opts);
+  if (!nova) {
+    err << "gpu-agent " << cmd << ": " << nova.error().message << "\n";
+    return nova.error().message.rfind("no GPU", 0) == 0 ? 1 : 2;
+  }
+  const std::string text = format == "json" ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
+  auto o = value(a, "output");
+  if (!o || *o == "-") {
+    out << text;
+    return 0;
+  }
+  // beside the target, then rename: nova never reads half a snippet
+  const std::string tmp = *o + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) {
+      err << "gpu-agent " << cmd << ": cannot write " << tmp << ": " << std::strerror(errno) << "\n";
+      std::remove(tmp.c_str());
+      return 1;
+    }
+  }
+  if (std::rename(tmp.c_str(), o->c_str()) != 0) {
+    err << "gpu-agent " << cmd << ": cannot rename " << tmp << " to " << *o << ": " << std::strerror(errno) << "\n";
+    std::remove(tmp.c_str());
+    return 1;
+  }
+  err << "wrote " << *o << " (" << nova->device_specs.size() << " " << nova->device_spec_option << ", "
+      << nova->aliases.size() << " alias lines, nova " << nova->release.name << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::ostream& err) {
@@ -454,6 +587,7 @@ int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::os
     else if (args.size() > 1 && args[1] == "capture") out << kCaptureHelp;
     else if (args.size() > 1 && args[1] == "report") out << kReportHelp;
     else if (args.size() > 1 && args[1] == "run") out << kRunHelp;
+    else if (args.size() > 1 && args[1] == "nova-config") out << kNovaConfigHelp;
     else out << kMainHelp;
     return 0;
   }
@@ -464,6 +598,7 @@ int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::os
   if (cmd == "inventory") return cmd_inventory(args, out, err);
   if (cmd == "capture") return cmd_capture(args, out, err);
   if (cmd == "report" || cmd == "run") return cmd_report_or_run(args, config_path, out, err);
+  if (cmd == "nova-config") return cmd_nova_config(args, config_path, out, err);
   err << "gpu-agent: unknown command '" << cmd << "'\n\n" << kMainHelp;
   return 2;
 }

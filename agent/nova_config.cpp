@@ -1,0 +1,357 @@
+#include "nova_config.h"
+
+#include "inventory.h"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+namespace gpu_agent {
+namespace {
+
+// nova's major version per release: what changed for [pci] is keyed on it.
+const NovaRelease kReleases[] = {
+    {"train", "train", 20},       {"ussuri", "ussuri", 21},     {"victoria", "victoria", 22},
+    {"wallaby", "wallaby", 23},   {"xena", "xena", 24},         {"yoga", "yoga", 25},
+    {"zed", "zed", 26},           {"2023.1", "antelope", 27},   {"2023.2", "bobcat", 28},
+    {"2024.1", "caracal", 29},    {"2024.2", "dalmatian", 30},  {"2025.1", "epoxy", 31},
+    {"2025.2", "flamingo", 32},
+};
+constexpr int kZed = 26;      // [pci] device_spec replaces passthrough_whitelist
+constexpr int kWallaby = 23;  // numa_policy "socket"
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+const Gpu* find_gpu(const Inventory& inv, const PciAddress& a) {
+  for (const auto& g : inv.gpus)
+    if (g.address == a) return &g;
+  return nullptr;
+}
+
+bool sriov_capable(const Gpu& g) { return g.sriov && g.sriov->total_vfs > 0; }
+
+// Why a GPU is not in any device spec, for the no-assignable-GPU error.
+std::string why_not(const Gpu& g) {
+  if (g.mode == "vgpu") return "vGPU mode (nova's [devices]/[mdev_*] config, not [pci] passthrough)";
+  std::string out;
+  for (const auto& p : g.problems) {
+    if (!p.blocking) continue;
+    if (!out.empty()) out += "; ";
+    out += p.code + ": " + p.message;
+  }
+  return out.empty() ? std::string("not assignable") : out;
+}
+
+}  // namespace
+
+Result<NovaRelease> parse_nova_release(const std::string& text) {
+  const std::string t = lower(text);
+  for (const auto& r : kReleases)
+    if (t == r.name || t == r.code || t == std::to_string(r.nova_major)) return r;
+  return make_error("unknown nova release '" + text + "'; known: " + known_nova_releases());
+}
+
+std::string known_nova_releases() {
+  std::string out;
+  for (const auto& r : kReleases) {
+    if (!out.empty()) out += ", ";
+    out += r.name;
+    if (r.code != r.name) out += " (" + r.code + ")";
+  }
+  return out;
+}
+
+Result<NovaRole> parse_nova_role(const std::string& text) {
+  if (text == "compute") return NovaRole::compute;
+  if (text == "api") return NovaRole::api;
+  if (text == "all") return NovaRole::all;
+  return make_error("unknown role '" + text + "'; give compute, api or all");
+}
+
+const char* to_string(NovaRole role) {
+  switch (role) {
+    case NovaRole::compute: return "compute";
+    case NovaRole::api: return "api";
+    case NovaRole::all: return "all";
+  }
+  return "all";
+}
+
+std::string nova_alias_name(const std::string& pool_key) {
+  std::string out;
+  for (char c : lower(pool_key)) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    out += ok ? c : '-';
+  }
+  return out.substr(0, 256);  // nova's alias schema: name up to 256 characters
+}
+
+Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
+                                    const NovaConfigOptions& options) {
+  auto rel = parse_nova_release(options.release);
+  if (!rel) return rel.error();
+  NovaConfig cfg;
+  cfg.generator = options.generator;
+  cfg.release = *rel;
+  cfg.hostname = inv.hostname;
+  cfg.source = inv.source;
+  cfg.device_spec_option = rel->nova_major >= kZed ? "device_spec" : "passthrough_whitelist";
+
+  const std::string policy = lower(options.numa_policy);
+  std::vector<std::string> policies{"required", "legacy", "preferred"};
+  if (rel->nova_major >= kWallaby) policies.push_back("socket");
+  if (std::find(policies.begin(), policies.end(), policy) == policies.end()) {
+    std::string known;
+    for (const auto& p : policies) known += (known.empty() ? "" : ", ") + p;
+    return make_error("numa_policy '" + options.numa_policy + "' is not accepted by nova " + rel->name +
+                      " (" + known + ")");
+  }
+  cfg.numa_policy = policy;
+
+  size_t assignable = 0;
+  std::map<std::string, std::string> alias_owner;  // alias name -> pool key
+  for (const auto& pool : pools) {
+    std::vector<const Gpu*> members, ready;
+    for (const auto* list : {&pool.assignable, &pool.unavailable})
+      for (const auto& a : *list)
+        if (const Gpu* g = find_gpu(inv, a)) members.push_back(g);
+    for (const auto& a : pool.assignable)
+      if (const Gpu* g = find_gpu(inv, a)) ready.push_back(g);
+    if (members.empty()) {
+      cfg.notes.push_back("pool " + pool.key + " has no GPU on this host: no alias or device_spec for it");
+      continue;
+    }
+    for (const auto& a : pool.unavailable)
+      cfg.notes.push_back("pool " + pool.key + ": " + a.to_string() +
+                          " is not assignable now and is left out of " + cfg.device_spec_option +
+                          " (see `gpu-agent inventory`)");
+
+    // nova keys the alias by device_type: the PF of an SR-IOV-capable GPU is "type-PF" to
+    // nova's libvirt driver, a plain one "type-PCI", and aliases sharing a name must agree.
+    std::set<bool> kinds;
+    for (const Gpu* g : members) kinds.insert(sriov_capable(*g));
+    if (kinds.size() > 1)
+      return make_error("pool " + pool.key +
+                        " holds both SR-IOV-capable GPUs (nova: type-PF) and plain ones (type-PCI); one nova "
+                        "alias cannot request both: split it into two [pool:*] sections");
+    const std::string device_type = *kinds.begin() ? "type-PF" : "type-PCI";
+
+    // One alias name per pool; one entry per vendor/product of its members.
+    const std::string name = nova_alias_name(pool.key);
+    if (name.empty()) return make_error("pool '" + pool.key + "' gives an empty nova alias name");
+    if (auto [it, fresh] = alias_owner.emplace(name, pool.key); !fresh)
+      return make_error("pools " + it->second + " and " + pool.key + " both give the nova alias name '" + name +
+                        "'; rename one [pool:*] section");
+    std::set<std::pair<uint32_t, uint32_t>> ids;
+    for (const Gpu* g : members)
+      if (g->vendor_id && g->product_id) ids.emplace(*g->vendor_id, *g->product_id);
+    for (const auto& [v, d] : ids)
+      cfg.aliases.push_back({pool.key, name,
+                             "{\"name\": \"" + name + "\", \"vendor_id\": \"" + to_hex(v, 4) +
+                                 "\", \"product_id\": \"" + to_hex(d, 4) + "\", \"device_type\": \"" +
+                                 device_type + "\", \"numa_policy\": \"" + policy + "\"}"});
+
+    // Device specs: by vendor/product only when that matches exactly these GPUs, i.e.
+    // every device of the host with that ID is a GPU of this pool, assignable, with no VFs.
+    assignable += ready.size();
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<const Gpu*>> by_id;
+    std::vector<const Gpu*> by_address;
+    for (const Gpu* g : ready) {
+      if (g->vendor_id && g->product_id) by_id[{*g->vendor_id, *g->product_id}].push_back(g);
+      else by_address.push_back(g);
+    }
+    for (auto& [id, gpus] : by_id) {
+      bool exact = true;
+      for (const auto& g : inv.gpus) {
+        if (g.sriov && (g.sriov->num_vfs > 0 || !g.sriov->vfs.empty()) && g.vendor_id == id.first) exact = false;
+        for (const auto& m : g.group_members)
+          if (m.vendor_id == id.first && m.product_id == id.second) exact = false;
+        if (g.vendor_id != id.first || g.product_id != id.second) continue;
+        if (std::find(gpus.begin(), gpus.end(), &g) == gpus.end()) exact = false;
+      }
+      if (!exact) {
+        by_address.insert(by_address.end(), gpus.begin(), gpus.end());
+        continue;
+      }
+      NovaDeviceSpec s{pool.key, "vendor_product", "gpu", {}, ""};
+      for (const Gpu* g : gpus) s.devices.push_back(g->address);
+      s.json = "{\"vendor_id\": \"" + to_hex(id.first, 4) + "\", \"product_id\": \"" + to_hex(id.second, 4) + "\"}";
+      cfg.device_specs.push_back(std::move(s));
+    }
+    std::sort(by_address.begin(), by_address.end(),
+              [](const Gpu* a, const Gpu* b) { return a->address < b->address; });
+    for (const Gpu* g : by_address)
+      cfg.device_specs.push_back(
+          {pool.key, "address", "gpu", {g->address}, "{\"address\": \"" + g->address.to_string() + "\"}"});
+    // Other functions of the same card in the GPU's IOMMU group (HDMI audio, USB-C):
+    // vfio hands the whole group to the guest, so nova must know them too.
+    for (const Gpu* g : ready)
+      for (const auto& m : g->group_members) {
+        if (!m.same_card || (m.class_code && is_gpu_class(*m.class_code >> 8))) continue;
+        cfg.device_specs.push_back(
+            {pool.key, "address", "companion", {m.address}, "{\"address\": \"" + m.address.to_string() + "\"}"});
+      }
+  }
+
+  if (assignable == 0) {
+    std::string msg = "no GPU on " + inv.hostname + " (" + inv.source +
+                      ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +
+                      " to write for nova.";
+    if (inv.gpus.empty()) msg += "\n  the host has no GPU (PCI class 0300 or 0302)";
+    for (const auto& g : inv.gpus) msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
+    msg += "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
+           "then run `gpu-agent nova-config` again.";
+    return make_error(msg);
+  }
+
+  cfg.enabled_filters = {"ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
+                         "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter", "PciPassthroughFilter"};
+  return cfg;
+}
+
+namespace {
+
+bool has_compute(NovaRole r) { return r != NovaRole::api; }
+bool has_api(NovaRole r) { return r != NovaRole::compute; }
+
+}  // namespace
+
+std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
+  std::string o;
+  o += "# nova [pci] configuration generated by " + cfg.generator + " nova-config: do not edit, regenerate.\n";
+  o += "# host: " + cfg.hostname + " (read from " + cfg.source + ")\n";
+  o += "# nova release: " + cfg.release.name + " (nova " + std::to_string(cfg.release.nova_major) +
+       "), role: " + to_string(role) + "\n";
+  switch (role) {
+    case NovaRole::compute:
+      o += "# For nova-compute on " + cfg.hostname +
+           ": /etc/nova/nova.conf.d/50-gpu-agent-pci.conf, then restart nova-compute.\n";
+      break;
+    case NovaRole::api:
+      o += "# For nova-api (and the same alias lines on every compute): "
+           "/etc/nova/nova.conf.d/50-gpu-agent-pci.conf, then restart nova-api.\n";
+      break;
+    case NovaRole::all:
+      o += "# For a host running nova-api and nova-compute: /etc/nova/nova.conf.d/50-gpu-agent-pci.conf.\n";
+      break;
+  }
+  o += "# " + cfg.device_spec_option + " and alias are repeated options: each line adds one entry.\n";
+  for (const auto& n : cfg.notes) o += "# note: " + n + "\n";
+  o += "\n[pci]\n";
+  if (has_compute(role)) {
+    std::string pool;
+    for (const auto& s : cfg.device_specs) {
+      if (s.pool != pool) {
+        pool = s.pool;
+        o += "# pool " + pool + ": devices nova-compute may hand to guests\n";
+      }
+      if (s.role == "companion")
+        o += "# " + s.devices.front().to_string() + " shares the GPU's IOMMU group and card: it goes to the guest too\n";
+      o += cfg.device_spec_option + " = " + s.json + "\n";
+    }
+  }
+  std::string pool;
+  for (const auto& a : cfg.aliases) {
+    if (a.pool != pool) {
+      pool = a.pool;
+      o += "# pool " + pool + ": flavors ask for it with pci_passthrough:alias=" + a.name + ":N\n";
+    }
+    o += "alias = " + a.json + "\n";
+  }
+  if (has_api(role)) {
+    std::string filters;
+    for (const auto& f : cfg.enabled_filters) filters += (filters.empty() ? "" : ",") + f;
+    o += "\n# nova-scheduler: [filter_scheduler] enabled_filters is one list, not a repeated option, so it is\n"
+         "# not set here (it would replace yours). Make sure it contains PciPassthroughFilter, e.g. nova's\n"
+         "# defaults plus it:\n"
+         "# [filter_scheduler]\n"
+         "# enabled_filters = " + filters + "\n"
+         "# Flavors: resources:<pool resource class>=N and trait:<trait>=required make placement pick the\n"
+         "# host; pci_passthrough:alias=<alias>:N makes nova-compute claim N devices of the pool.\n";
+  }
+  return o;
+}
+
+std::string nova_config_to_json(const NovaConfig& cfg, NovaRole role) {
+  rapidjson::StringBuffer sb;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+  w.SetIndent(' ', 2);
+  auto str = [&](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
+  w.StartObject();
+  w.Key("schema_version");
+  w.Int(1);
+  w.Key("generator");
+  str(cfg.generator);
+  w.Key("hostname");
+  str(cfg.hostname);
+  w.Key("source");
+  str(cfg.source);
+  w.Key("nova_release");
+  str(cfg.release.name);
+  w.Key("nova_major");
+  w.Int(cfg.release.nova_major);
+  w.Key("role");
+  str(to_string(role));
+  w.Key("numa_policy");
+  str(cfg.numa_policy);
+  if (has_compute(role)) {
+    w.Key("device_spec_option");
+    str(cfg.device_spec_option);
+    w.Key("device_specs");
+    w.StartArray();
+    for (const auto& s : cfg.device_specs) {
+      w.StartObject();
+      w.Key("pool");
+      str(s.pool);
+      w.Key("kind");
+      str(s.kind);
+      w.Key("role");
+      str(s.role);
+      w.Key("devices");
+      w.StartArray();
+      for (const auto& d : s.devices) str(d.to_string());
+      w.EndArray();
+      w.Key("value");
+      str(s.json);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Key("aliases");
+  w.StartArray();
+  for (const auto& a : cfg.aliases) {
+    w.StartObject();
+    w.Key("pool");
+    str(a.pool);
+    w.Key("name");
+    str(a.name);
+    w.Key("value");
+    str(a.json);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (has_api(role)) {
+    w.Key("enabled_filters");
+    w.StartArray();
+    for (const auto& f : cfg.enabled_filters) str(f);
+    w.EndArray();
+  }
+  w.Key("notes");
+  w.StartArray();
+  for (const auto& n : cfg.notes) str(n);
+  w.EndArray();
+  w.Key("ini");
+  str(nova_config_to_ini(cfg, role));
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+}  // namespace gpu_agent

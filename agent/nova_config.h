@@ -1,0 +1,84 @@
+#pragma once
+// nova's [pci] configuration for this host's GPU pools: inventory + pools ->
+// device_spec (passthrough_whitelist before Zed) entries for nova-compute, one
+// [pci] alias per pool for nova-api and the computes, and the scheduler note.
+// Pure: nothing here reads a file or the clock.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model.h"
+#include "pools.h"
+#include "result.h"
+
+namespace gpu_agent {
+
+struct NovaRelease {
+  std::string name;  // "zed", "2023.1"
+  std::string code;  // "zed", "antelope"
+  int nova_major = 0;  // 26 for Zed
+};
+
+// "zed", "Zed", "2023.1", "antelope", "26" -> the release. Unknown: an error listing the known ones.
+Result<NovaRelease> parse_nova_release(const std::string& text);
+std::string known_nova_releases();  // "train, ussuri, ..., 2025.2 (flamingo)"
+
+struct NovaConfigOptions {
+  std::string release = "zed";
+  // "preferred": an Nx flavor still schedules when its GPUs span both sockets of a
+  // host and the guest has one NUMA node; nova's default "legacy" refuses that for
+  // pinned/NUMA guests as soon as the devices report a NUMA node, which is the most
+  // common "No valid host" for 8x GPU flavors. Operators who want strict affinity
+  // pass "required" or "socket".
+  std::string numa_policy = "preferred";
+  std::string generator = "gpu-agent";  // named in the header comment
+};
+
+struct NovaDeviceSpec {
+  std::string pool;                  // the pool's key
+  std::string kind;                  // "vendor_product" or "address"
+  std::string role;                  // "gpu" or "companion"
+  std::vector<PciAddress> devices;   // what it is meant to match on this host
+  std::string json;                  // the option value
+};
+
+struct NovaAlias {
+  std::string pool;
+  std::string name;
+  std::string json;
+};
+
+struct NovaConfig {
+  std::string generator;  // "gpu-agent 0.1.0", named in the header
+  NovaRelease release;
+  std::string hostname, source;
+  std::string numa_policy;
+  std::string device_spec_option;  // "device_spec" or "passthrough_whitelist"
+  std::vector<NovaDeviceSpec> device_specs;
+  std::vector<NovaAlias> aliases;
+  std::vector<std::string> enabled_filters;  // nova's defaults plus PciPassthroughFilter
+  std::vector<std::string> notes;            // pools or GPUs left out, and why
+};
+
+// "10de_2330" -> "10de_2330", "H100 NVL" -> "h100-nvl": lower case, characters
+// other than [a-z0-9._-] to '-', since a flavor names it in
+// pci_passthrough:alias=NAME:N where ':' and ',' are separators.
+std::string nova_alias_name(const std::string& pool_key);
+
+// Errors: no pool has an assignable GPU (says why for each GPU and what to do),
+// an unknown release or NUMA policy the release does not accept, two pools whose
+// alias names collide, a pool mixing SR-IOV-capable and plain GPUs.
+Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
+                                    const NovaConfigOptions& options);
+
+// compute: device_spec + alias (nova-compute needs the alias too, for resize and
+// migration claims); api: alias + the scheduler note; all: everything, one [pci].
+enum class NovaRole { compute, api, all };
+Result<NovaRole> parse_nova_role(const std::string& text);
+const char* to_string(NovaRole role);
+
+// INI text for /etc/nova/nova.conf.d/, with a header naming the generator and host.
+std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role);
+std::string nova_config_to_json(const NovaConfig& cfg, NovaRole role);
+
+}  // namespace gpu_agent
