@@ -201,6 +201,22 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
       }
   }
 
+  // Zed aliases carry only IDs: two pools of one model are the same devices to nova-compute,
+  // which may then give a guest scheduled (in placement) onto one pool a GPU of the other.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> alias_by_id;
+  for (const auto& al : cfg.aliases) {
+    const auto v = al.json.find("\"vendor_id\": \""), d = al.json.find("\"product_id\": \"");
+    alias_by_id[{al.json.substr(v + 14, 4), al.json.substr(d + 15, 4)}].insert(al.name);
+  }
+  for (const auto& [id, names] : alias_by_id) {
+    if (names.size() < 2) continue;
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    cfg.notes.push_back("aliases " + list + " all request " + id.first + ":" + id.second +
+                        ": nova cannot tell their GPUs apart on this host, so a guest may get a GPU of the other "
+                        "pool than placement counted; give each model one pool");
+  }
+
   if (assignable == 0) {
     std::string msg = "no GPU on " + inv.hostname + " (" + inv.source +
                       ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +

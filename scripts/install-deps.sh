@@ -16,6 +16,8 @@ PKGS=(
   # the real OpenStack services the integration tests start on 127.0.0.1:
   # Placement, Keystone (token auth), stunnel (a TLS front), openssl (test CA)
   python3-placement python3-keystone stunnel4 openssl curl jq
+  # nova's own [pci] parsers, the oracle for `gpu-agent nova-config` (tests/nova)
+  python3-nova
 )
 
 missing=()

@@ -1,0 +1,180 @@
+// nova [pci] generation, pure: fixture hosts -> inventory -> pools -> INI/JSON,
+// compared with golden files under tests/data/golden/nova/
+// (GPU_AGENT_REGENERATE=1 rewrites them; review the diff). That nova itself
+// accepts them is nova_config_integration (label "integration;nova").
+#define BOOST_TEST_MODULE nova_config
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "fixture.h"
+#include "ini.h"
+#include "inventory.h"
+#include "nova_config.h"
+#include "pools.h"
+#include "text_file.h"
+
+using namespace gpu_agent;
+using namespace gpu_agent::testing;
+
+namespace {
+
+const std::string kData = GPU_AGENT_TEST_DATA;
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+}
+
+// A committed host; `edit` turns it into a variation (one line on top of the base scenario).
+Inventory host(const std::string& name, const std::string& from = "", const std::string& to = "") {
+  std::string text = read_text_file(kData + "/hosts/" + name + ".sysfs.txt");
+  if (!from.empty()) {
+    BOOST_TEST_REQUIRE(text.find(from) != std::string::npos, name << " has no '" << from << "'");
+    replace_all(text, from, to);
+  }
+  auto fx = parse_fixture(text, name);
+  BOOST_TEST_REQUIRE(fx.ok(), (fx.ok() ? std::string() : fx.error().message));
+  auto inv = read_inventory(*fx->fs);
+  BOOST_TEST_REQUIRE(inv.ok(), (inv.ok() ? std::string() : inv.error().message));
+  inv->hostname = fx->meta["hostname"];
+  inv->source = "hosts/" + name + ".sysfs.txt";  // not the checkout's path: goldens are portable
+  return std::move(*inv);
+}
+
+AgentConfig config(const std::string& text) {
+  auto ini = parse_ini(text, "gpu-agent.conf");
+  BOOST_TEST_REQUIRE(ini.ok(), (ini.ok() ? std::string() : ini.error().message));
+  auto cfg = parse_agent_config(*ini);
+  BOOST_TEST_REQUIRE(cfg.ok(), (cfg.ok() ? std::string() : cfg.error().message));
+  return *cfg;
+}
+
+Result<NovaConfig> generate(const Inventory& inv, const AgentConfig& cfg, const std::string& release = "zed",
+                            const std::string& numa_policy = "preferred") {
+  auto pools = derive_pools(inv, cfg);
+  BOOST_TEST_REQUIRE(pools.ok(), (pools.ok() ? std::string() : pools.error().message));
+  NovaConfigOptions o;
+  o.release = release;
+  o.numa_policy = numa_policy;
+  o.generator = "gpu-agent (test)";
+  return make_nova_config(inv, *pools, o);
+}
+
+void golden(const std::string& name, const std::string& text) {
+  const std::string diff = check_golden(kData + "/golden/nova/" + name, text);
+  BOOST_TEST(diff.empty(), name << ": " << diff);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(generation)
+
+BOOST_AUTO_TEST_CASE(a100_8x_one_vendor_product_spec_and_alias) {
+  auto nova = generate(host("a100-8x-passthrough"), {});
+  BOOST_TEST_REQUIRE(nova.ok(), (nova.ok() ? std::string() : nova.error().message));
+  BOOST_TEST(nova->device_specs.size() == 1u);
+  BOOST_TEST(nova->device_specs[0].kind == "vendor_product");
+  BOOST_TEST(nova->device_specs[0].devices.size() == 8u);
+  BOOST_TEST(nova->aliases.size() == 1u);
+  BOOST_TEST(nova->aliases[0].name == "10de_20b2");
+  golden("a100-8x-passthrough.all.conf", nova_config_to_ini(*nova, NovaRole::all));
+  golden("a100-8x-passthrough.compute.conf", nova_config_to_ini(*nova, NovaRole::compute));
+  golden("a100-8x-passthrough.api.conf", nova_config_to_ini(*nova, NovaRole::api));
+  golden("a100-8x-passthrough.all.json", nova_config_to_json(*nova, NovaRole::all));
+}
+
+BOOST_AUTO_TEST_CASE(before_zed_the_option_is_passthrough_whitelist) {
+  auto nova = generate(host("a100-8x-passthrough"), {}, "yoga", "legacy");
+  BOOST_TEST_REQUIRE(nova.ok());
+  BOOST_TEST(nova->device_spec_option == "passthrough_whitelist");
+  const std::string ini = nova_config_to_ini(*nova, NovaRole::compute);
+  BOOST_TEST(ini.find("\ndevice_spec =") == std::string::npos);
+  golden("a100-8x-passthrough.yoga.compute.conf", ini);
+}
+
+BOOST_AUTO_TEST_CASE(hdmi_audio_travels_with_the_gpu) {
+  // the committed host has the audio function on snd_hda_intel; the inventory's fix binds it to vfio-pci
+  auto nova = generate(host("consumer-gpu-hdmi-audio", "snd_hda_intel", "vfio-pci"), {});
+  BOOST_TEST_REQUIRE(nova.ok(), (nova.ok() ? std::string() : nova.error().message));
+  BOOST_TEST_REQUIRE(nova->device_specs.size() == 2u);
+  BOOST_TEST(nova->device_specs[1].role == "companion");
+  BOOST_TEST(nova->device_specs[1].json == R"({"address": "0000:01:00.1"})");
+  golden("consumer-gpu-hdmi-audio-vfio.all.conf", nova_config_to_ini(*nova, NovaRole::all));
+}
+
+BOOST_AUTO_TEST_CASE(a_configured_pool_of_some_gpus_is_matched_by_address) {
+  auto cfg = config(
+      "[agent]\ndefault_pools = false\n[pool:A100_Fast]\nresource_class = CUSTOM_PGPU_A100_FAST\n"
+      "addresses = 0000:07:00.0, 0000:0f:00.0, 0000:47:00.0, 0000:4e:00.0\n");
+  auto nova = generate(host("a100-8x-passthrough"), cfg);
+  BOOST_TEST_REQUIRE(nova.ok(), (nova.ok() ? std::string() : nova.error().message));
+  BOOST_TEST(nova->device_specs.size() == 4u);
+  for (const auto& s : nova->device_specs) BOOST_TEST(s.kind == "address");
+  BOOST_TEST(nova->aliases.at(0).name == "a100_fast");
+  golden("a100-8x-pool-by-address.all.conf", nova_config_to_ini(*nova, NovaRole::all));
+}
+
+BOOST_AUTO_TEST_CASE(two_pools_of_one_model_are_noted_as_indistinguishable_by_alias) {
+  auto cfg = config("[pool:fast]\nresource_class = CUSTOM_PGPU_FAST\naddresses = 0000:07:00.0\n");
+  auto nova = generate(host("a100-8x-passthrough"), cfg);
+  BOOST_TEST_REQUIRE(nova.ok());
+  BOOST_TEST(nova->device_specs.size() == 8u);  // neither pool holds every 10de:20b2: by address
+  bool noted = false;
+  for (const auto& n : nova->notes) noted |= n.find("cannot tell") != std::string::npos;
+  BOOST_TEST(noted);
+  golden("a100-8x-two-pools-one-model.all.conf", nova_config_to_ini(*nova, NovaRole::all));
+}
+
+BOOST_AUTO_TEST_CASE(no_assignable_gpu_is_an_error_that_says_why_and_what_to_do) {
+  auto off = generate(host("iommu-off"), {});
+  BOOST_TEST_REQUIRE(!off.ok());
+  BOOST_TEST(off.error().message.find("iommu_off") != std::string::npos);
+  BOOST_TEST(off.error().message.find("gpu-agent inventory") != std::string::npos);
+  auto audio = generate(host("consumer-gpu-hdmi-audio"), {});
+  BOOST_TEST_REQUIRE(!audio.ok());
+  BOOST_TEST(audio.error().message.find("companion_not_vfio") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(options)
+
+BOOST_AUTO_TEST_CASE(releases_by_name_year_code_and_major) {
+  for (const char* r : {"zed", "Zed", "26"}) BOOST_TEST(parse_nova_release(r)->name == "zed");
+  for (const char* r : {"2023.1", "antelope", "Antelope", "27"}) BOOST_TEST(parse_nova_release(r)->name == "2023.1");
+  BOOST_TEST(parse_nova_release("yoga")->nova_major == 25);
+  auto bad = parse_nova_release("folsom");
+  BOOST_TEST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().message.find("zed") != std::string::npos);
+  BOOST_TEST(bad.error().message.find("2025.2 (flamingo)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(numa_policy_is_checked_against_the_release) {
+  const Inventory inv = host("a100-8x-passthrough");
+  BOOST_TEST(generate(inv, {}, "zed", "socket").ok());
+  BOOST_TEST(generate(inv, {}, "zed", "Required").ok());
+  BOOST_TEST(!generate(inv, {}, "victoria", "socket").ok());  // socket arrived in Wallaby
+  BOOST_TEST(!generate(inv, {}, "zed", "strict").ok());
+}
+
+BOOST_AUTO_TEST_CASE(alias_names) {
+  BOOST_TEST(nova_alias_name("10de_2330") == "10de_2330");
+  BOOST_TEST(nova_alias_name("H100 NVL") == "h100-nvl");
+  BOOST_TEST(nova_alias_name("a:b,c") == "a-b-c");  // ':' and ',' separate pci_passthrough:alias entries
+}
+
+BOOST_AUTO_TEST_CASE(pools_whose_alias_names_collide_are_an_error) {
+  const Inventory inv = host("a100-8x-passthrough");
+  std::vector<Pool> pools(2);
+  pools[0].key = "a b";
+  pools[0].assignable = {inv.gpus[0].address};
+  pools[1].key = "a:b";
+  pools[1].assignable = {inv.gpus[1].address};
+  auto nova = make_nova_config(inv, pools, {});
+  BOOST_TEST_REQUIRE(!nova.ok());
+  BOOST_TEST(nova.error().message.find("'a-b'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
