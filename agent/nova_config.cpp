@@ -157,7 +157,8 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
       cfg.aliases.push_back({pool.key, name,
                              "{\"name\": \"" + name + "\", \"vendor_id\": \"" + to_hex(v, 4) +
                                  "\", \"product_id\": \"" + to_hex(d, 4) + "\", \"device_type\": \"" +
-                                 device_type + "\", \"numa_policy\": \"" + policy + "\"}"});
+                                 device_type + "\", \"numa_policy\": \"" + policy + "\"}",
+                             pool.resource_class, pool.traits});
 
     // Device specs: by vendor/product only when that matches exactly these GPUs, i.e.
     // every device of the host with that ID is a GPU of this pool, assignable, with no VFs.
@@ -278,7 +279,9 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
   for (const auto& a : cfg.aliases) {
     if (a.pool != pool) {
       pool = a.pool;
-      o += "# pool " + pool + ": flavors ask for it with pci_passthrough:alias=" + a.name + ":N\n";
+      o += "# pool " + pool + ": a flavor for N GPUs has resources:" + a.resource_class + "=N";
+      for (const auto& t : a.traits) o += ", trait:" + t + "=required";
+      o += ", pci_passthrough:alias=" + a.name + ":N\n";
     }
     o += "alias = " + a.json + "\n";
   }
@@ -351,6 +354,12 @@ std::string nova_config_to_json(const NovaConfig& cfg, NovaRole role) {
     str(a.name);
     w.Key("value");
     str(a.json);
+    w.Key("resource_class");
+    str(a.resource_class);
+    w.Key("traits");
+    w.StartArray();
+    for (const auto& t : a.traits) str(t);
+    w.EndArray();
     w.EndObject();
   }
   w.EndArray();

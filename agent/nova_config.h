@@ -46,6 +46,8 @@ struct NovaAlias {
   std::string pool;
   std::string name;
   std::string json;
+  std::string resource_class;       // the pool's, what a flavor asks placement for
+  std::vector<std::string> traits;  // the pool's
 };
 
 struct NovaConfig {
