@@ -528,7 +528,9 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   auto nova = make_nova_config(*inv, *pools, opts);
   if (!nova) {
     err << "gpu-agent " << cmd << ": " << nova.error().message << "\n";
-    return nova.error().message.rfind("no GPU", 0) == 0 ? 1 : 2;
+    bool any_assignable = false;  // none: a host problem (exit 1); else the pools or options are wrong (2)
+    for (const auto& p : *pools) any_assignable |= !p.assignable.empty();
+    return any_assignable ? 2 : 1;
   }
   const std::string text = format == "json" ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
   auto o = value(a, "output");

@@ -72,7 +72,7 @@ def default_expected(inv):
 
 
 def case(env, title, fixture, expected, extra=(), config=None, release="zed", numa_policy="preferred",
-         aliases=None):
+         aliases=None, pool_gpus=None):
     """Generate (role all, INI and JSON), feed nova, compare matches with `expected`."""
     print("== " + title)
     base = [env.agent] + (["--config", config] if config else []) + ["nova-config", "--fixture", fixture,
@@ -116,6 +116,13 @@ def case(env, title, fixture, expected, extra=(), config=None, release="zed", nu
         mine = {d["address"] for d in devices if d["matching_spec_index"] == i}
         check(mine == set(s["devices"]), "%s: spec %d %s matches %s" % (title, i, s["value"], sorted(mine)))
 
+    # What nova-compute can claim for an alias: whitelisted devices its specs match.
+    pool_gpus = {name: set(addrs) for name, addrs in (pool_gpus or {}).items()}
+    for name, addrs in pool_gpus.items():
+        claim = {d["address"] for d in devices if d["assignable"] and name in d["aliases"]}
+        check(claim == addrs, "%s: alias %s can claim exactly %s (nova: %s)" % (title, name, sorted(addrs),
+                                                                              sorted(claim)))
+
     want_aliases = aliases or {}
     got = out["aliases"]
     check(set(got) == set(want_aliases), "%s: alias names %s" % (title, sorted(got)))
@@ -153,7 +160,8 @@ def main():
         inv = env.inventory(a100)
         a100_all = default_expected(inv)
         check(len(a100_all) == 8, "a100: the inventory has 8 assignable GPUs")
-        good = case(env, "a100 zed", a100, a100_all, aliases={"10de_20b2": [("10de", "20b2")]})
+        good = case(env, "a100 zed", a100, a100_all, aliases={"10de_20b2": [("10de", "20b2")]},
+                    pool_gpus={"10de_20b2": a100_all})
         case(env, "a100 yoga", a100, a100_all, release="yoga", aliases={"10de_20b2": [("10de", "20b2")]})
         case(env, "a100 2023.1 required", a100, a100_all, release="2023.1", numa_policy="required",
              extra=["--numa-policy", "required"], aliases={"10de_20b2": [("10de", "20b2")]})
@@ -167,7 +175,18 @@ def main():
         cinv = env.inventory(vfio)
         cexp = default_expected(cinv)
         check(cexp == {"0000:01:00.0", "0000:01:00.1"}, "consumer-vfio: GPU and its HDMI audio are expected")
-        case(env, "consumer-vfio zed", vfio, cexp, aliases={"10de_2684": [("10de", "2684")]})
+        case(env, "consumer-vfio zed", vfio, cexp, aliases={"10de_2684": [("10de", "2684")]},
+             pool_gpus={"10de_2684": {"0000:01:00.0"}})
+
+        # SR-IOV-capable A100s (sriov_totalvfs, no VFs enabled) on vfio-pci: nova's libvirt
+        # driver reports them as type-PF, so the alias must ask for type-PF to get them.
+        src = open(a100).read()
+        pf = env.path("a100-8x-sriov-capable.sysfs.txt")
+        with open(pf, "w") as f:
+            f.write(re.sub(r"^(f (\S+)/class = 0x030200)$", r"\1\nf \2/sriov_totalvfs = 20\nf \2/sriov_numvfs = 0",
+                           src, flags=re.M))
+        case(env, "a100 type-PF", pf, a100_all, aliases={"10de_20b2": [("10de", "20b2")]},
+             pool_gpus={"10de_20b2": a100_all})
 
         # An operator pool of 4 of the 8 A100s by address, no default pools: the other
         # four must not be matched, so the specs are by address.
@@ -177,7 +196,7 @@ def main():
             f.write("[agent]\ndefault_pools = false\n\n[pool:A100_Fast]\nresource_class = CUSTOM_PGPU_A100_FAST\n"
                     "addresses = %s\ntraits = CUSTOM_GPU_FAST\n" % ", ".join(four))
         case(env, "a100 [pool:A100_Fast] by address", a100, set(four), config=cfgfile,
-             aliases={"a100_fast": [("10de", "20b2")]})
+             aliases={"a100_fast": [("10de", "20b2")]}, pool_gpus={"a100_fast": set(four)})
 
         # No assignable GPU: exit 1, says why and what to do, writes nothing.
         print("== errors")

@@ -127,6 +127,23 @@ BOOST_AUTO_TEST_CASE(two_pools_of_one_model_are_noted_as_indistinguishable_by_al
   golden("a100-8x-two-pools-one-model.all.conf", nova_config_to_ini(*nova, NovaRole::all));
 }
 
+BOOST_AUTO_TEST_CASE(sriov_capable_gpus_are_type_pf_to_nova_and_a_pool_cannot_mix_them) {
+  // 0000:07:00.0 of the 8x host, made SR-IOV capable (no VFs enabled, still on vfio-pci)
+  const std::string gpu = "f devices/pci0000:00/0000:00:01.1/0000:05:00.0/0000:06:00.0/0000:07:00.0";
+  const std::string pf = gpu + "/class = 0x030200\n" + gpu + "/sriov_totalvfs = 20\n" + gpu + "/sriov_numvfs = 0";
+  auto mixed = generate(host("a100-8x-passthrough", gpu + "/class = 0x030200", pf), {});
+  BOOST_TEST_REQUIRE(!mixed.ok());
+  BOOST_TEST(mixed.error().message.find("type-PF") != std::string::npos);
+  // in a pool of its own it is fine, and its alias asks for type-PF
+  auto cfg = config("[pool:pf]\nresource_class = CUSTOM_PGPU_PF\naddresses = 0000:07:00.0\n");
+  auto own = generate(host("a100-8x-passthrough", gpu + "/class = 0x030200", pf), cfg);
+  BOOST_TEST_REQUIRE(own.ok(), (own.ok() ? std::string() : own.error().message));
+  BOOST_TEST_REQUIRE(own->aliases.size() == 2u);
+  BOOST_TEST(own->aliases[0].name == "pf");
+  BOOST_TEST(own->aliases[0].json.find(R"("device_type": "type-PF")") != std::string::npos);
+  BOOST_TEST(own->aliases[1].json.find(R"("device_type": "type-PCI")") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(no_assignable_gpu_is_an_error_that_says_why_and_what_to_do) {
   auto off = generate(host("iommu-off"), {});
   BOOST_TEST_REQUIRE(!off.ok());

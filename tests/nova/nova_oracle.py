@@ -15,7 +15,9 @@ With --fixture, every PCI device of a gpu-agent sysfs fixture (format v1) is
 turned into the device dict nova-compute builds (vendor_id, product_id,
 address, dev_type type-PCI/type-PF/type-VF, parent_addr) and each is asked
 which spec of the Whitelist matches it, first match wins, as in
-Whitelist.device_assignable().
+Whitelist.device_assignable(), and which aliases' specs request it
+(nova.pci.utils.pci_device_prop_match, as PCI stats filters pools for a
+request; dev_type is compared as nova does).
 
 Prints JSON. Exit 0 when nova accepts the config, 1 (with "stage",
 "error_class" and "error") when nova rejects it, 2 on bad usage.
@@ -30,6 +32,7 @@ os.environ.setdefault("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
 
 import nova.conf  # noqa: E402
 from nova.pci import request as pci_request  # noqa: E402
+from nova.pci import utils as pci_utils  # noqa: E402
 from nova.pci import whitelist  # noqa: E402
 
 CONF = nova.conf.CONF
@@ -110,6 +113,8 @@ def main():
             matched = next((i for i, s in enumerate(wl.specs) if s.match(nova_dev)), None)
             dev["matching_spec_index"] = matched
             dev["assignable"] = wl.device_assignable(nova_dev)
+            dev["aliases"] = sorted(name for name, (_, specs) in aliases.items()
+                                    if pci_utils.pci_device_prop_match(nova_dev, specs))
             devices.append(dev)
         out["devices"] = devices
     print(json.dumps(out, indent=2, default=str))
