@@ -153,12 +153,14 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
     std::set<std::pair<uint32_t, uint32_t>> ids;
     for (const Gpu* g : members)
       if (g->vendor_id && g->product_id) ids.emplace(*g->vendor_id, *g->product_id);
-    for (const auto& [v, d] : ids)
-      cfg.aliases.push_back({pool.key, name,
-                             "{\"name\": \"" + name + "\", \"vendor_id\": \"" + to_hex(v, 4) +
-                                 "\", \"product_id\": \"" + to_hex(d, 4) + "\", \"device_type\": \"" +
-                                 device_type + "\", \"numa_policy\": \"" + policy + "\"}",
+    for (const auto& [v, d] : ids) {
+      const std::string vendor = to_hex(v, 4), product = to_hex(d, 4);
+      cfg.aliases.push_back({pool.key, name, vendor, product,
+                             "{\"name\": \"" + name + "\", \"vendor_id\": \"" + vendor + "\", \"product_id\": \"" +
+                                 product + "\", \"device_type\": \"" + device_type + "\", \"numa_policy\": \"" +
+                                 policy + "\"}",
                              pool.resource_class, pool.traits});
+    }
 
     // Device specs: by vendor/product only when that matches exactly these GPUs, i.e.
     // every device of the host with that ID is a GPU of this pool, assignable, with no VFs.
@@ -205,10 +207,7 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
   // Zed aliases carry only IDs: two pools of one model are the same devices to nova-compute,
   // which may then give a guest scheduled (in placement) onto one pool a GPU of the other.
   std::map<std::pair<std::string, std::string>, std::set<std::string>> alias_by_id;
-  for (const auto& al : cfg.aliases) {
-    const auto v = al.json.find("\"vendor_id\": \""), d = al.json.find("\"product_id\": \"");
-    alias_by_id[{al.json.substr(v + 14, 4), al.json.substr(d + 15, 4)}].insert(al.name);
-  }
+  for (const auto& al : cfg.aliases) alias_by_id[{al.vendor_id, al.product_id}].insert(al.name);
   for (const auto& [id, names] : alias_by_id) {
     if (names.size() < 2) continue;
     std::string list;

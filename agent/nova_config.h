@@ -45,6 +45,7 @@ struct NovaDeviceSpec {
 struct NovaAlias {
   std::string pool;
   std::string name;
+  std::string vendor_id, product_id;  // "10de", "20b2"
   std::string json;
   std::string resource_class;       // the pool's, what a flavor asks placement for
   std::vector<std::string> traits;  // the pool's
