@@ -221,8 +221,17 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
     std::string msg = "no GPU on " + inv.hostname + " (" + inv.source +
                       ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +
                       " to write for nova.";
-    if (inv.gpus.empty()) msg += "\n  the host has no GPU (PCI class 0300 or 0302)";
-    for (const auto& g : inv.gpus) msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
+    if (inv.gpus.empty())
+      return make_error(msg + "\n  it has no GPU (PCI class 0300 or 0302) at all.\nRun this on a GPU compute node, "
+                              "or give its capture with --fixture (see `gpu-agent capture`).");
+    bool all_vgpu = true;
+    for (const auto& g : inv.gpus) {
+      msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
+      all_vgpu &= g.mode == "vgpu";
+    }
+    if (all_vgpu)
+      return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types, which this "
+                              "command does not write (yet); for whole-GPU passthrough bind them to vfio-pci.");
     msg += "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
            "then run `gpu-agent nova-config` again.";
     return make_error(msg);
