@@ -149,6 +149,9 @@ BOOST_AUTO_TEST_CASE(no_assignable_gpu_is_an_error_that_says_why_and_what_to_do)
   BOOST_TEST_REQUIRE(!off.ok());
   BOOST_TEST(off.error().message.find("iommu_off") != std::string::npos);
   BOOST_TEST(off.error().message.find("gpu-agent inventory") != std::string::npos);
+  auto vgpu = generate(host("a40-sriov-vgpu"), {});  // vGPU only: nova's [devices], not [pci]
+  BOOST_TEST_REQUIRE(!vgpu.ok());
+  BOOST_TEST(vgpu.error().message.find("enabled_mdev_types") != std::string::npos);
   auto audio = generate(host("consumer-gpu-hdmi-audio"), {});
   BOOST_TEST_REQUIRE(!audio.ok());
   BOOST_TEST(audio.error().message.find("companion_not_vfio") != std::string::npos);
