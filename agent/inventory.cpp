@@ -168,12 +168,7 @@ bool is_gpu_class(uint32_t class_code) {
 }
 
 std::string Gpu::id_pair() const {
-  auto hex4 = [](const std::optional<uint32_t>& v) {
-    if (!v) return std::string("????");
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%04x", *v);
-    return std::string(buf);
-  };
+  auto hex4 = [](const std::optional<uint32_t>& v) { return v ? to_hex(*v, 4) : std::string("????"); };
   return hex4(vendor_id) + ":" + hex4(product_id);
 }
 

@@ -134,6 +134,7 @@ Result<bool> Reporter::connect() {
     auto ks = std::make_shared<keystone::KeystoneTokens>(std::move(*session), who + " at " + c.auth_url);
     if (endpoint.empty()) {
       auto ep = ks->session().endpoint("placement");
+      if (!ep && ep.error().code == keystone::kNoEndpoint) return make_error(p.source + ": " + ep.error().message, 2);
       if (!ep) return ep.error();
       endpoint = *ep;
     }

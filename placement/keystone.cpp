@@ -169,7 +169,8 @@ Result<std::string> select_endpoint(const std::vector<CatalogEndpoint>& catalog,
   return make_error("the keystone catalog has no " + service_type + " endpoint for interfaces " + want +
                     (region.empty() ? std::string() : " in region " + region) +
                     (have.empty() ? " (no " + service_type + " service at all)" : " (it has:" + have + ")") +
-                    "; set [placement] valid_interfaces / region_name, or endpoint_override");
+                    "; set [placement] valid_interfaces / region_name, or endpoint_override",
+                    kNoEndpoint);
 }
 
 Session::Session(Credentials c, std::unique_ptr<http::Client> client)

@@ -196,6 +196,13 @@ BOOST_AUTO_TEST_CASE(report_once_reuses_nova_conf_credentials) {
   BOOST_TEST(contains(r.out, "--nova-config"), r.out);
 }
 
+BOOST_AUTO_TEST_CASE(a_region_the_catalog_lacks_is_a_config_error_exit_2) {
+  auto r = ksenv::agent(with(ksenv::password_keys(), {{"region_name", "RegionNowhere"}}), "report --once", "cn-region");
+  BOOST_TEST(r.status == 2, r.out);
+  BOOST_TEST(contains(r.out, "no placement endpoint for interfaces internal,public in region RegionNowhere"), r.out);
+  BOOST_TEST(contains(r.out, "[placement]"), r.out);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_credentials_exit_1_once_with_the_fix_named) {
   const std::string bad_pw = "wrong-pw-" + ksenv::new_uuid();
   const std::string bad_secret = "wrong-secret-" + ksenv::new_uuid();
