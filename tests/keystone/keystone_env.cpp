@@ -1,5 +1,7 @@
 #include "keystone_env.h"
 
+#include "compute_node.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -346,17 +348,8 @@ std::unique_ptr<gpu_agent::placement::PlacementClient> admin_placement() {
 }
 
 std::string make_compute_node(const std::string& name) {
-  auto c = admin_placement();
   const std::string uuid = new_uuid();
-  auto p = c->create_provider(name, uuid);
-  if (!p) throw std::runtime_error(p.error().message);
-  gpu_agent::placement::InventoryMap inv;
-  inv["VCPU"] = {64, 0, 1, 64, 1, 4.0};
-  inv["MEMORY_MB"] = {524288, 4096, 1, 524288, 1, 1.0};
-  auto i = c->put_inventories(uuid, p->generation, inv);
-  if (!i) throw std::runtime_error(i.error().message);
-  auto t = c->put_traits(uuid, i->generation, {"COMPUTE_NODE"});
-  if (!t) throw std::runtime_error(t.error().message);
+  gpu_agent::testing::create_compute_node(*admin_placement(), name, uuid);
   return uuid;
 }
 

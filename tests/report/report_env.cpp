@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "compute_node.h"
 #include "fixture.h"
 #include "ini.h"
 
@@ -86,18 +87,8 @@ std::unique_ptr<gpu_agent::placement::PlacementClient> client(const std::string&
 }
 
 std::string make_compute_node(const std::string& name, const std::string& url) {
-  auto c = client(url);
   const std::string uuid = new_uuid();
-  auto p = c->create_provider(name, uuid);
-  if (!p) throw std::runtime_error(p.error().message);
-  gpu_agent::placement::InventoryMap inv;
-  inv["VCPU"] = {128, 0, 1, 128, 1, 4.0};
-  inv["MEMORY_MB"] = {1048576, 4096, 1, 1048576, 1, 1.0};
-  inv["DISK_GB"] = {7000, 0, 1, 7000, 1, 1.0};
-  auto i = c->put_inventories(uuid, p->generation, inv);
-  if (!i) throw std::runtime_error(i.error().message);
-  auto t = c->put_traits(uuid, i->generation, {"COMPUTE_NODE"});
-  if (!t) throw std::runtime_error(t.error().message);
+  gpu_agent::testing::create_compute_node(*client(url), name, uuid);
   return uuid;
 }
 
