@@ -16,8 +16,14 @@ PKGS=(
   # the real OpenStack services the integration tests start on 127.0.0.1:
   # Placement, Keystone (token auth), stunnel (a TLS front), openssl (test CA)
   python3-placement python3-keystone stunnel4 openssl curl jq
-  # nova's own [pci] parsers, the oracle for `gpu-agent nova-config` (tests/nova)
+  # nova's own [pci] parsers, the oracle for `gpu-agent nova-config` (tests/nova);
+  # also nova-api (osapi_compute) for flavors, scripts/nova-api-server.sh
   python3-nova
+  # OSC's placement commands (openstack trait create/list, resource provider ...)
+  python3-osc-placement
+  # ansible-playbook --syntax-check and ansible-lint for the playbooks
+  # (Debian 12 ansible 7.7 ships the openstack.cloud 1.10 collection)
+  ansible ansible-lint
 )
 
 missing=()
