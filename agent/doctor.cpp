@@ -1,0 +1,368 @@
+// gpu-agent doctor: the verdict's problems, turned into the host-preparation
+// steps an operator applies, in the order they apply them.
+#include "doctor.h"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace gpu_agent {
+namespace {
+
+const std::vector<std::string> kIntelArgs{"intel_iommu=on", "iommu=pt"};
+const std::vector<std::string> kAmdArgs{"amd_iommu=on", "iommu=pt"};
+
+// The verdict's rule for the other members of a group being assigned (verdict.cpp).
+bool vfio_safe_driver(const std::optional<std::string>& d) {
+  return !d || *d == "vfio-pci" || *d == "pci-stub" || *d == "pcieport";
+}
+
+// softdep names a module; sysfs shows the driver, which is the module's name
+// for every GPU and HDMI audio driver but not for USB-C controllers on GPUs.
+std::string module_of(const std::string& driver) { return driver == "xhci_hcd" ? "xhci_pci" : driver; }
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::string plural(size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+const char* group_name(FixGroup g) {
+  switch (g) {
+    case FixGroup::kernel_cmdline: return "kernel_cmdline";
+    case FixGroup::vfio: return "vfio";
+    case FixGroup::device: return "device";
+  }
+  return "device";
+}
+
+// Length of the valid UTF-8 sequence at s[i], 0 if there is none. The same rule
+// as the inventory JSON's: sysfs garbage reaches messages, JSON must stay UTF-8.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned c = b(i);
+  const auto cont = [&](size_t k) { return (b(k) & 0xc0u) == 0x80u; };
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+std::string valid_utf8(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size();) {
+    const size_t n = utf8_sequence(v, i);
+    if (n) out.append(v.substr(i, n));
+    else out += "\xef\xbf\xbd";
+    i += n ? n : 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_cpu_vendor(std::string_view cpuinfo) {
+  size_t pos = 0;
+  while (pos < cpuinfo.size()) {
+    size_t end = cpuinfo.find('\n', pos);
+    if (end == std::string_view::npos) end = cpuinfo.size();
+    std::string_view line = cpuinfo.substr(pos, end - pos);
+    pos = end + 1;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || trim_space(line.substr(0, colon)) != "vendor_id") continue;
+    const std::string_view v = trim_space(line.substr(colon + 1));
+    if (v == "GenuineIntel") return "intel";
+    if (v == "AuthenticAMD" || v == "HygonGenuine") return "amd";
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& options) {
+  DoctorReport r;
+  r.host = inv.hostname;
+  r.source = inv.source;
+  r.generator = options.generator;
+  r.gpus = inv.gpus.size();
+  if (options.cpu_vendor == "intel" || options.cpu_vendor == "amd") r.cpu_vendor = *options.cpu_vendor;
+
+  for (const auto& g : inv.gpus) {
+    const std::string addr = g.address.to_string();
+    if (g.assignable) {
+      ++r.ready_gpus;
+      ++(g.mode == "vgpu" ? r.vgpu_ready : r.passthrough_ready);
+    }
+    for (const auto& p : g.problems) {
+      if (!p.blocking) {
+        r.notes.push_back(addr + ": " + p.message);
+        continue;
+      }
+      DoctorProblem d{p.code, addr, p.message, p.fix, FixGroup::device};
+      if (p.code == "iommu_off") {
+        d.group = FixGroup::kernel_cmdline;
+        r.iommu_needed = true;
+      } else if (p.code == "driver_not_vfio" || p.code == "companion_not_vfio") {
+        d.group = FixGroup::vfio;
+        r.vfio_needed = true;
+      }
+      r.problems.push_back(std::move(d));
+    }
+  }
+  for (const auto& w : inv.warnings) r.notes.push_back(w);
+  if (inv.gpus.empty())
+    r.problems.push_back({"no_gpu", "",
+                          "no GPU (PCI class 0300 VGA or 0302 3D controller) found in " + inv.source,
+                          "check `lspci -nn | grep -Ei 'vga|3d controller'`: a GPU listed there but not here is a "
+                          "bug (attach `gpu-agent capture -o /tmp/host.sysfs.txt`); one missing there is not seated, "
+                          "or disabled in the firmware",
+                          FixGroup::device});
+  r.ready = r.problems.empty();
+
+  if (r.iommu_needed) {
+    r.kernel_cmdline_intel = kIntelArgs;
+    r.kernel_cmdline_amd = kAmdArgs;
+    if (r.cpu_vendor == "intel") r.kernel_cmdline = kIntelArgs;
+    if (r.cpu_vendor == "amd") r.kernel_cmdline = kAmdArgs;
+  }
+
+  if (r.vfio_needed) {
+    // Every device that should be on vfio-pci: each passthrough GPU and the other
+    // functions of its card. ids= binds by ID, so an ID a vGPU GPU shares stays out.
+    std::set<std::string> ids, drivers, vgpu_ids;
+    std::map<std::string, std::string> vgpu_addr;  // id -> first vGPU GPU with it
+    for (const auto& g : inv.gpus)
+      if (g.mode == "vgpu" && g.vendor_id && g.product_id) {
+        vgpu_ids.insert(g.id_pair());
+        vgpu_addr.emplace(g.id_pair(), g.address.to_string());
+      }
+    auto want = [&](const std::string& id, const std::string& addr, const std::optional<std::string>& driver,
+                    bool needs_binding) {
+      if (!id.empty()) ids.insert(id);
+      if (!needs_binding) return;
+      if (driver) {
+        drivers.insert(module_of(*driver));
+        if (*driver == "nouveau") r.blacklist_nouveau = true;
+      }
+      r.driverctl.push_back("driverctl set-override " + addr + " vfio-pci");
+    };
+    for (const auto& g : inv.gpus) {
+      if (g.mode != "passthrough") continue;
+      want(g.id_pair(), g.address.to_string(), g.driver, !g.driver || *g.driver != "vfio-pci");
+      for (const auto& m : g.group_members) {
+        if (!m.same_card) continue;
+        const std::string id =
+            m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string();
+        want(id, m.address.to_string(), m.driver, !vfio_safe_driver(m.driver));
+      }
+    }
+    for (const auto& id : ids) {
+      if (!vgpu_ids.count(id)) {
+        r.vfio_ids.push_back(id);
+        continue;
+      }
+      r.vfio_notes.push_back(id + " is also the ID of " + vgpu_addr[id] +
+                             ", a vGPU GPU on the nvidia driver: `ids=` would take that one too, so it is left "
+                             "out; bind the passthrough ones with the driverctl lines instead");
+    }
+    r.softdep_drivers.assign(drivers.begin(), drivers.end());
+    r.softdep_drivers.erase(std::remove(r.softdep_drivers.begin(), r.softdep_drivers.end(), "vfio-pci"),
+                            r.softdep_drivers.end());
+    // The same device can be reached twice (a companion listed under two GPUs).
+    std::sort(r.driverctl.begin(), r.driverctl.end());
+    r.driverctl.erase(std::unique(r.driverctl.begin(), r.driverctl.end()), r.driverctl.end());
+
+    std::string& c = r.modprobe_conf;
+    c = std::string("# ") + kDoctorModprobePath + ": from `" + r.generator + " doctor` on " + r.host + "\n" +
+        "# vfio-pci claims these devices at boot, before their usual drivers load.\n";
+    if (!r.vfio_ids.empty()) c += "options vfio-pci ids=" + join(r.vfio_ids, ",") + "\n";
+    for (const auto& d : r.softdep_drivers) c += "softdep " + d + " pre: vfio-pci\n";
+    if (r.blacklist_nouveau) c += "blacklist nouveau\noptions nouveau modeset=0\n";
+  }
+
+  if (r.iommu_needed) r.commands.push_back("update-grub");
+  if (r.vfio_needed) r.commands.push_back("update-initramfs -u");
+  if (r.iommu_needed || r.vfio_needed) r.commands.push_back("reboot");
+  return r;
+}
+
+std::string doctor_to_text(const DoctorReport& r) {
+  std::string o = "gpu-agent doctor: host " + r.host + ", source " + r.source + "\n\n";
+  if (r.ready) {
+    const std::string which = r.gpus == 1 ? "the GPU" : r.gpus == 2 ? "both GPUs" : "all " + std::to_string(r.gpus) + " GPUs";
+    o += "READY: " + which +
+         " can be given to guests (" + std::to_string(r.passthrough_ready) + " passthrough, " +
+         std::to_string(r.vgpu_ready) + " vGPU). Nothing to do.\n";
+  } else {
+    o += "NOT READY: " + std::to_string(r.ready_gpus) + " of " + plural(r.gpus, "GPU", "GPUs") +
+         " can be given to guests. " + plural(r.problems.size(), "problem", "problems") +
+         "; apply the steps below in order, then run `gpu-agent doctor` again.\n";
+  }
+
+  int step = 0;
+  int kernel_step = 0, vfio_step = 0, device_step = 0;
+  if (r.iommu_needed) kernel_step = ++step;
+  if (r.vfio_needed) vfio_step = ++step;
+  const int reboot_step = r.commands.empty() ? 0 : ++step;
+  bool any_device = false;
+  for (const auto& p : r.problems) any_device |= p.group == FixGroup::device;
+  if (any_device) device_step = ++step;
+
+  if (!r.problems.empty()) {
+    o += "\nProblems:\n";
+    for (const auto& p : r.problems) {
+      const int s = p.group == FixGroup::kernel_cmdline ? kernel_step : p.group == FixGroup::vfio ? vfio_step : device_step;
+      o += "  ✗ " + (p.device.empty() ? std::string() : p.device + " ") + p.code + ": " + p.message + " (step " +
+           std::to_string(s) + ")\n";
+    }
+  }
+
+  if (kernel_step) {
+    o += "\nStep " + std::to_string(kernel_step) + ". Turn the IOMMU on (kernel command line)\n";
+    o += "  Enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup if it is off there.\n";
+    o += "  In /etc/default/grub, add to GRUB_CMDLINE_LINUX=\"...\":\n";
+    if (r.cpu_vendor == "intel") {
+      o += "      " + join(r.kernel_cmdline, " ") + "\n";
+    } else if (r.cpu_vendor == "amd") {
+      o += "      " + join(r.kernel_cmdline, " ") + "\n";
+      o += "  (the AMD IOMMU is on by default on most kernels: if there are still no IOMMU groups after the\n"
+           "  reboot, it is off in the firmware)\n";
+    } else {
+      o += "      Intel CPU: " + join(r.kernel_cmdline_intel, " ") + "\n";
+      o += "      AMD CPU:   " + join(r.kernel_cmdline_amd, " ") +
+           "   (on by default on most kernels: then the firmware setting is what is missing)\n";
+      o += "  (the CPU vendor is not known here: pass --cpu-vendor intel|amd for one line)\n";
+    }
+    o += "  then run:\n      update-grub\n";
+  }
+
+  if (vfio_step) {
+    o += "\nStep " + std::to_string(vfio_step) + ". Give the GPUs to vfio-pci at boot\n";
+    o += "  Write " + std::string(kDoctorModprobePath) + ":\n";
+    size_t pos = 0;
+    while (pos < r.modprobe_conf.size()) {
+      const size_t end = r.modprobe_conf.find('\n', pos);
+      o += "      " + r.modprobe_conf.substr(pos, end - pos) + "\n";
+      pos = end == std::string::npos ? r.modprobe_conf.size() : end + 1;
+    }
+    for (const auto& n : r.vfio_notes) o += "  note: " + n + "\n";
+    o += "  then run:\n      update-initramfs -u\n";
+    if (!r.driverctl.empty()) {
+      o += "  Or, without a reboot (driverctl keeps the override across reboots too):\n";
+      for (const auto& c : r.driverctl) o += "      " + c + "\n";
+    }
+  }
+
+  if (reboot_step) {
+    o += "\nStep " + std::to_string(reboot_step) + ". Reboot\n      reboot\n";
+    if (kernel_step && vfio_step) o += "  (one reboot does for steps " + std::to_string(kernel_step) + " and " +
+                                       std::to_string(vfio_step) + ")\n";
+    else if (vfio_step && !r.driverctl.empty()) o += "  (not needed if you used driverctl)\n";
+  }
+
+  if (device_step) {
+    o += "\nStep " + std::to_string(device_step) + ". Per device\n";
+    for (const auto& p : r.problems) {
+      if (p.group != FixGroup::device) continue;
+      o += "  " + (p.device.empty() ? std::string("host") : p.device) + " " + p.code + "\n";
+      o += "      fix: " + p.fix + "\n";
+    }
+  }
+
+  if (!r.notes.empty()) {
+    o += "\nNotes (not blocking):\n";
+    for (const auto& n : r.notes) o += "  ! " + n + "\n";
+  }
+  return o;
+}
+
+std::string doctor_to_json(const DoctorReport& r) {
+  rapidjson::StringBuffer sb;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+  w.SetIndent(' ', 2);
+  auto str = [&](const std::string& s) {
+    const std::string v = valid_utf8(s);
+    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  auto list = [&](const char* key, const std::vector<std::string>& v) {
+    w.Key(key);
+    w.StartArray();
+    for (const auto& s : v) str(s);
+    w.EndArray();
+  };
+  w.StartObject();
+  w.Key("schema_version");
+  w.Int(1);
+  w.Key("generator");
+  str(r.generator);
+  w.Key("host");
+  str(r.host);
+  w.Key("source");
+  str(r.source);
+  w.Key("ready");
+  w.Bool(r.ready);
+  w.Key("gpus");
+  w.Uint64(r.gpus);
+  w.Key("ready_gpus");
+  w.Uint64(r.ready_gpus);
+  w.Key("problems");
+  w.StartArray();
+  for (const auto& p : r.problems) {
+    w.StartObject();
+    w.Key("code");
+    str(p.code);
+    w.Key("device");
+    if (p.device.empty()) w.Null();
+    else str(p.device);
+    w.Key("message");
+    str(p.message);
+    w.Key("fix");
+    str(p.fix);
+    w.Key("step");
+    str(group_name(p.group));
+    w.EndObject();
+  }
+  w.EndArray();
+  list("notes", r.notes);
+  w.Key("cpu_vendor");
+  if (r.cpu_vendor.empty()) w.Null();
+  else str(r.cpu_vendor);
+  list("kernel_cmdline", r.kernel_cmdline);
+  w.Key("kernel_cmdline_by_vendor");
+  if (!r.iommu_needed) {
+    w.Null();
+  } else {
+    w.StartObject();
+    list("intel", r.kernel_cmdline_intel);
+    list("amd", r.kernel_cmdline_amd);
+    w.EndObject();
+  }
+  w.Key("modprobe_conf_path");
+  str(kDoctorModprobePath);
+  w.Key("modprobe_conf");
+  if (r.modprobe_conf.empty()) w.Null();
+  else str(r.modprobe_conf);
+  list("vfio_ids", r.vfio_ids);
+  list("softdep_drivers", r.softdep_drivers);
+  list("vfio_notes", r.vfio_notes);
+  list("driverctl", r.driverctl);
+  list("commands", r.commands);
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+}  // namespace gpu_agent

@@ -1,0 +1,214 @@
+// gpu-agent doctor: the fixture hosts' verdicts turned into host-preparation
+// steps (golden text per host under tests/data/golden/doctor/), the lines that
+// matter checked one by one. The command itself: doctor_cli_test.cpp.
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include <string>
+#include <vector>
+
+#include "doctor.h"
+#include "fixture.h"
+#include "inventory_helpers.h"
+#include "scenarios.h"
+#include "text_file.h"
+
+using namespace gpu_agent;
+using namespace gpu_agent::testing;
+
+namespace {
+
+const std::string kData = GPU_AGENT_TEST_DATA;
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+}
+
+// A committed host, optionally with one edit on top (a variation of the scenario).
+Inventory host(const std::string& name, const std::string& from = "", const std::string& to = "") {
+  const std::string origin = "hosts/" + name + ".sysfs.txt";  // relative: goldens are the same in every clone
+  std::string text = read_text_file(kData + "/" + origin);
+  if (!from.empty()) {
+    BOOST_TEST_REQUIRE(contains(text, from), name << " has no '" << from << "'");
+    replace_all(text, from, to);
+  }
+  auto fx = parse_fixture(text, origin);
+  BOOST_TEST_REQUIRE(fx.ok(), (fx.ok() ? std::string() : fx.error().message));
+  Inventory inv = inventory_of(*fx->fs);
+  inv.hostname = "golden-host";
+  inv.source = origin;
+  return inv;
+}
+
+DoctorReport doctor(const Inventory& inv, std::optional<std::string> vendor = std::nullopt) {
+  DoctorOptions o;
+  o.cpu_vendor = std::move(vendor);
+  return make_doctor_report(inv, o);
+}
+
+std::vector<std::string> codes(const DoctorReport& r) {
+  std::vector<std::string> out;
+  for (const auto& p : r.problems) out.push_back(p.device + " " + p.code);
+  return out;
+}
+
+std::vector<std::string> all_hosts() {
+  std::vector<std::string> hosts = scenario_names();
+  hosts.push_back("h100-passthrough-guest");  // the real capture
+  return hosts;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(doctor_steps)
+
+BOOST_AUTO_TEST_CASE(golden_text_of_every_host) {
+  for (const auto& name : all_hosts()) {
+    BOOST_TEST_CONTEXT(name) {
+      const Inventory inv = host(name);
+      const std::string diff = check_golden(kData + "/golden/doctor/" + name + ".txt", doctor_to_text(doctor(inv)));
+      BOOST_TEST(diff.empty(), diff);
+    }
+  }
+  const std::string diff = check_golden(kData + "/golden/doctor/consumer-gpu-hdmi-audio.json",
+                                        doctor_to_json(doctor(host("consumer-gpu-hdmi-audio"), "intel")));
+  BOOST_TEST(diff.empty(), diff);
+}
+
+BOOST_AUTO_TEST_CASE(a100_passthrough_host_is_ready_with_nothing_to_do) {
+  const DoctorReport r = doctor(host("a100-8x-passthrough"), "intel");
+  BOOST_TEST(r.ready);
+  BOOST_TEST(r.gpus == 8u);
+  BOOST_TEST(r.passthrough_ready == 8u);
+  BOOST_TEST(r.problems.empty());
+  BOOST_TEST(r.kernel_cmdline.empty());
+  BOOST_TEST(r.modprobe_conf.empty());
+  BOOST_TEST(r.driverctl.empty());
+  BOOST_TEST(r.commands.empty());
+  const std::string text = doctor_to_text(r);
+  BOOST_TEST(contains(text, "READY: all 8 GPUs can be given to guests (8 passthrough, 0 vGPU)"));
+  BOOST_TEST(!contains(text, "Step"));
+}
+
+BOOST_AUTO_TEST_CASE(vgpu_hosts_with_instances_are_ready) {
+  const DoctorReport r = doctor(host("t4-vgpu-timesliced"));
+  BOOST_TEST(r.ready);
+  BOOST_TEST(r.vgpu_ready == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(iommu_off_gives_the_kernel_arguments_of_the_cpu_vendor) {
+  const Inventory inv = host("iommu-off");
+  const DoctorReport intel = doctor(inv, "intel");
+  BOOST_TEST(!intel.ready);
+  BOOST_TEST(codes(intel) == std::vector<std::string>{"0000:17:00.0 iommu_off"});
+  BOOST_TEST(intel.iommu_needed);
+  BOOST_TEST(intel.kernel_cmdline == (std::vector<std::string>{"intel_iommu=on", "iommu=pt"}));
+  BOOST_TEST(intel.commands == (std::vector<std::string>{"update-grub", "reboot"}));
+  BOOST_TEST(!intel.vfio_needed);  // already on vfio-pci
+  BOOST_TEST(intel.modprobe_conf.empty());
+  const std::string itext = doctor_to_text(intel);
+  BOOST_TEST(contains(itext, "GRUB_CMDLINE_LINUX"));
+  BOOST_TEST(contains(itext, "      intel_iommu=on iommu=pt\n"));
+  BOOST_TEST(!contains(itext, "amd_iommu"));
+
+  const DoctorReport amd = doctor(inv, "amd");
+  BOOST_TEST(amd.kernel_cmdline == (std::vector<std::string>{"amd_iommu=on", "iommu=pt"}));
+  const std::string atext = doctor_to_text(amd);
+  BOOST_TEST(contains(atext, "on by default on most kernels"));
+  BOOST_TEST(!contains(atext, "intel_iommu"));
+
+  const DoctorReport unknown = doctor(inv);  // both, and how to choose
+  BOOST_TEST(unknown.kernel_cmdline.empty());
+  const std::string utext = doctor_to_text(unknown);
+  BOOST_TEST(contains(utext, "Intel CPU: intel_iommu=on iommu=pt"));
+  BOOST_TEST(contains(utext, "AMD CPU:   amd_iommu=on iommu=pt"));
+  BOOST_TEST(contains(utext, "--cpu-vendor"));
+}
+
+BOOST_AUTO_TEST_CASE(hdmi_audio_on_its_driver_goes_to_vfio_with_the_gpu) {
+  // The RTX 4090 is on vfio-pci, its HDMI audio 0000:01:00.1 (10de:22ba) on snd_hda_intel.
+  const DoctorReport r = doctor(host("consumer-gpu-hdmi-audio"), "intel");
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == std::vector<std::string>{"0000:01:00.0 companion_not_vfio"});
+  BOOST_TEST(r.vfio_ids == (std::vector<std::string>{"10de:22ba", "10de:2684"}));
+  BOOST_TEST(r.softdep_drivers == std::vector<std::string>{"snd_hda_intel"});
+  BOOST_TEST(!r.blacklist_nouveau);
+  BOOST_TEST(r.driverctl == std::vector<std::string>{"driverctl set-override 0000:01:00.1 vfio-pci"});
+  BOOST_TEST(contains(r.modprobe_conf, "\noptions vfio-pci ids=10de:22ba,10de:2684\nsoftdep snd_hda_intel pre: vfio-pci\n"));
+  BOOST_TEST(r.commands == (std::vector<std::string>{"update-initramfs -u", "reboot"}));
+  BOOST_TEST(r.kernel_cmdline.empty());
+}
+
+BOOST_AUTO_TEST_CASE(nouveau_is_blacklisted_and_soft_depends_on_vfio) {
+  const DoctorReport r = doctor(host("consumer-gpu-hdmi-audio", "0000:01:00.0/driver -> ../../../../bus/pci/drivers/vfio-pci",
+                                     "0000:01:00.0/driver -> ../../../../bus/pci/drivers/nouveau"));
+  BOOST_TEST(codes(r) == (std::vector<std::string>{"0000:01:00.0 driver_not_vfio", "0000:01:00.0 companion_not_vfio"}));
+  BOOST_TEST(r.softdep_drivers == (std::vector<std::string>{"nouveau", "snd_hda_intel"}));
+  BOOST_TEST(r.blacklist_nouveau);
+  BOOST_TEST(contains(r.modprobe_conf, "softdep nouveau pre: vfio-pci\n"));
+  BOOST_TEST(contains(r.modprobe_conf, "blacklist nouveau\noptions nouveau modeset=0\n"));
+  BOOST_TEST(r.driverctl == (std::vector<std::string>{"driverctl set-override 0000:01:00.0 vfio-pci",
+                                                      "driverctl set-override 0000:01:00.1 vfio-pci"}));
+}
+
+BOOST_AUTO_TEST_CASE(broken_host_shows_read_errors_per_device) {
+  const DoctorReport r = doctor(host("broken"));
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == (std::vector<std::string>{"0000:02:00.0 read_error", "0000:03:00.0 read_error",
+                                                   "0000:06:00.0 driver_not_vfio", "0000:08:00.0 read_error"}));
+  for (const auto& p : r.problems)
+    if (p.code == "read_error") BOOST_TEST(contains(p.fix, "gpu-agent capture"));
+  // 0000:06:00.0 has no driver: vfio-pci by ID, nothing to soft-depend on
+  BOOST_TEST(r.vfio_ids == std::vector<std::string>{"10de:20b5"});
+  BOOST_TEST(r.softdep_drivers.empty());
+  BOOST_TEST(r.driverctl == std::vector<std::string>{"driverctl set-override 0000:06:00.0 vfio-pci"});
+  const std::string text = doctor_to_text(r);
+  BOOST_TEST(contains(text, "Per device\n  0000:02:00.0 read_error\n"));
+  BOOST_TEST(contains(text, "Notes (not blocking):"));
+  BOOST_TEST(contains(text, "0000:04:00.0: cannot tell whether it is a GPU"));
+}
+
+BOOST_AUTO_TEST_CASE(other_problems_keep_the_inventory_fix) {
+  const DoctorReport r = doctor(host("a40-vfs-disabled"));
+  BOOST_TEST(codes(r) == std::vector<std::string>{"0000:41:00.0 vfs_not_enabled"});
+  BOOST_TEST(contains(r.problems[0].fix, "sriov-manage -e 0000:41:00.0"));
+  BOOST_TEST(r.commands.empty());
+  BOOST_TEST(contains(doctor_to_text(r), "Step 1. Per device"));
+}
+
+BOOST_AUTO_TEST_CASE(a_host_without_gpus_is_not_ready) {
+  Inventory inv;
+  inv.hostname = "h";
+  inv.source = "/sys";
+  inv.iommu_enabled = true;
+  const DoctorReport r = doctor(inv);
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == std::vector<std::string>{" no_gpu"});
+}
+
+BOOST_AUTO_TEST_CASE(json_is_valid_and_says_the_same) {
+  const DoctorReport r = doctor(host("iommu-off"));
+  rapidjson::Document d;
+  d.Parse(doctor_to_json(r).c_str());
+  BOOST_TEST_REQUIRE(!d.HasParseError());
+  BOOST_TEST(d["schema_version"].GetInt() == 1);
+  BOOST_TEST(!d["ready"].GetBool());
+  BOOST_TEST(std::string(d["problems"][0]["code"].GetString()) == "iommu_off");
+  BOOST_TEST(std::string(d["problems"][0]["step"].GetString()) == "kernel_cmdline");
+  BOOST_TEST(d["cpu_vendor"].IsNull());
+  BOOST_TEST(d["kernel_cmdline"].Size() == 0u);
+  BOOST_TEST(std::string(d["kernel_cmdline_by_vendor"]["amd"][0].GetString()) == "amd_iommu=on");
+  BOOST_TEST(d["modprobe_conf"].IsNull());
+}
+
+BOOST_AUTO_TEST_CASE(cpu_vendor_from_proc_cpuinfo) {
+  BOOST_TEST(parse_cpu_vendor("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n").value_or("") == "intel");
+  BOOST_TEST(parse_cpu_vendor("processor\t: 0\nvendor_id\t: AuthenticAMD\n").value_or("") == "amd");
+  BOOST_TEST(parse_cpu_vendor("vendor_id : HygonGenuine").value_or("") == "amd");
+  BOOST_TEST(!parse_cpu_vendor("processor\t: 0\nvendor_id\t: CentaurHauls\n"));
+  BOOST_TEST(!parse_cpu_vendor("processor\t: 0\nCPU implementer\t: 0x41\n"));  // arm64: no vendor_id
+  BOOST_TEST(!parse_cpu_vendor(""));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
