@@ -169,13 +169,18 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
           c.host_traits = split_list(v);
           for (const auto& t : c.host_traits)
             if (auto ok = check_custom_name(t, "trait"); !ok) return at(ini, e, s.name, ok.error().message);
+        } else if (e.key == "host_traits_owner") {
+          if (v != "agent" && v != "nova")
+            return at(ini, e, s.name, "must be agent (the agent puts host_traits on the compute node) or nova "
+                                      "(nova's provider config does: nova-config --format provider-yaml)");
+          c.host_traits_owner = v;
         } else if (e.key == "marker_trait") {
           if (auto ok = check_custom_name(v, "trait"); !ok) return at(ini, e, s.name, ok.error().message);
           c.marker_trait = v;
         } else {
           return at(ini, e, s.name,
                     "unknown key (known: compute_node_name, sysfs_root, pci_ids, libvirt_uri, state_dir, "
-                    "nova_config, interval, jitter, retry_min, retry_max, default_pools, host_traits, marker_trait)");
+                    "nova_config, interval, jitter, retry_min, retry_max, default_pools, host_traits, host_traits_owner, marker_trait)");
         }
       }
     } else if (s.name == "placement") {

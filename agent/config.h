@@ -52,6 +52,9 @@ struct AgentConfig {
   double retry_min = 1, retry_max = 60;
   bool default_pools = true;  // one pool per vendor/product for GPUs no [pool:*] claims
   std::vector<std::string> host_traits;  // on the compute node (root) provider
+  // Who puts host_traits on the compute node: "agent" (the reporter) or "nova"
+  // (its provider config, `nova-config --format provider-yaml`); flavors require them either way.
+  std::string host_traits_owner = "agent";
   std::string marker_trait = "CUSTOM_GPU_AGENT_MANAGED";
   std::vector<PoolConfig> pools;
   PlacementSettings placement;

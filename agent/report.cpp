@@ -261,8 +261,15 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
     placement::Desired desired;
     desired.root_name = host.name;
     desired.marker_trait = config_.marker_trait;
-    desired.root_traits.insert(config_.host_traits.begin(), config_.host_traits.end());
+    if (config_.host_traits_owner == "agent")
+      desired.root_traits.insert(config_.host_traits.begin(), config_.host_traits.end());
     desired.owned_traits = state_.owned_traits;
+    if (config_.host_traits_owner == "nova") {
+      // Handed over to nova's provider config: forget having set them, so they are
+      // kept like anybody else's and never removed, not even for a moment.
+      if (auto it = desired.owned_traits.find(*root_uuid_); it != desired.owned_traits.end())
+        for (const auto& t : config_.host_traits) it->second.erase(t);
+    }
     for (const auto& p : *pools) {
       placement::DesiredPool dp;
       dp.key = p.key;

@@ -70,6 +70,20 @@ BOOST_AUTO_TEST_CASE(full_config_parses) {
   BOOST_TEST(c->pools[0].match[1].second == 0x2331u);
 }
 
+BOOST_AUTO_TEST_CASE(host_traits_owner_is_agent_or_nova) {
+  BOOST_TEST(cfg("")->host_traits_owner == "agent");
+  BOOST_TEST(cfg("[agent]\nhost_traits_owner = agent\n")->host_traits_owner == "agent");
+  auto nova = cfg("[agent]\nhost_traits = CUSTOM_A\nhost_traits_owner = nova\n");
+  BOOST_REQUIRE_MESSAGE(nova.ok(), (nova.ok() ? "" : nova.error().message));
+  BOOST_TEST(nova->host_traits_owner == "nova");
+  BOOST_TEST(nova->host_traits == std::vector<std::string>{"CUSTOM_A"});  // flavors still require them
+  const std::string e = err("[agent]\nhost_traits_owner = Nova\n");
+  BOOST_TEST(e.find("gpu-agent.conf:2: [agent] host_traits_owner: must be agent") != std::string::npos, e);
+  BOOST_TEST(e.find("provider-yaml") != std::string::npos, e);
+  const std::string unknown = err("[agent]\nhost_trait_owner = nova\n");
+  BOOST_TEST(unknown.find("host_traits_owner") != std::string::npos, unknown);  // the known keys list it
+}
+
 BOOST_AUTO_TEST_CASE(config_errors_name_file_line_key_and_fix) {
   struct Case {
     std::string text, expect;
