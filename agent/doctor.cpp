@@ -207,6 +207,8 @@ std::string doctor_to_text(const DoctorReport& r) {
     o += "READY: " + which +
          " can be given to guests (" + std::to_string(r.passthrough_ready) + " passthrough, " +
          std::to_string(r.vgpu_ready) + " vGPU). Nothing to do.\n";
+  } else if (r.gpus == 0) {
+    o += "NOT READY: no GPU found.\n";
   } else {
     o += "NOT READY: " + std::to_string(r.ready_gpus) + " of " + plural(r.gpus, "GPU", "GPUs") +
          " can be given to guests. " + plural(r.problems.size(), "problem", "problems") +
