@@ -1,4 +1,6 @@
 #include "cli.h"
+#include "cli_commands.h"
+#include "cli_common.h"
 
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -31,7 +33,6 @@
 namespace gpu_agent {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
 
 const char* kMainHelp = R"(gpu-agent: GPU inventory and OpenStack Placement reporting for nova compute nodes
 
@@ -47,6 +48,10 @@ Commands:
   run         the daemon: reconcile every interval, retry with backoff,
               SIGHUP reloads the config, SIGTERM exits cleanly
   nova-config the nova.conf [pci] lines (device_spec, alias) for this host's pools
+  flavors     the 1x/2x/4x/8x GPU flavors for those pools: an `openstack` script
+              (traits, then flavors), JSON, or Ansible variables
+  doctor      is this host ready to give its GPUs to guests? if not, the kernel,
+              vfio-pci and per-device lines that fix it
   version     print the version
   help [COMMAND]
 
@@ -148,56 +153,6 @@ Options: the same sources as `report` (--nova-config, --fixture, --sysfs-root,
                    (tests and benchmarks; down to 0.001)
 )";
 
-struct Args {
-  std::map<std::string, std::string> values;
-  std::map<std::string, bool> flags;
-  bool help = false;
-};
-
-// Options are "--name VALUE" or "--name=VALUE"; flags take no value.
-std::optional<std::string> parse_args(const std::vector<std::string>& in, size_t start,
-                                      const std::vector<std::string>& value_opts,
-                                      const std::vector<std::string>& flag_opts,
-                                      const std::map<std::string, std::string>& aliases, Args& out) {
-  for (size_t i = start; i < in.size(); ++i) {
-    std::string a = in[i];
-    if (a == "-h" || a == "--help") {
-      out.help = true;
-      continue;
-    }
-    if (auto al = aliases.find(a); al != aliases.end()) a = al->second;
-    std::optional<std::string> inline_value;
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    }
-    bool is_value = false, is_flag = false;
-    for (const auto& v : value_opts) is_value |= (a == "--" + v);
-    for (const auto& f : flag_opts) is_flag |= (a == "--" + f);
-    if (is_flag && !inline_value) {
-      out.flags[a.substr(2)] = true;
-    } else if (is_value) {
-      if (inline_value) out.values[a.substr(2)] = *inline_value;
-      else if (i + 1 < in.size()) out.values[a.substr(2)] = in[++i];
-      else return "option " + a + " needs a value";
-    } else {
-      return "unknown option '" + in[i] + "'";
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> value(const Args& a, const std::string& k) {
-  auto it = a.values.find(k);
-  return it == a.values.end() ? std::nullopt : std::optional<std::string>(it->second);
-}
-
-int usage_error(std::ostream& err, const std::string& cmd, const std::string& msg) {
-  err << "gpu-agent " << cmd << ": " << msg << "\n"
-      << "Run `gpu-agent " << cmd << " --help` for usage.\n";
-  return 2;
-}
-
 int cmd_inventory(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   Args a;
   if (auto e = parse_args(argv, 1, {"sysfs-root", "fixture", "pci-ids", "libvirt-uri", "hostname"}, {"json"}, {}, a))
@@ -277,7 +232,7 @@ int cmd_capture(const std::vector<std::string>& argv, std::ostream& out, std::os
   std::map<std::string, std::string> meta;
   meta["hostname"] = value(a, "hostname").value_or(local_hostname());
   meta["source"] = fs.root();
-  meta["captured_by"] = std::string("gpu-agent ") + kVersion;
+  meta["captured_by"] = std::string("gpu-agent ") + kAgentVersion;
   {
     char buf[32];
     std::time_t now = std::time(nullptr);
@@ -291,34 +246,11 @@ int cmd_capture(const std::vector<std::string>& argv, std::ostream& out, std::os
   if (!o || *o == "-") {
     out << text;
   } else {
-    // write beside the target and rename, so a failed capture never leaves half a file
-    const std::string tmp = *o + ".tmp." + std::to_string(::getpid());
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      f << text;
-      f.flush();
-      if (!f) {
-        err << "gpu-agent capture: cannot write " << tmp << ": " << std::strerror(errno) << "\n";
-        std::remove(tmp.c_str());
-        return 1;
-      }
-    }
-    if (std::rename(tmp.c_str(), o->c_str()) != 0) {
-      err << "gpu-agent capture: cannot rename " << tmp << " to " << *o << ": " << std::strerror(errno) << "\n";
-      std::remove(tmp.c_str());
-      return 1;
-    }
+    if (!write_file_atomically(*o, text, "capture", err)) return 1;
   }
   err << "captured " << st.devices << " PCI devices (" << st.files << " files, " << st.links << " links, "
       << st.errors << " unreadable) from " << fs.root() << (o && *o != "-" ? " to " + *o : std::string()) << "\n";
   return 0;
-}
-
-Result<AgentConfig> load_config_for(const std::optional<std::string>& path) {
-  if (path) return load_agent_config(*path);
-  const std::string def = "/etc/gpu-agent/gpu-agent.conf";
-  if (::access(def.c_str(), F_OK) == 0) return load_agent_config(def);
-  return AgentConfig{};
 }
 
 int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
@@ -422,7 +354,7 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
   hooks.jitter = [&] { return reporter.config().jitter; };
   hooks.retry_min = [&] { return reporter.config().retry_min; };
   hooks.retry_max = [&] { return reporter.config().retry_max; };
-  log.info("gpu-agent " + std::string(kVersion) + " running; config " +
+  log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " +
            (cfg->path.empty() ? std::string("(built-in defaults)") : cfg->path) + ", every " +
            std::to_string(static_cast<long>(cfg->interval)) + " s");
   return run_daemon(hooks, log);
@@ -453,7 +385,10 @@ Options:
                        may span both sockets; required/legacy/socket are stricter)
   --role ROLE          compute (device_spec + alias), api (alias + scheduler
                        note) or all (default)
-  --format FMT         ini (default) or json
+  --format FMT         ini (default), json, or provider-yaml: nova's provider
+                       config (/etc/nova/provider_config/gpu-agent.yaml) putting
+                       [agent] host_traits on $COMPUTE_NODE, for when nova owns
+                       them ([agent] host_traits_owner = nova); same on every host
   -o, --output FILE    write FILE (atomically: all of it or nothing) instead of stdout
   --hostname NAME      the host named in the header (default: the fixture's, or
                        the config's compute node name, or this host's)
@@ -462,6 +397,7 @@ Examples:
   gpu-agent nova-config --role compute -o /etc/nova/nova.conf.d/50-gpu-agent-pci.conf
   gpu-agent nova-config --role api --nova-release 2023.1
   gpu-agent nova-config --fixture a100.sysfs.txt --format json | jq -r '.aliases[].value'
+  gpu-agent nova-config --format provider-yaml -o /etc/nova/provider_config/gpu-agent.yaml
 
 Exit codes: 0 written, 1 no assignable GPU or a read/write failure, 2 bad usage or config.
 )";
@@ -484,52 +420,32 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   auto role = parse_nova_role(value(a, "role").value_or("all"));
   if (!role) return usage_error(err, cmd, role.error().message);
   const std::string format = value(a, "format").value_or("ini");
-  if (format != "ini" && format != "json") return usage_error(err, cmd, "--format is ini or json");
+  if (format != "ini" && format != "json" && format != "provider-yaml")
+    return usage_error(err, cmd, "--format is ini, json or provider-yaml");
   NovaConfigOptions opts;
   opts.release = value(a, "nova-release").value_or(opts.release);
   opts.numa_policy = value(a, "numa-policy").value_or(opts.numa_policy);
-  opts.generator = std::string("gpu-agent ") + kVersion;
+  opts.generator = std::string("gpu-agent ") + kAgentVersion;
   if (auto r = parse_nova_release(opts.release); !r) return usage_error(err, cmd, r.error().message);
   auto cfg = load_config_for(config_path);
   if (!cfg) {
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
     return 2;
   }
+  if (format == "provider-yaml") return nova_provider_yaml(a, *cfg, out, err);
 
-  std::unique_ptr<Fs> fs;
-  std::optional<std::string> fixture_host;
-  if (auto f = value(a, "fixture")) {
-    auto fx = load_fixture_file(*f);
-    if (!fx) {
-      err << "gpu-agent " << cmd << ": " << fx.error().message << "\n";
-      return 1;
-    }
-    if (auto h = fx->meta.find("hostname"); h != fx->meta.end()) fixture_host = h->second;
-    fs = std::move(fx->fs);
-  } else {
-    fs = std::make_unique<RealFs>(value(a, "sysfs-root").value_or(cfg->sysfs_root));
+  HostSources src{value(a, "fixture"), value(a, "sysfs-root"), value(a, "hostname")};
+  auto host = load_host(src, *cfg);
+  if (!host) {
+    err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
+    return host.error().code;
   }
-  PciNames names(cfg->pci_ids);
-  InventoryOptions io;
-  io.names = &names;
-  auto inv = read_inventory(*fs, io);
-  if (!inv) {
-    err << "gpu-agent " << cmd << ": " << inv.error().message << "\n";
-    return 1;
-  }
-  inv->hostname = choose_hostname(value(a, "hostname") ? value(a, "hostname") : cfg->compute_node_name,
-                                  fixture_host, std::nullopt)
-                      .name;
-  auto pools = derive_pools(*inv, *cfg);
-  if (!pools) {
-    err << "gpu-agent " << cmd << ": " << pools.error().message << "\n";
-    return 2;
-  }
-  auto nova = make_nova_config(*inv, *pools, opts);
+  const auto& pools = host->pools;
+  auto nova = make_nova_config(host->inventory, pools, opts);
   if (!nova) {
     err << "gpu-agent " << cmd << ": " << nova.error().message << "\n";
     bool any_assignable = false;  // none: a host problem (exit 1); else the pools or options are wrong (2)
-    for (const auto& p : *pools) any_assignable |= !p.assignable.empty();
+    for (const auto& p : pools) any_assignable |= !p.assignable.empty();
     return any_assignable ? 2 : 1;
   }
   const std::string text = format == "json" ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
@@ -538,23 +454,7 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
     out << text;
     return 0;
   }
-  // beside the target, then rename: nova never reads half a snippet
-  const std::string tmp = *o + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) {
-      err << "gpu-agent " << cmd << ": cannot write " << tmp << ": " << std::strerror(errno) << "\n";
-      std::remove(tmp.c_str());
-      return 1;
-    }
-  }
-  if (std::rename(tmp.c_str(), o->c_str()) != 0) {
-    err << "gpu-agent " << cmd << ": cannot rename " << tmp << " to " << *o << ": " << std::strerror(errno) << "\n";
-    std::remove(tmp.c_str());
-    return 1;
-  }
+  if (!write_file_atomically(*o, text, cmd, err)) return 1;  // nova never reads half a snippet
   err << "wrote " << *o << " (" << nova->device_specs.size() << " " << nova->device_spec_option << ", "
       << nova->aliases.size() << " alias lines, nova " << nova->release.name << ")\n";
   return 0;
@@ -590,17 +490,21 @@ int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::os
     else if (args.size() > 1 && args[1] == "report") out << kReportHelp;
     else if (args.size() > 1 && args[1] == "run") out << kRunHelp;
     else if (args.size() > 1 && args[1] == "nova-config") out << kNovaConfigHelp;
+    else if (args.size() > 1 && args[1] == "flavors") out << kFlavorsHelp;
+    else if (args.size() > 1 && args[1] == "doctor") out << kDoctorHelp;
     else out << kMainHelp;
     return 0;
   }
   if (cmd == "version" || cmd == "--version") {
-    out << "gpu-agent " << kVersion << "\n";
+    out << "gpu-agent " << kAgentVersion << "\n";
     return 0;
   }
   if (cmd == "inventory") return cmd_inventory(args, out, err);
   if (cmd == "capture") return cmd_capture(args, out, err);
   if (cmd == "report" || cmd == "run") return cmd_report_or_run(args, config_path, out, err);
   if (cmd == "nova-config") return cmd_nova_config(args, config_path, out, err);
+  if (cmd == "flavors") return cmd_flavors(args, config_path, out, err);
+  if (cmd == "doctor") return cmd_doctor(args, config_path, out, err);
   err << "gpu-agent: unknown command '" << cmd << "'\n\n" << kMainHelp;
   return 2;
 }

@@ -5,7 +5,6 @@
 #include <cstdlib>
 
 namespace gpu_agent {
-namespace {
 
 std::vector<std::string> split_list(const std::string& v) {
   std::vector<std::string> out;
@@ -21,6 +20,8 @@ std::vector<std::string> split_list(const std::string& v) {
   }
   return out;
 }
+
+namespace {
 
 Error at(const IniFile& ini, const IniEntry& e, const std::string& section, const std::string& msg) {
   return make_error(ini.where(e.line) + ": [" + section + "] " + e.key + ": " + msg);
@@ -233,14 +234,93 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
                             ") already uses; one class per pool");
       }
       c.pools.push_back(std::move(pool));
+    } else if (s.name == "flavors") {
+      auto& f = c.flavors;
+      for (const auto& e : s.entries) {
+        const std::string& v = e.value;
+        if (e.key == "sizes") {
+          f.sizes.clear();
+          for (const auto& n : split_list(v)) {
+            auto k = parse_int(n);
+            if (!k || *k < 1 || *k > 64) return at(ini, e, s.name, "'" + n + "' is not a GPU count from 1 to 64");
+            if (std::find(f.sizes.begin(), f.sizes.end(), static_cast<int>(*k)) == f.sizes.end())
+              f.sizes.push_back(static_cast<int>(*k));
+          }
+          if (f.sizes.empty()) return at(ini, e, s.name, "lists no size; like sizes = 1, 2, 4, 8");
+        } else if (e.key == "vcpus_per_gpu" || e.key == "ram_mb_per_gpu" || e.key == "ephemeral_gb_per_gpu" ||
+                   e.key == "disk_gb" || e.key == "swap_mb") {
+          auto k = parse_int(v);
+          const int64_t min = (e.key == "vcpus_per_gpu" || e.key == "ram_mb_per_gpu") ? 1 : 0;
+          if (!k || *k < min || *k > 100000000)
+            return at(ini, e, s.name, "'" + v + "' is not a whole number of at least " + std::to_string(min));
+          if (e.key == "vcpus_per_gpu") f.vcpus_per_gpu = *k;
+          else if (e.key == "ram_mb_per_gpu") f.ram_mb_per_gpu = *k;
+          else if (e.key == "ephemeral_gb_per_gpu") f.ephemeral_gb_per_gpu = *k;
+          else if (e.key == "disk_gb") f.disk_gb = *k;
+          else f.swap_mb = *k;
+        } else if (e.key == "name_template") {
+          if (v.find("{n}") == std::string::npos)
+            return at(ini, e, s.name, "needs {n} (the GPU count), or every size gets the same name");
+          flavors::Flavor probe;
+          if (auto x = flavors::expand_name(v, probe); !x) return at(ini, e, s.name, x.error().message);
+          f.name_template = v;
+        } else if (e.key == "required_traits") {
+          f.required_traits = split_list(v);
+          for (const auto& t : f.required_traits)
+            if (auto ok = check_custom_name(t, "trait"); !ok) return at(ini, e, s.name, ok.error().message);
+        } else if (e.key == "pci_alias" || e.key == "is_public") {
+          auto b = parse_bool(ini, e, s.name);
+          if (!b) return b.error();
+          (e.key == "pci_alias" ? f.pci_alias : f.is_public) = *b;
+        } else if (e.key == "extra_specs") {
+          f.extra_specs.clear();
+          for (const auto& kv : split_list(v)) {
+            const size_t eq = kv.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
+              return at(ini, e, s.name, "'" + kv + "' is not KEY=VALUE, like hw:cpu_policy=dedicated");
+            f.extra_specs.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+          }
+        } else {
+          return at(ini, e, s.name,
+                    "unknown key (known: sizes, vcpus_per_gpu, ram_mb_per_gpu, ephemeral_gb_per_gpu, disk_gb, "
+                    "swap_mb, name_template, required_traits, pci_alias, is_public, extra_specs)");
+        }
+      }
+    } else if (s.name.rfind("flavors:", 0) == 0) {
+      // [flavors:8x]: one size's absolute values
+      std::string size = s.name.substr(8);
+      if (!size.empty() && (size.back() == 'x' || size.back() == 'X')) size.pop_back();
+      auto n = parse_int(size);
+      if (!n || *n < 1 || *n > 64)
+        return make_error(ini.where(s.line) + ": [" + s.name + "] is not a size; like [flavors:8x] for the 8-GPU flavor");
+      flavors::SizeOverride o;
+      o.line = s.line;
+      for (const auto& e : s.entries) {
+        if (e.key == "name") {
+          o.name = e.value;
+          continue;
+        }
+        auto k = parse_int(e.value);
+        if (e.key != "vcpus" && e.key != "ram_mb" && e.key != "disk_gb" && e.key != "ephemeral_gb" &&
+            e.key != "swap_mb")
+          return at(ini, e, s.name, "unknown key (known: vcpus, ram_mb, disk_gb, ephemeral_gb, swap_mb, name)");
+        if (!k || *k < 0 || *k > 100000000) return at(ini, e, s.name, "'" + e.value + "' is not a whole number");
+        if (e.key == "vcpus") o.vcpus = *k;
+        else if (e.key == "ram_mb") o.ram_mb = *k;
+        else if (e.key == "disk_gb") o.disk_gb = *k;
+        else if (e.key == "ephemeral_gb") o.ephemeral_gb = *k;
+        else o.swap_mb = *k;
+      }
+      c.flavors.overrides[static_cast<int>(*n)] = o;
     } else if (s.name == "DEFAULT") {
       if (!s.entries.empty())
         return at(ini, s.entries.front(), s.name, "the agent reads no [DEFAULT] keys; put it under [agent]");
     } else {
       return make_error(ini.where(s.line) + ": unknown section [" + s.name +
-                        "] (known: [agent], [placement], [pool:NAME])");
+                        "] (known: [agent], [placement], [pool:NAME], [flavors], [flavors:Nx])");
     }
   }
+  if (!c.path.empty()) c.flavors.source = c.path;
   if (c.retry_max < c.retry_min)
     return make_error(ini.path + ": [agent] retry_max must not be below retry_min");
   return c;

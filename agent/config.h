@@ -12,6 +12,7 @@
 
 #include "ini.h"
 #include "parse.h"
+#include "flavors.h"
 #include "result.h"
 
 namespace gpu_agent {
@@ -59,7 +60,11 @@ struct AgentConfig {
   std::vector<PoolConfig> pools;
   PlacementSettings placement;
   std::string nova_config;  // reuse [placement] from this nova.conf
+  flavors::FlavorSettings flavors;  // [flavors] and [flavors:Nx]
 };
+
+// "a, b,c" or one per line -> {"a", "b", "c"}: oslo's list options.
+std::vector<std::string> split_list(const std::string& v);
 
 // "CUSTOM_[A-Z0-9_]+", at most 255 characters; the error says which rule failed.
 Result<bool> check_custom_name(const std::string& name, const std::string& what);

@@ -150,6 +150,25 @@ Result<bool> Reporter::connect() {
   return true;
 }
 
+Result<placement::InventoryMap> Reporter::root_inventory(const std::string& compute_node) {
+  if (auto c = connect(); !c) return make_error(c.error().message, c.error().code == 2 ? 2 : 1);
+  auto& pc = *client_;
+  if (!pc.microversion()) {
+    if (auto mv = pc.negotiate(); !mv) return make_error("placement: " + mv.error().message, 1);
+  }
+  placement::ProviderQuery q;
+  q.name = compute_node;
+  auto found = pc.list_providers(q);
+  if (!found) return make_error("looking up compute node " + compute_node + ": " + found.error().message, 1);
+  if (found->empty())
+    return make_error("compute node provider '" + compute_node + "' is not in placement: nova-compute creates it "
+                      "on start; name another with --compute-node-name",
+                      1);
+  auto inv = pc.get_inventories(found->front().uuid);
+  if (!inv) return make_error("reading the inventory of " + compute_node + ": " + inv.error().message, 1);
+  return inv->inventories;
+}
+
 PassOutcome Reporter::outcome_for(const Error& e, Outcome o, const std::string& what) {
   const std::string m = what + ": " + e.message;
   switch (o) {

@@ -47,6 +47,10 @@ class Reporter {
 
   // SIGHUP: a new config; the placement session is rebuilt on the next pass.
   void reload(AgentConfig config);
+  // The compute node provider's inventory (VCPU, MEMORY_MB, DISK_GB...), read with
+  // this config's credentials, for sizing flavors from what placement offers.
+  // Error code 2: the config is wrong; 1: placement failed or has no such node.
+  Result<placement::InventoryMap> root_inventory(const std::string& compute_node);
   const AgentConfig& config() const { return config_; }
   const PassStats& last_pass() const { return stats_; }
   placement::PlacementClient* client() { return client_.get(); }

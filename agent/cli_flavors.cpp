@@ -1,0 +1,219 @@
+// gpu-agent flavors: the 1x/2x/4x/8x flavor family of this host's GPU pools.
+#include <algorithm>
+#include <ostream>
+
+#include "cli_commands.h"
+#include "cli_common.h"
+#include "config.h"
+#include "flavors.h"
+#include "log.h"
+#include "nova_config.h"
+#include "parse.h"
+#include "report.h"
+
+namespace gpu_agent {
+
+const char* const kFlavorsHelp = R"(Usage: gpu-agent [--config FILE] flavors [OPTIONS]
+
+Make the 1x/2x/4x/8x GPU flavor family for this host's pools, ready to create:
+each flavor asks placement for N GPUs of its pool in one request group
+(resources:CUSTOM_PGPU_...=N), requires the host traits ([agent] host_traits,
+the pool's traits, [flavors] required_traits) as trait:...=required, and names
+the pool's nova alias for the PCI claim (pci_passthrough:alias=ALIAS:N, the
+alias `gpu-agent nova-config` writes).
+
+vCPU, RAM and ephemeral disk per GPU come from [flavors] in the agent's config,
+or, when not set there, from the compute node's inventory in placement
+(--from-placement): (total - reserved) * allocation_ratio divided among the
+host's GPUs, with the whole-host flavor taking all of it. Sizes are checked
+against the pool's GPUs on this host and, with --from-placement, against what
+placement offers one server.
+
+Options:
+  --format FMT         script (default): an idempotent bash script of `openstack`
+                       commands, traits first; json; ansible: variables for
+                       openstack.cloud.trait and openstack.cloud.compute_flavor
+  -o, --output FILE    write FILE (atomically) instead of stdout
+  --from-placement     derive unset per-GPU shares from placement (uses
+                       [placement] of the agent's config, or --nova-config)
+  --nova-config FILE   reuse nova.conf's [placement] credentials
+  --sizes LIST         GPUs per flavor, like 1,2,4,8 (default: [flavors] sizes,
+                       else powers of two up to the pool's GPUs)
+  --vcpus-per-gpu N, --ram-mb-per-gpu N, --ephemeral-gb-per-gpu N, --disk-gb N
+                       override [flavors] (disk is the root disk of every flavor)
+  --name-template T    default v.{pool}-{n}x.c{vcpus}g{ram_gib}-{n}i; fields:
+                       {pool} {n} {vcpus} {ram_gib} {ram_mb} {disk_gb}
+                       {ephemeral_gb} {rc} {alias}
+  --pool LIST          only these pools (keys as `report --dry-run` shows them)
+  --no-pci-alias       leave out pci_passthrough:alias (when nova's [pci] is not
+                       configured for these GPUs)
+  --fixture FILE       read a capture (`gpu-agent capture`) instead of /sys
+  --sysfs-root DIR     read sysfs below DIR
+  --compute-node-name NAME
+                       the compute node (default: the config's, the fixture's,
+                       this host's name)
+
+The seed family (10 vCPU, 100 GiB, 800 GB ephemeral per GPU; 6500 GB on 8x):
+  [pool:xxxgn3i]            [flavors]                   [flavors:8x]
+  match = 10de:20b2         vcpus_per_gpu = 10          ephemeral_gb = 6500
+                            ram_mb_per_gpu = 102400
+                            ephemeral_gb_per_gpu = 800
+gives v.xxxgn3i-1x.c10g100-1i ... v.xxxgn3i-8x.c80g800-8i.
+
+Examples:
+  gpu-agent flavors -o create-gpu-flavors.sh && bash create-gpu-flavors.sh
+  gpu-agent flavors --from-placement --format json
+  gpu-agent flavors --format ansible -o group_vars/all/gpu_flavors.yml
+
+Exit codes: 0 written, 1 the host or placement cannot be read, 2 bad usage,
+config or sizes (the message says what to change).
+)";
+
+int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+                std::ostream& out, std::ostream& err) {
+  const std::string cmd = "flavors";
+  Args a;
+  if (auto e = parse_args(argv, 1,
+                          {"format", "output", "nova-config", "sizes", "vcpus-per-gpu", "ram-mb-per-gpu",
+                           "ephemeral-gb-per-gpu", "disk-gb", "name-template", "pool", "fixture", "sysfs-root",
+                           "compute-node-name", "hostname"},
+                          {"from-placement", "no-pci-alias", "verbose"}, {{"-o", "--output"}, {"-v", "--verbose"}}, a))
+    return usage_error(err, cmd, *e);
+  if (a.help) {
+    out << kFlavorsHelp;
+    return 0;
+  }
+  if (value(a, "fixture") && value(a, "sysfs-root"))
+    return usage_error(err, cmd, "--fixture and --sysfs-root are alternatives; give one");
+  const std::string format = value(a, "format").value_or("script");
+  if (format != "script" && format != "json" && format != "ansible")
+    return usage_error(err, cmd, "--format is script, json or ansible");
+
+  auto cfg = load_config_for(config_path);
+  if (!cfg) {
+    err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
+    return 2;
+  }
+  flavors::FlavorSettings settings = cfg->flavors;
+  // command-line overrides
+  if (auto v = value(a, "sizes")) {
+    settings.sizes.clear();
+    for (const auto& n : split_list(*v)) {
+      auto k = parse_int(n);
+      if (!k || *k < 1 || *k > 64) return usage_error(err, cmd, "--sizes: '" + n + "' is not a GPU count from 1 to 64");
+      settings.sizes.push_back(static_cast<int>(*k));
+    }
+    if (settings.sizes.empty()) return usage_error(err, cmd, "--sizes lists no size; like --sizes 1,2,4,8");
+  }
+  struct NumOpt {
+    const char* name;
+    std::optional<int64_t>* target;
+    int64_t min;
+  };
+  std::optional<int64_t> disk;
+  const NumOpt nums[] = {{"vcpus-per-gpu", &settings.vcpus_per_gpu, 1},
+                         {"ram-mb-per-gpu", &settings.ram_mb_per_gpu, 1},
+                         {"ephemeral-gb-per-gpu", &settings.ephemeral_gb_per_gpu, 0},
+                         {"disk-gb", &disk, 0}};
+  for (const auto& n : nums) {
+    if (auto v = value(a, n.name)) {
+      auto k = parse_int(*v);
+      if (!k || *k < n.min)
+        return usage_error(err, cmd, std::string("--") + n.name + " needs a whole number of at least " +
+                                         std::to_string(n.min));
+      *n.target = *k;
+    }
+  }
+  if (disk) settings.disk_gb = *disk;
+  if (auto t = value(a, "name-template")) {
+    if (t->find("{n}") == std::string::npos)
+      return usage_error(err, cmd, "--name-template needs {n} (the GPU count), or every size gets the same name");
+    settings.name_template = *t;
+  }
+  if (a.flags.count("no-pci-alias")) settings.pci_alias = false;
+
+  HostSources src{value(a, "fixture"), value(a, "sysfs-root"),
+                  value(a, "compute-node-name") ? value(a, "compute-node-name") : value(a, "hostname")};
+  auto host = load_host(src, *cfg);
+  if (!host) {
+    err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
+    return host.error().code;
+  }
+
+  flavors::Inputs in;
+  in.host = host->inventory.hostname;
+  in.generator = std::string("gpu-agent ") + kAgentVersion;
+  in.host_traits = cfg->host_traits;
+  std::vector<std::string> only;
+  if (auto p = value(a, "pool")) only = split_list(*p);
+  for (const auto& key : only) {
+    bool found = false;
+    for (const auto& p : host->pools) found |= p.key == key;
+    if (!found) {
+      std::string known;
+      for (const auto& p : host->pools) known += (known.empty() ? "" : ", ") + p.key;
+      return usage_error(err, cmd, "--pool " + key + ": no such pool on " + in.host + " (pools: " +
+                                       (known.empty() ? "none" : known) + ")");
+    }
+  }
+  for (const auto& p : host->pools) {
+    if (!only.empty() && std::find(only.begin(), only.end(), p.key) == only.end()) continue;
+    flavors::PoolInput pi;
+    pi.key = p.key;
+    pi.resource_class = p.resource_class;
+    pi.alias = nova_alias_name(p.key);
+    pi.gpus = static_cast<int>(p.assignable.size());
+    // a default pool's descriptive traits say what its resource class already says
+    if (p.configured) pi.traits = p.traits;
+    in.pools.push_back(std::move(pi));
+  }
+
+  if (a.flags.count("from-placement")) {
+    auto placement = effective_placement(*cfg, value(a, "nova-config"));
+    if (!placement) {
+      err << "gpu-agent " << cmd << ": " << placement.error().message << "\n";
+      return 2;
+    }
+    AgentConfig c = *cfg;
+    c.placement = *placement;
+    Log log(err, a.flags.count("verbose") ? Log::Level::debug : Log::Level::warning);
+    Reporter reporter(c, ReportSources{}, log);
+    auto root = reporter.root_inventory(in.host);
+    if (!root) {
+      err << "gpu-agent " << cmd << ": " << root.error().message << "\n";
+      return root.error().code == 2 ? 2 : 1;
+    }
+    flavors::HostCapacity cap;
+    cap.host = in.host;
+    auto take = [&](const char* rc) -> std::optional<flavors::Capacity> {
+      auto it = root->find(rc);
+      if (it == root->end()) return std::nullopt;
+      return flavors::Capacity{it->second.total, it->second.reserved, it->second.max_unit,
+                               it->second.allocation_ratio};
+    };
+    cap.vcpu = take("VCPU");
+    cap.memory_mb = take("MEMORY_MB");
+    cap.disk_gb = take("DISK_GB");
+    in.capacity = cap;
+  }
+
+  auto set = flavors::make_flavors(in, settings);
+  if (!set) {
+    err << "gpu-agent " << cmd << ": " << set.error().message << "\n";
+    return 2;
+  }
+  const std::string text = format == "json"      ? flavors::to_json(*set)
+                           : format == "ansible" ? flavors::to_ansible_vars(*set)
+                                                 : flavors::to_openstack_script(*set);
+  auto o = value(a, "output");
+  if (!o || *o == "-") {
+    out << text;
+    return 0;
+  }
+  if (!write_file_atomically(*o, text, cmd, err)) return 1;
+  err << "wrote " << *o << " (" << set->flavors.size() << " flavors, " << set->traits.size() << " traits, "
+      << format << ")\n";
+  return 0;
+}
+
+}  // namespace gpu_agent
