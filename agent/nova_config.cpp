@@ -159,7 +159,9 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
                              "{\"name\": \"" + name + "\", \"vendor_id\": \"" + vendor + "\", \"product_id\": \"" +
                                  product + "\", \"device_type\": \"" + device_type + "\", \"numa_policy\": \"" +
                                  policy + "\"}",
-                             pool.resource_class, pool.traits});
+                             pool.resource_class,
+                             // what a flavor requires: a default pool's descriptive traits add nothing to its class
+                             pool.configured ? pool.traits : std::vector<std::string>{}});
     }
 
     // Device specs: by vendor/product only when that matches exactly these GPUs, i.e.
@@ -289,7 +291,7 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
       pool = a.pool;
       o += "# pool " + pool + ": a flavor for N GPUs has resources:" + a.resource_class + "=N";
       for (const auto& t : a.traits) o += ", trait:" + t + "=required";
-      o += ", pci_passthrough:alias=" + a.name + ":N\n";
+      o += ", pci_passthrough:alias=" + a.name + ":N (and the host traits; `gpu-agent flavors` writes them)\n";
     }
     o += "alias = " + a.json + "\n";
   }

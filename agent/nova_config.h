@@ -48,7 +48,7 @@ struct NovaAlias {
   std::string vendor_id, product_id;  // "10de", "20b2"
   std::string json;
   std::string resource_class;       // the pool's, what a flavor asks placement for
-  std::vector<std::string> traits;  // the pool's
+  std::vector<std::string> traits;  // the [pool:*] traits a flavor requires (none for default pools)
 };
 
 struct NovaConfig {

@@ -5,7 +5,9 @@
 #   3. start a real OpenStack Placement on 127.0.0.1 (Debian's python3-placement, SQLite, noauth2),
 #      create the compute node provider as nova-compute would,
 #   4. report the fixture host's GPU pool to it (dry run, then for real, then once more: no writes),
-#   5. print the provider tree placement now holds.
+#   5. print the provider tree placement now holds,
+#   6. write nova's [pci] lines, 7. the 1x/2x/4x/8x flavors sized from placement, and ask
+#      placement for candidates as nova's scheduler would for each.
 # Usage: scripts/demo.sh [--keep] [FIXTURE]
 #   --keep   leave Placement running afterwards (stop it with: scripts/placement-server.sh stop .state/placement)
 set -euo pipefail
@@ -47,7 +49,8 @@ if [ -z "$ROOT" ]; then
   ROOT=$(cat /proc/sys/kernel/random/uuid)
   curl "${P[@]}" -o /dev/null -X POST "$URL/resource_providers" -d "{\"name\":\"$HOST\",\"uuid\":\"$ROOT\"}"
   curl "${P[@]}" -o /dev/null -X PUT "$URL/resource_providers/$ROOT/inventories" -d '{"resource_provider_generation":0,
-    "inventories":{"VCPU":{"total":128,"allocation_ratio":4.0},"MEMORY_MB":{"total":1048576,"reserved":4096},"DISK_GB":{"total":7000}}}'
+    "inventories":{"VCPU":{"total":128,"max_unit":128,"allocation_ratio":4.0},
+      "MEMORY_MB":{"total":1048576,"max_unit":1048576,"reserved":4096},"DISK_GB":{"total":7000,"max_unit":7000}}}'
   echo "created compute node provider $HOST ($ROOT), as nova-compute would"
 fi
 
@@ -82,13 +85,29 @@ for rp in $(curl "${P[@]}" "$URL/resource_providers?in_tree=$ROOT" | jq -r '.res
   echo "  traits:      $(curl "${P[@]}" "$URL/resource_providers/$rp/traits" | jq -c .traits)"
   echo "  inventories: $(curl "${P[@]}" "$URL/resource_providers/$rp/inventories" | jq -c '.inventories | map_values({total, reserved, max_unit})')"
 done
+
 echo
-echo "A flavor asks for N of these GPUs with one request group, e.g.:"
-echo "  openstack flavor set FLAVOR --property resources:CUSTOM_PGPU_10DE_20B2=4 \\"
-echo "    --property trait:CUSTOM_SHARE_GPU_DEMO_HOST_LEVEL3=required"
-say curl "$URL/allocation_candidates?resources=CUSTOM_PGPU_10DE_20B2:4,VCPU:8&required=CUSTOM_SHARE_GPU_DEMO_HOST_LEVEL3"
-curl "${P[@]}" "$URL/allocation_candidates?resources=CUSTOM_PGPU_10DE_20B2:4,VCPU:8&required=CUSTOM_SHARE_GPU_DEMO_HOST_LEVEL3" |
-  jq -c '{candidates: (.allocation_requests | length), providers: [.provider_summaries | keys[]]}'
+echo "== 6. nova's [pci] lines for this pool (nova-compute and nova-api)"
+say gpu-agent --config "$CONF" nova-config --fixture "$FIXTURE"
+"$BIN" --config "$CONF" nova-config --fixture "$FIXTURE"
+
+echo
+echo "== 7. The 1x/2x/4x/8x flavors, sized from the compute node's inventory in Placement"
+say gpu-agent --config "$CONF" flavors --fixture "$FIXTURE" --from-placement -o "$STATE/create-gpu-flavors.sh"
+"$BIN" --config "$CONF" flavors --fixture "$FIXTURE" --from-placement -o "$STATE/create-gpu-flavors.sh"
+echo "(run it with admin credentials: bash $STATE/create-gpu-flavors.sh; it creates the traits, then the flavors)"
+"$BIN" --config "$CONF" flavors --fixture "$FIXTURE" --from-placement --format json > "$STATE/flavors.json"
+echo
+echo "Each flavor, as the allocation candidates query nova's scheduler sends for it:"
+jq -r '.flavors[] | [.name, .vcpus, .ram, .ephemeral + .disk,
+        ([.extra_specs | to_entries[] | select(.key | startswith("resources:")) | "\(.key[10:]):\(.value)"] | join(",")),
+        ([.extra_specs | to_entries[] | select(.key | startswith("trait:")) | .key[6:]] | join(","))] | @tsv' \
+  "$STATE/flavors.json" |
+while IFS=$'\t' read -r name vcpus ram disk res traits; do
+  q="resources=$res,VCPU:$vcpus,MEMORY_MB:$ram,DISK_GB:$disk${traits:+&required=$traits}&limit=1000"
+  n=$(curl "${P[@]}" "$URL/allocation_candidates?$q" | jq '.allocation_requests | length')
+  printf '  %-28s %s -> %s candidate host(s)\n' "$name" "$q" "$n"
+done
 if [ "$KEEP" = 1 ]; then
   echo; echo "Placement keeps running at $URL; stop it with: scripts/placement-server.sh stop $STATE/placement"
 fi
