@@ -234,6 +234,67 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
                             ") already uses; one class per pool");
       }
       c.pools.push_back(std::move(pool));
+    } else if (s.name.rfind("vgpu:", 0) == 0) {
+      VgpuLayoutConfig l;
+      l.name = s.name.substr(5);
+      l.line = s.line;
+      if (l.name.empty()) return make_error(ini.where(s.line) + ": [vgpu:] needs a name, like [vgpu:a40_24q]");
+      for (const auto& e : s.entries) {
+        const std::string& v = e.value;
+        if (e.key == "type") {
+          if (v.empty()) return at(ini, e, s.name, "needs a vGPU type: a name like A40-24Q or an id like nvidia-565");
+          l.type = v;
+        } else if (e.key == "match") {
+          if (v == "all") {
+            l.all = true;
+            continue;
+          }
+          for (const auto& m : split_list(v)) {
+            size_t colon = m.find(':');
+            auto ven = parse_hex(m.substr(0, colon), 4);
+            auto dev = colon == std::string::npos ? Result<uint32_t>(make_error("")) : parse_hex(m.substr(colon + 1), 4);
+            if (!ven || !dev || colon != 4)
+              return at(ini, e, s.name, "'" + m + "' is not VENDOR:PRODUCT in hex, like 10de:2235 (or: all)");
+            l.match.emplace_back(*ven, *dev);
+          }
+        } else if (e.key == "addresses") {
+          for (const auto& a : split_list(v)) {
+            auto addr = parse_pci_address(a);
+            if (!addr) return at(ini, e, s.name, addr.error().message);
+            l.addresses.push_back(*addr);
+          }
+        } else if (e.key == "mdev_class") {
+          if (v != "VGPU") {
+            if (auto ok = check_custom_name(v, "mdev_class"); !ok)
+              return at(ini, e, s.name, ok.error().message + " (nova takes VGPU or a CUSTOM_ resource class)");
+          }
+          l.mdev_class = v;
+        } else if (e.key == "traits") {
+          l.traits = split_list(v);
+          for (const auto& t : l.traits)
+            if (auto ok = check_custom_name(t, "trait"); !ok) return at(ini, e, s.name, ok.error().message);
+        } else if (e.key == "flavor_vcpus" || e.key == "flavor_ram_mb" || e.key == "flavor_disk_gb") {
+          auto k = parse_int(v);
+          const int64_t min = e.key == "flavor_disk_gb" ? 0 : 1;
+          if (!k || *k < min || *k > 100000000)
+            return at(ini, e, s.name, "'" + v + "' is not a whole number of at least " + std::to_string(min));
+          (e.key == "flavor_vcpus" ? l.flavor_vcpus : e.key == "flavor_ram_mb" ? l.flavor_ram_mb : l.flavor_disk_gb) = *k;
+        } else {
+          return at(ini, e, s.name,
+                    "unknown key (known: type, match, addresses, mdev_class, traits, flavor_vcpus, flavor_ram_mb, "
+                    "flavor_disk_gb)");
+        }
+      }
+      if (l.type.empty())
+        return make_error(ini.where(s.line) + ": [" + s.name + "] needs type = A40-24Q (a vGPU type name or id)");
+      if (!l.all && l.match.empty() && l.addresses.empty())
+        return make_error(ini.where(s.line) + ": [" + s.name +
+                          "] selects no GPUs: give match = VENDOR:PRODUCT, addresses = 0000:41:00.0, ... or match = all");
+      for (const auto& other : c.vgpu_layouts)
+        if (other.name == l.name)
+          return make_error(ini.where(s.line) + ": [" + s.name + "] is defined twice (also line " +
+                            std::to_string(other.line) + ")");
+      c.vgpu_layouts.push_back(std::move(l));
     } else if (s.name == "flavors") {
       auto& f = c.flavors;
       for (const auto& e : s.entries) {
@@ -317,7 +378,7 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
         return at(ini, s.entries.front(), s.name, "the agent reads no [DEFAULT] keys; put it under [agent]");
     } else {
       return make_error(ini.where(s.line) + ": unknown section [" + s.name +
-                        "] (known: [agent], [placement], [pool:NAME], [flavors], [flavors:Nx])");
+                        "] (known: [agent], [placement], [pool:NAME], [vgpu:NAME], [flavors], [flavors:Nx])");
     }
   }
   if (!c.path.empty()) c.flavors.source = c.path;

@@ -42,6 +42,19 @@ struct PoolConfig {
   int line = 0;
 };
 
+// [vgpu:NAME]: the vGPU type the selected GPUs are cut into (issue: vGPU layouts).
+struct VgpuLayoutConfig {
+  std::string name;                                  // [vgpu:NAME]
+  std::vector<std::pair<uint32_t, uint32_t>> match;  // vendor:product
+  std::vector<PciAddress> addresses;                 // the GPUs (PFs)
+  bool all = false;                                  // every vGPU-capable GPU
+  std::string type;                        // "A40-24Q", "NVIDIA A40-24Q", "nvidia-565" or a vGPU 17 id "1052"
+  std::optional<std::string> mdev_class;   // VGPU (default) or CUSTOM_*: the resource class nova reports
+  std::vector<std::string> traits;         // added to nova's pGPU providers of these GPUs
+  std::optional<int64_t> flavor_vcpus, flavor_ram_mb, flavor_disk_gb;  // its vGPU flavor
+  int line = 0;
+};
+
 struct AgentConfig {
   std::string path;  // empty when built-in defaults are used
   std::optional<std::string> compute_node_name;
@@ -58,6 +71,7 @@ struct AgentConfig {
   std::string host_traits_owner = "agent";
   std::string marker_trait = "CUSTOM_GPU_AGENT_MANAGED";
   std::vector<PoolConfig> pools;
+  std::vector<VgpuLayoutConfig> vgpu_layouts;
   PlacementSettings placement;
   std::string nova_config;  // reuse [placement] from this nova.conf
   flavors::FlavorSettings flavors;  // [flavors] and [flavors:Nx]

@@ -1,4 +1,5 @@
 #include "report.h"
+#include "vgpu.h"
 
 #include <rapidjson/document.h>
 
@@ -35,6 +36,10 @@ std::string signature(const placement::Desired& d) {
   for (const auto& p : d.pools) {
     s += "|" + p.resource_class + "=" + std::to_string(p.assignable) + ":";
     for (const auto& t : p.traits) s += t + ",";
+  }
+  for (const auto& [n, ts] : d.decorations) {
+    s += "|d:" + n + ":";
+    for (const auto& t : ts) s += t + ",";
   }
   for (const auto& [u, ts] : d.owned_traits) {
     s += "|" + u + ":";
@@ -219,6 +224,9 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
 
   auto pools = derive_pools(*inv, config_);
   if (!pools) return fatal(pools.error().message, true);
+  auto resolved = resolve_vgpu_layouts(*inv, config_);
+  if (!resolved) return fatal(resolved.error().message, true);
+  const std::vector<VgpuLayout>& layouts = *resolved;
 
   // 2. Placement.
   if (auto c = connect(); !c) {
@@ -298,6 +306,11 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
       for (const auto& a : p.assignable) dp.devices.push_back(a.to_string());
       desired.pools.push_back(std::move(dp));
     }
+    // vGPU: traits on nova's pGPU providers of the declared layouts
+    for (const auto& l : layouts)
+      for (const auto& parent : l.parents)
+        desired.decorations[nova_pgpu_provider_name(host.name, parent.address)].insert(l.traits.begin(),
+                                                                                        l.traits.end());
 
     // 3. Steady state: the tree is as the last pass left it and nothing here changed.
     std::map<std::string, int64_t> gens;

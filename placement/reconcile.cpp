@@ -59,6 +59,7 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
   std::set<std::string> need_traits{desired.marker_trait};
   need_traits.insert(desired.root_traits.begin(), desired.root_traits.end());
   for (const auto& dp : desired.pools) need_traits.insert(dp.traits.begin(), dp.traits.end());
+  for (const auto& [name, ts] : desired.decorations) need_traits.insert(ts.begin(), ts.end());
 
   std::vector<Step> classes, traits, creates, writes, deletes;
   std::map<std::string, int64_t> gen;  // predicted generation per provider
@@ -158,6 +159,45 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
       ++gen[root->uuid];
     }
     if (!desired.root_traits.empty()) plan.owned_traits[root->uuid] = desired.root_traits;
+  }
+
+  // nova's providers the agent decorates (vGPU pGPU providers): add its traits, keep
+  // everyone else's, remove only what it added before and no longer wants.
+  {
+    std::set<std::string> seen;
+    for (const auto& p : current.providers) {
+      if (&p == root || p.traits.count(desired.marker_trait)) continue;
+      auto d = desired.decorations.find(p.name);
+      auto owned_it = desired.owned_traits.find(p.uuid);
+      if (d == desired.decorations.end() && owned_it == desired.owned_traits.end()) continue;
+      if (d != desired.decorations.end()) seen.insert(p.name);
+      const std::set<std::string> wanted = d == desired.decorations.end() ? std::set<std::string>{} : d->second;
+      const std::set<std::string> owned_before =
+          owned_it == desired.owned_traits.end() ? std::set<std::string>{} : owned_it->second;
+      const std::set<std::string> merged = merge_traits(p.traits, owned_before, wanted);
+      if (merged != p.traits) {
+        std::set<std::string> added, removed;
+        for (const auto& t : merged)
+          if (!p.traits.count(t)) added.insert(t);
+        for (const auto& t : p.traits)
+          if (!merged.count(t)) removed.insert(t);
+        writes.push_back({Step::Kind::put_traits, requests::put_traits(p.uuid, gen[p.uuid], merged), p.uuid,
+                          "vGPU traits on " + p.name + ": add " + join(added) + ", remove " + join(removed)});
+        ++gen[p.uuid];
+      }
+      if (!wanted.empty()) plan.owned_traits[p.uuid] = wanted;
+    }
+    size_t missing = 0;
+    std::string example;
+    for (const auto& [name, ts] : desired.decorations)
+      if (!seen.count(name)) {
+        if (example.empty()) example = name;
+        ++missing;
+      }
+    if (missing > 0)
+      plan.notes.push_back(std::to_string(missing) + " vGPU parent provider(s) nova has not created (yet), e.g. " +
+                           example + "; nova-compute creates them once [devices] enabled_mdev_types lists the type " +
+                           "(`gpu-agent nova-config`); their traits follow on a later pass");
   }
 
   // Pools the agent owns but no longer wants: delete, or keep serving what is in use.

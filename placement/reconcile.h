@@ -38,6 +38,9 @@ struct Desired {
   std::string marker_trait = "CUSTOM_GPU_AGENT_MANAGED";
   std::set<std::string> root_traits;  // host-level traits wanted on the root
   std::vector<DesiredPool> pools;
+  // Providers of nova's (its vGPU pGPU providers, by name) that the agent only adds
+  // traits to: their inventory and nova's own traits are never touched.
+  std::map<std::string, std::set<std::string>> decorations;
   // Traits the agent itself set on each provider (uuid -> traits), from its
   // state file; only these may be removed when they leave the config.
   std::map<std::string, std::set<std::string>> owned_traits;
