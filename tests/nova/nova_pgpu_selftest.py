@@ -17,6 +17,7 @@ import argparse
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,8 +63,11 @@ def main():
     if r.returncode != 0:
         print("placement-server start failed:\n" + r.stdout + r.stderr)
         return 1
-    atexit.register(lambda: subprocess.run(["bash", SERVER, "stop", state],
-                                           capture_output=True))
+    def stop():
+        subprocess.run(["bash", SERVER, "stop", state], capture_output=True)
+        if not a.keep:
+            shutil.rmtree(state, ignore_errors=True)
+    atexit.register(stop)
     url = r.stdout.strip().splitlines()[-1]
     pl = nova_pgpu.Placement(url)
 
