@@ -1,0 +1,44 @@
+# The Debian package (cpack -G DEB, or scripts/package.sh): /usr/bin/gpu-agent,
+# /etc/gpu-agent/gpu-agent.conf (conffile; postinst makes it root:gpu-agent 0640),
+# the hardened systemd unit, and maintainer scripts that create the gpu-agent
+# system user and /var/lib/gpu-agent.
+#
+# The absolute destinations below are for the package; `make install` into a
+# prefix other than /usr also writes them under DESTDIR, which is what a
+# staged install wants.
+set(GPU_AGENT_PKG_DIR ${PROJECT_SOURCE_DIR}/packaging/debian)
+
+install(FILES ${PROJECT_SOURCE_DIR}/etc/gpu-agent.conf
+        DESTINATION /etc/gpu-agent
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+install(FILES ${PROJECT_SOURCE_DIR}/etc/gpu-agent.service
+        DESTINATION /lib/systemd/system
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/etc/gpu-agent.conf
+        DESTINATION share/doc/gpu-agent
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME gpu-agent)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "GPU Placement Agent maintainers <gpu-agent@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "GPU Placement Agent: reports a compute node's GPU pools to OpenStack Placement")
+set(CPACK_PACKAGE_DESCRIPTION
+    "Inventories the node's PCI GPUs, SR-IOV VFs and vGPU types, says what to fix\nfor each GPU that cannot be given to guests (gpu-agent doctor), reports GPU\npools to the Placement API (gpu-agent run, a systemd service), and writes\nnova's [pci] configuration and the GPU flavors.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# Library dependencies from dpkg-shlibdeps on the binary (libpci3, libxml2,
+# libssl3, libstdc++6, libc6 ...). libvirt is dlopen()ed (libvirt_check.cpp),
+# so dpkg-shlibdeps cannot see it: on a compute node it gives the hostname nova
+# uses, hence a Depends. passwd: useradd in postinst.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libvirt0, passwd")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "pci.ids")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    "${GPU_AGENT_PKG_DIR}/conffiles;${GPU_AGENT_PKG_DIR}/postinst;${GPU_AGENT_PKG_DIR}/prerm;${GPU_AGENT_PKG_DIR}/postrm")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# Only the package's own files: the staged tree, not the whole build tree.
+set(CPACK_STRIP_FILES ON)
+include(CPack)
