@@ -441,11 +441,17 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
     return host.error().code;
   }
   const auto& pools = host->pools;
-  auto nova = make_nova_config(host->inventory, pools, opts);
+  auto layouts = resolve_vgpu_layouts(host->inventory, *cfg);
+  if (!layouts) {
+    err << "gpu-agent " << cmd << ": " << layouts.error().message << "\n";
+    return 2;
+  }
+  auto nova = make_nova_config(host->inventory, pools, opts, *layouts);
   if (!nova) {
     err << "gpu-agent " << cmd << ": " << nova.error().message << "\n";
     bool any_assignable = false;  // none: a host problem (exit 1); else the pools or options are wrong (2)
     for (const auto& p : pools) any_assignable |= !p.assignable.empty();
+    any_assignable |= !layouts->empty();
     return any_assignable ? 2 : 1;
   }
   const std::string text = format == "json" ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);

@@ -10,6 +10,7 @@
 #include "nova_config.h"
 #include "parse.h"
 #include "report.h"
+#include "vgpu.h"
 
 namespace gpu_agent {
 
@@ -44,7 +45,13 @@ Options:
   --name-template T    default v.{pool}-{n}x.c{vcpus}g{ram_gib}-{n}i; fields:
                        {pool} {n} {vcpus} {ram_gib} {ram_mb} {disk_gb}
                        {ephemeral_gb} {rc} {alias}
-  --pool LIST          only these pools (keys as `report --dry-run` shows them)
+  --pool LIST          only these pools or [vgpu:NAME] layouts
+
+vGPU: each [vgpu:NAME] layout gets one flavor for one vGPU: resources:VGPU=1
+(or the layout's mdev_class), trait:CUSTOM_VGPU_<TYPE>=required (the agent puts
+it on nova's pGPU providers of that type) and the layout's traits; flavor_vcpus,
+flavor_ram_mb, flavor_disk_gb in the layout (default 4, 16384, 0); names from
+[flavors] vgpu_name_template (default v.vgpu-{type}.c{vcpus}g{ram_gib}).
   --no-pci-alias       leave out pci_passthrough:alias (when nova's [pci] is not
                        configured for these GPUs)
   --fixture FILE       read a capture (`gpu-agent capture`) instead of /sys
@@ -149,6 +156,7 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
   for (const auto& key : only) {
     bool found = false;
     for (const auto& p : host->pools) found |= p.key == key;
+    for (const auto& l : cfg->vgpu_layouts) found |= l.name == key;
     if (!found) {
       std::string known;
       for (const auto& p : host->pools) known += (known.empty() ? "" : ", ") + p.key;
@@ -157,6 +165,7 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
     }
   }
   for (const auto& p : host->pools) {
+    if (p.assignable.empty() && p.unavailable.empty()) continue;
     if (!only.empty() && std::find(only.begin(), only.end(), p.key) == only.end()) continue;
     flavors::PoolInput pi;
     pi.key = p.key;
@@ -168,7 +177,33 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
     in.pools.push_back(std::move(pi));
   }
 
-  if (a.flags.count("from-placement")) {
+  auto layouts = resolve_vgpu_layouts(host->inventory, *cfg);
+  if (!layouts) {
+    err << "gpu-agent " << cmd << ": " << layouts.error().message << "\n";
+    return 2;
+  }
+  for (const auto& l : *layouts) {
+    if (!only.empty() && std::find(only.begin(), only.end(), l.name) == only.end()) continue;
+    flavors::VgpuInput v;
+    v.layout = l.name;
+    v.type = l.short_name;
+    v.resource_class = l.resource_class;
+    // the type's own trait tells an A40-24Q from an A40-8Q; the layout's traits its tenants
+    v.traits.push_back(vgpu_type_trait(l.short_name));
+    for (const auto& lc : cfg->vgpu_layouts)
+      if (lc.name == l.name) v.traits.insert(v.traits.end(), lc.traits.begin(), lc.traits.end());
+    v.vcpus = l.flavor_vcpus.value_or(v.vcpus);
+    v.ram_mb = l.flavor_ram_mb.value_or(v.ram_mb);
+    v.disk_gb = l.flavor_disk_gb.value_or(v.disk_gb);
+    in.vgpus.push_back(std::move(v));
+  }
+  if (in.pools.empty() && in.vgpus.empty()) {
+    err << "gpu-agent " << cmd << ": no GPU pool and no [vgpu:*] layout on " << in.host
+        << ": `gpu-agent inventory` says why each GPU is not assignable; vGPU GPUs need a [vgpu:NAME] layout\n";
+    return 2;
+  }
+
+  if (a.flags.count("from-placement") && !in.pools.empty()) {
     auto placement = effective_placement(*cfg, value(a, "nova-config"));
     if (!placement) {
       err << "gpu-agent " << cmd << ": " << placement.error().message << "\n";

@@ -325,6 +325,10 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
           flavors::Flavor probe;
           if (auto x = flavors::expand_name(v, probe); !x) return at(ini, e, s.name, x.error().message);
           f.name_template = v;
+        } else if (e.key == "vgpu_name_template") {
+          flavors::Flavor probe;
+          if (auto x = flavors::expand_name(v, probe); !x) return at(ini, e, s.name, x.error().message);
+          f.vgpu_name_template = v;
         } else if (e.key == "required_traits") {
           f.required_traits = split_list(v);
           for (const auto& t : f.required_traits)
@@ -344,7 +348,7 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
         } else {
           return at(ini, e, s.name,
                     "unknown key (known: sizes, vcpus_per_gpu, ram_mb_per_gpu, ephemeral_gb_per_gpu, disk_gb, "
-                    "swap_mb, name_template, required_traits, pci_alias, is_public, extra_specs)");
+                    "swap_mb, name_template, vgpu_name_template, required_traits, pci_alias, is_public, extra_specs)");
         }
       }
     } else if (s.name.rfind("flavors:", 0) == 0) {

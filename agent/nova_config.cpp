@@ -23,6 +23,10 @@ const NovaRelease kReleases[] = {
 };
 constexpr int kZed = 26;      // [pci] device_spec replaces passthrough_whitelist
 constexpr int kWallaby = 23;  // numa_policy "socket"
+constexpr int kUssuri = 21;   // [vgpu_<type>] device_addresses: more than one enabled type
+constexpr int kXena = 24;     // enabled_mdev_types, [mdev_<type>], mdev_class
+constexpr int kBobcat = 28;   // [mdev_<type>] max_instances
+constexpr int kEpoxy = 31;    // [pci] device_spec "managed": "no" (vGPU 17 VFs stay on nvidia's driver)
 
 std::string lower(std::string s) {
   for (auto& c : s)
@@ -95,7 +99,7 @@ std::string nova_alias_name(const std::string& pool_key) {
 }
 
 Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
-                                    const NovaConfigOptions& options) {
+                                    const NovaConfigOptions& options, const std::vector<VgpuLayout>& layouts) {
   auto rel = parse_nova_release(options.release);
   if (!rel) return rel.error();
   NovaConfig cfg;
@@ -219,7 +223,50 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
                         "pool than placement counted; give each model one pool");
   }
 
-  if (assignable == 0) {
+  // vGPU: one enabled type per layout, its parents as device_addresses
+  cfg.enabled_types_option = rel->nova_major >= kXena ? "enabled_mdev_types" : "enabled_vgpu_types";
+  for (const auto& l : layouts) {
+    if (l.kind == "vendor_vfio") {
+      cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name + " is a vGPU 17 type (no mdev bus): nova gives its "
+                          "VFs to guests as PCI devices left on NVIDIA's driver, which needs [pci] device_spec "
+                          "\"managed\": \"no\" (nova 2025.1 and later); nothing is written for it here");
+      if (rel->nova_major < kEpoxy) continue;
+      const std::string rc = l.resource_class == "VGPU" ? "CUSTOM_" + to_trait_part("VGPU_" + l.short_name)
+                                                         : l.resource_class;
+      cfg.notes.back() = "[vgpu:" + l.name + "] " + l.short_name + ": vGPU 17 VFs as PCI devices with managed \"no\", "
+                         "in placement as " + rc + " (set [pci] report_in_placement = true)";
+      for (const auto& p : l.parents)
+        cfg.device_specs.push_back({l.name, "address", "vgpu", {p.address},
+                                    "{\"address\": \"" + p.address.to_string() + "\", \"managed\": \"no\", "
+                                    "\"resource_class\": \"" + rc + "\"}"});
+      continue;
+    }
+    if (rel->nova_major < kUssuri && !cfg.mdev_types.empty()) {
+      cfg.notes.push_back("[vgpu:" + l.name + "]: nova " + rel->name + " uses only the first enabled vGPU type; "
+                          "left out");
+      continue;
+    }
+    NovaMdevType t;
+    t.layout = l.name;
+    t.type_id = l.type_id;
+    t.short_name = l.short_name;
+    t.group = (rel->nova_major >= kXena ? "mdev_" : "vgpu_") + l.type_id;
+    for (const auto& p : l.parents) t.device_addresses.push_back(p.address);
+    if (rel->nova_major >= kXena && l.resource_class != "VGPU") t.mdev_class = l.resource_class;
+    if (rel->nova_major < kXena && l.resource_class != "VGPU")
+      cfg.notes.push_back("[vgpu:" + l.name + "] mdev_class " + l.resource_class + " needs nova xena or later; " +
+                          rel->name + " reports VGPU");
+    if (rel->nova_major >= kBobcat && l.capacity > 0) t.max_instances = l.capacity;
+    for (const auto& other : cfg.mdev_types)
+      if (other.type_id == t.type_id)
+        return make_error("[vgpu:" + other.layout + "] and [vgpu:" + l.name + "] both enable " + t.type_id + " (" +
+                          t.short_name + "); nova has one [" + t.group + "] group per type: merge the two layouts");
+    cfg.mdev_types.push_back(std::move(t));
+  }
+
+  if (assignable == 0 && !layouts.empty()) {
+    // a vGPU host: no passthrough pool, nothing for [pci] but the notes
+  } else if (assignable == 0) {
     std::string msg = "no GPU on " + inv.hostname + " (" + inv.source +
                       ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +
                       " to write for nova.";
@@ -232,8 +279,9 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
       all_vgpu &= g.mode == "vgpu";
     }
     if (all_vgpu)
-      return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types, which this "
-                              "command does not write (yet); for whole-GPU passthrough bind them to vfio-pci.");
+      return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
+                              "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
+                              "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
     msg += "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
            "then run `gpu-agent nova-config` again.";
     return make_error(msg);
@@ -253,7 +301,7 @@ bool has_api(NovaRole r) { return r != NovaRole::compute; }
 
 std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
   std::string o;
-  o += "# nova [pci] configuration generated by " + cfg.generator + " nova-config: do not edit, regenerate.\n";
+  o += "# nova GPU configuration generated by " + cfg.generator + " nova-config: do not edit, regenerate.\n";
   o += "# host: " + cfg.hostname + " (read from " + cfg.source + ")\n";
   o += "# nova release: " + cfg.release.name + " (nova " + std::to_string(cfg.release.nova_major) +
        "), role: " + to_string(role) + "\n";
@@ -272,7 +320,7 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
   }
   o += "# " + cfg.device_spec_option + " and alias are repeated options: each line adds one entry.\n";
   for (const auto& n : cfg.notes) o += "# note: " + n + "\n";
-  o += "\n[pci]\n";
+  if (!cfg.device_specs.empty() || !cfg.aliases.empty()) o += "\n[pci]\n";
   if (has_compute(role)) {
     std::string pool;
     for (const auto& s : cfg.device_specs) {
@@ -305,6 +353,23 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
          "# enabled_filters = " + filters + "\n"
          "# Flavors: resources:<pool resource class>=N and trait:<trait>=required make placement pick the\n"
          "# host; pci_passthrough:alias=<alias>:N makes nova-compute claim N devices of the pool.\n";
+  }
+  if (has_compute(role) && !cfg.mdev_types.empty()) {
+    std::string types;
+    for (const auto& t : cfg.mdev_types) types += (types.empty() ? "" : ",") + t.type_id;
+    o += "\n# vGPU (nova-compute): the types the [vgpu:*] layouts cut these GPUs into, and on which\n"
+         "# parent devices nova creates them (SR-IOV VFs on A40/A100-class GPUs, else the GPU).\n"
+         "# Flavors ask for resources:VGPU=1 (or the mdev_class) and trait:CUSTOM_VGPU_<TYPE>=required,\n"
+         "# which gpu-agent report puts on nova's provider of each parent.\n"
+         "[devices]\n" + cfg.enabled_types_option + " = " + types + "\n";
+    for (const auto& t : cfg.mdev_types) {
+      o += "\n# [vgpu:" + t.layout + "] " + t.short_name + " on " + std::to_string(t.device_addresses.size()) +
+           " parent device(s)\n[" + t.group + "]\ndevice_addresses = ";
+      for (size_t k = 0; k < t.device_addresses.size(); ++k) o += (k ? "," : "") + t.device_addresses[k].to_string();
+      o += "\n";
+      if (t.mdev_class) o += "mdev_class = " + *t.mdev_class + "\n";
+      if (t.max_instances) o += "max_instances = " + std::to_string(*t.max_instances) + "\n";
+    }
   }
   return o;
 }
@@ -373,6 +438,35 @@ std::string nova_config_to_json(const NovaConfig& cfg, NovaRole role) {
     w.EndObject();
   }
   w.EndArray();
+  if (has_compute(role)) {
+    w.Key("mdev_types");
+    w.StartArray();
+    for (const auto& t : cfg.mdev_types) {
+      w.StartObject();
+      w.Key("layout");
+      str(t.layout);
+      w.Key("type");
+      str(t.type_id);
+      w.Key("name");
+      str(t.short_name);
+      w.Key("group");
+      str(t.group);
+      w.Key("device_addresses");
+      w.StartArray();
+      for (const auto& a : t.device_addresses) str(a.to_string());
+      w.EndArray();
+      if (t.mdev_class) {
+        w.Key("mdev_class");
+        str(*t.mdev_class);
+      }
+      if (t.max_instances) {
+        w.Key("max_instances");
+        w.Int64(*t.max_instances);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   if (has_api(role)) {
     w.Key("enabled_filters");
     w.StartArray();

@@ -9,6 +9,7 @@
 
 #include "model.h"
 #include "pools.h"
+#include "vgpu.h"
 #include "result.h"
 
 namespace gpu_agent {
@@ -51,6 +52,17 @@ struct NovaAlias {
   std::vector<std::string> traits;  // the [pool:*] traits a flavor requires (none for default pools)
 };
 
+// One enabled vGPU type for nova-compute's [devices] and its [mdev_<type>] group.
+struct NovaMdevType {
+  std::string layout;                     // [vgpu:NAME]
+  std::string type_id;                    // nvidia-565
+  std::string short_name;                 // A40-24Q
+  std::string group;                      // "mdev_nvidia-565" (Xena+) or "vgpu_nvidia-565"
+  std::vector<PciAddress> device_addresses;  // the parents: VFs for SR-IOV GPUs, else the PF
+  std::optional<std::string> mdev_class;  // Xena+, when not VGPU
+  std::optional<int64_t> max_instances;   // 2023.2+
+};
+
 struct NovaConfig {
   std::string generator;  // "gpu-agent 0.1.0", named in the header
   NovaRelease release;
@@ -59,6 +71,8 @@ struct NovaConfig {
   std::string device_spec_option;  // "device_spec" or "passthrough_whitelist"
   std::vector<NovaDeviceSpec> device_specs;
   std::vector<NovaAlias> aliases;
+  std::string enabled_types_option;  // "enabled_mdev_types" (Xena+) or "enabled_vgpu_types"
+  std::vector<NovaMdevType> mdev_types;      // vGPU layouts, for nova-compute
   std::vector<std::string> enabled_filters;  // nova's defaults plus PciPassthroughFilter
   std::vector<std::string> notes;            // pools or GPUs left out, and why
 };
@@ -71,8 +85,11 @@ std::string nova_alias_name(const std::string& pool_key);
 // Errors: no pool has an assignable GPU (says why for each GPU and what to do),
 // an unknown release or NUMA policy the release does not accept, two pools whose
 // alias names collide, a pool mixing SR-IOV-capable and plain GPUs.
+// vGPU layouts become [devices] enabled_mdev_types and one [mdev_<type>] group each
+// (device_addresses, mdev_class, max_instances as the release has them).
 Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
-                                    const NovaConfigOptions& options);
+                                    const NovaConfigOptions& options,
+                                    const std::vector<VgpuLayout>& layouts = {});
 
 // compute: device_spec + alias (nova-compute needs the alias too, for resize and
 // migration claims); api: alias + the scheduler note; all: everything, one [pci].

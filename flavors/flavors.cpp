@@ -9,12 +9,13 @@
 namespace gpu_agent::flavors {
 namespace {
 
-const char* const kFields[] = {"pool", "n", "vcpus", "ram_gib", "ram_mb", "disk_gb", "ephemeral_gb", "rc", "alias"};
+const char* const kFields[] = {"pool", "n", "type", "vcpus", "ram_gib", "ram_mb", "disk_gb", "ephemeral_gb", "rc", "alias"};
 
 std::string field_value(const std::string& field, const Flavor& f, bool& known) {
   known = true;
   if (field == "pool") return f.pool;
-  if (field == "n") return std::to_string(f.gpus);
+  if (field == "n") return std::to_string(f.vgpu_type.empty() ? f.gpus : 1);
+  if (field == "type") return f.vgpu_type.empty() ? f.pool : f.vgpu_type;
   if (field == "vcpus") return std::to_string(f.vcpus);
   if (field == "ram_gib") {
     // whole GiB when it is one; else one decimal, so two sizes never share a name
@@ -99,7 +100,7 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
   FlavorSet set;
   set.generator = in.generator;
   set.host = in.host;
-  if (in.pools.empty())
+  if (in.pools.empty() && in.vgpus.empty())
     return make_error("no GPU pool to make flavors for on " + in.host +
                       ": `gpu-agent inventory` says why each GPU is not assignable");
   for (const auto& p : in.pools)
@@ -123,6 +124,7 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
   }
   std::string sizing;
   for (auto& sh : shares) {
+    if (in.pools.empty()) break;  // vGPU flavors only: sized by their layouts
     if (sh.cap) sh.usable = sh.cap->usable();
     // the root disk comes out of DISK_GB too: what is left per GPU is ephemeral
     if (sh.cap && std::string(sh.rc) == "DISK_GB") sh.usable -= s.disk_gb;
@@ -147,9 +149,10 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
       sizing += std::string(sizing.empty() ? "" : ", ") + std::to_string(*sh.per_gpu) + " " + sh.what + " per GPU";
     }
   }
-  if (*shares[0].per_gpu < 1) return make_error("[flavors] vcpus_per_gpu must be at least 1");
-  if (*shares[1].per_gpu < 1) return make_error("[flavors] ram_mb_per_gpu must be at least 1");
+  if (!in.pools.empty() && *shares[0].per_gpu < 1) return make_error("[flavors] vcpus_per_gpu must be at least 1");
+  if (!in.pools.empty() && *shares[1].per_gpu < 1) return make_error("[flavors] ram_mb_per_gpu must be at least 1");
   set.sizing = sizing + (in.capacity ? " (capacity of " + in.capacity->host + " in placement)" : "");
+  if (!in.vgpus.empty()) set.sizing += std::string(set.sizing.empty() ? "" : "; ") + "vGPU flavors as their [vgpu:*] layouts say";
 
   std::set<std::string> traits;
   std::set<std::string> names;
@@ -246,6 +249,35 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
       f.id = placement::uuid5("gpu-agent flavor " + f.name);
       set.flavors.push_back(std::move(f));
     }
+  }
+  for (const auto& v : in.vgpus) {
+    Flavor f;
+    f.pool = v.layout;
+    f.vgpu_type = v.type;
+    f.resource_class = v.resource_class;
+    f.vcpus = v.vcpus;
+    f.ram_mb = v.ram_mb;
+    f.disk_gb = v.disk_gb;
+    f.is_public = s.is_public;
+    f.extra_specs.emplace_back("resources:" + v.resource_class, "1");
+    std::set<std::string> required(v.traits.begin(), v.traits.end());
+    required.insert(s.required_traits.begin(), s.required_traits.end());
+    for (const auto& t : required) {
+      f.extra_specs.emplace_back("trait:" + t, "required");
+      traits.insert(t);
+    }
+    for (const auto& kv : s.extra_specs) f.extra_specs.push_back(kv);
+    auto name = expand_name(s.vgpu_name_template, f);
+    if (!name) return make_error(name.error().message + " (vgpu_name_template, in " + s.source + ")");
+    if (name->empty() || name->size() > 255)
+      return make_error("vGPU flavor name '" + name->substr(0, 80) + "' has " + std::to_string(name->size()) +
+                        " characters; nova takes 1 to 255: shorten [flavors] vgpu_name_template");
+    if (!names.insert(*name).second)
+      return make_error("two flavors would be named '" + *name + "': put {pool} (the layout) in [flavors] "
+                        "vgpu_name_template (now '" + s.vgpu_name_template + "')");
+    f.name = *name;
+    f.id = placement::uuid5("gpu-agent flavor " + f.name);
+    set.flavors.push_back(std::move(f));
   }
   set.traits.assign(traits.begin(), traits.end());
   return set;

@@ -31,6 +31,8 @@ struct FlavorSettings {
   int64_t disk_gb = 0;  // root disk per flavor (0: boot from volume, or the image's size)
   int64_t swap_mb = 0;
   std::string name_template = "v.{pool}-{n}x.c{vcpus}g{ram_gib}-{n}i";
+  // vGPU flavors: {pool} is the layout's name, {type} the vGPU type (A40-24Q), {n} 1
+  std::string vgpu_name_template = "v.vgpu-{type}.c{vcpus}g{ram_gib}";
   std::vector<std::string> required_traits;  // beyond the host traits and the pool's own
   bool pci_alias = true;                     // pci_passthrough:alias=ALIAS:N
   bool is_public = true;
@@ -48,6 +50,15 @@ struct PoolInput {
   std::vector<std::string> traits;  // the pool's traits a flavor requires ([pool:*] traits)
 };
 
+// A vGPU layout as the flavors see it: one flavor per layout, for one vGPU.
+struct VgpuInput {
+  std::string layout;          // [vgpu:NAME]
+  std::string type;            // "A40-24Q"
+  std::string resource_class;  // VGPU or the layout's mdev_class
+  std::vector<std::string> traits;  // required: the type's trait and the layout's own
+  int64_t vcpus = 4, ram_mb = 16384, disk_gb = 0;
+};
+
 // What placement says one host can give: the root provider's inventory.
 struct Capacity {
   int64_t total = 0, reserved = 0, max_unit = 0;
@@ -63,6 +74,7 @@ struct HostCapacity {
 struct Flavor {
   std::string name, id;  // id: UUIDv5 of the name, stable across runs and hosts
   std::string pool, resource_class;
+  std::string vgpu_type;  // set for a vGPU flavor ("A40-24Q"); gpus is then 0
   int gpus = 0;
   int64_t vcpus = 0, ram_mb = 0, disk_gb = 0, ephemeral_gb = 0, swap_mb = 0;
   bool is_public = true;
@@ -80,6 +92,7 @@ struct FlavorSet {
 
 struct Inputs {
   std::vector<PoolInput> pools;
+  std::vector<VgpuInput> vgpus;
   std::vector<std::string> host_traits;  // [agent] host_traits: on the root, required by every flavor
   std::optional<HostCapacity> capacity;  // from placement; needed when a share is not given
   std::string host;
@@ -91,7 +104,7 @@ struct Inputs {
 // characters or two flavors with one name, a template with an unknown field.
 Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& settings);
 
-// "{pool}", "{n}", "{vcpus}", "{ram_gib}", "{ram_mb}", "{disk_gb}", "{ephemeral_gb}",
+// "{pool}", "{n}", "{type}", "{vcpus}", "{ram_gib}", "{ram_mb}", "{disk_gb}", "{ephemeral_gb}",
 // "{rc}", "{alias}" -> the flavor's values. Unknown fields are errors.
 Result<std::string> expand_name(const std::string& tmpl, const Flavor& f);
 std::string template_fields();  // the list above, for messages

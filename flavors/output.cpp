@@ -123,7 +123,8 @@ if missing:
   for (const auto& t : set.traits) o << "trait " << sh_quote(t) << "\n";
   o << "\n";
   for (const auto& f : set.flavors) {
-    o << "# " << f.gpus << "x " << f.pool << "\n";
+    if (f.vgpu_type.empty()) o << "# " << f.gpus << "x " << f.pool << "\n";
+    else o << "# vGPU " << f.vgpu_type << " ([vgpu:" << f.pool << "])\n";
     o << "flavor " << sh_quote(f.name) << " " << f.id << " " << f.vcpus << " " << f.ram_mb << " " << f.disk_gb << " "
       << f.ephemeral_gb << " " << f.swap_mb << " " << (f.is_public ? "true" : "false");
     for (const auto& [k, v] : f.extra_specs) o << " \\\n  " << sh_quote(k + "=" + v);
@@ -164,6 +165,10 @@ std::string to_json(const FlavorSet& set) {
     w.String(f.resource_class.c_str());
     w.Key("gpus");
     w.Int(f.gpus);
+    if (!f.vgpu_type.empty()) {
+      w.Key("vgpu_type");
+      w.String(f.vgpu_type.c_str());
+    }
     w.Key("vcpus");
     w.Int64(f.vcpus);
     w.Key("ram");

@@ -14,6 +14,7 @@
 #include "inventory.h"
 #include "nova_config.h"
 #include "pools.h"
+#include "vgpu.h"
 #include "text_file.h"
 
 using namespace gpu_agent;
@@ -59,7 +60,9 @@ Result<NovaConfig> generate(const Inventory& inv, const AgentConfig& cfg, const 
   o.release = release;
   o.numa_policy = numa_policy;
   o.generator = "gpu-agent (test)";
-  return make_nova_config(inv, *pools, o);
+  auto layouts = resolve_vgpu_layouts(inv, cfg);
+  BOOST_TEST_REQUIRE(layouts.ok(), (layouts.ok() ? std::string() : layouts.error().message));
+  return make_nova_config(inv, *pools, o, *layouts);
 }
 
 void golden(const std::string& name, const std::string& text) {
@@ -195,6 +198,77 @@ BOOST_AUTO_TEST_CASE(pools_whose_alias_names_collide_are_an_error) {
   auto nova = make_nova_config(inv, pools, {});
   BOOST_TEST_REQUIRE(!nova.ok());
   BOOST_TEST(nova.error().message.find("'a-b'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(vgpu)
+
+const char* kA40Layouts =
+    "[vgpu:a40_24q]\naddresses = 0000:41:00.0\ntype = A40-24Q\ntraits = CUSTOM_TENANT_GOLD\n"
+    "[vgpu:a40_8q]\naddresses = 0000:c1:00.0\ntype = nvidia-562\nmdev_class = CUSTOM_VGPU_A40_8Q\n";
+
+BOOST_AUTO_TEST_CASE(a40_layouts_enable_their_types_on_the_vfs) {
+  auto nova = generate(host("a40-sriov-vgpu"), config(kA40Layouts));
+  BOOST_TEST_REQUIRE(nova.ok(), (nova.ok() ? std::string() : nova.error().message));
+  BOOST_TEST(nova->enabled_types_option == "enabled_mdev_types");
+  BOOST_TEST_REQUIRE(nova->mdev_types.size() == 2u);
+  BOOST_TEST(nova->mdev_types[0].group == "mdev_nvidia-565");
+  BOOST_TEST(nova->mdev_types[0].device_addresses.size() == 32u);
+  BOOST_TEST(nova->mdev_types[0].device_addresses[0].to_string() == "0000:41:00.4");
+  BOOST_TEST(!nova->mdev_types[0].mdev_class.has_value());
+  BOOST_TEST(nova->mdev_types[1].mdev_class.value_or("") == "CUSTOM_VGPU_A40_8Q");
+  BOOST_TEST(!nova->mdev_types[1].max_instances.has_value());  // not in Zed
+  BOOST_TEST(nova->device_specs.empty());
+  golden("a40-sriov-vgpu.layouts.compute.conf", nova_config_to_ini(*nova, NovaRole::compute));
+  golden("a40-sriov-vgpu.layouts.compute.json", nova_config_to_json(*nova, NovaRole::compute));
+}
+
+BOOST_AUTO_TEST_CASE(release_decides_option_names_and_fields) {
+  auto wallaby = generate(host("a40-sriov-vgpu"), config(kA40Layouts), "wallaby");
+  BOOST_TEST_REQUIRE(wallaby.ok());
+  BOOST_TEST(wallaby->enabled_types_option == "enabled_vgpu_types");
+  BOOST_TEST(wallaby->mdev_types[0].group == "vgpu_nvidia-565");
+  BOOST_TEST(!wallaby->mdev_types[1].mdev_class.has_value());  // Xena and later
+  golden("a40-sriov-vgpu.layouts.wallaby.compute.conf", nova_config_to_ini(*wallaby, NovaRole::compute));
+  auto bobcat = generate(host("a40-sriov-vgpu"), config(kA40Layouts), "2023.2");
+  BOOST_TEST_REQUIRE(bobcat.ok());
+  BOOST_TEST(bobcat->mdev_types[0].max_instances.value_or(0) == 2);
+  BOOST_TEST(bobcat->mdev_types[1].max_instances.value_or(0) == 6);
+  auto train = generate(host("a40-sriov-vgpu"), config(kA40Layouts), "train");
+  BOOST_TEST_REQUIRE(train.ok());
+  BOOST_TEST(train->mdev_types.size() == 1u);  // Train uses only the first enabled type
+}
+
+BOOST_AUTO_TEST_CASE(t4_types_on_the_pf_and_the_api_role_has_none) {
+  auto nova = generate(host("t4-vgpu-timesliced"), config("[vgpu:t4]\nmatch = 10de:1eb8\ntype = T4-4Q\n"));
+  BOOST_TEST_REQUIRE(nova.ok(), (nova.ok() ? std::string() : nova.error().message));
+  BOOST_TEST_REQUIRE(nova->mdev_types.size() == 1u);
+  BOOST_TEST(nova->mdev_types[0].device_addresses.size() == 2u);
+  BOOST_TEST(nova->mdev_types[0].device_addresses[0].to_string() == "0000:3b:00.0");
+  golden("t4-vgpu-timesliced.layouts.compute.conf", nova_config_to_ini(*nova, NovaRole::compute));
+  BOOST_TEST(nova_config_to_ini(*nova, NovaRole::api).find("[devices]") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(vgpu17_types_need_the_managed_tag) {
+  const char* layout = "[vgpu:h100]\naddresses = 0000:ca:00.0\ntype = H100-20C\n";
+  auto zed = generate(host("h100-vgpu17"), config(layout));
+  BOOST_TEST_REQUIRE(zed.ok(), (zed.ok() ? std::string() : zed.error().message));
+  BOOST_TEST(zed->device_specs.empty());
+  BOOST_TEST(zed->mdev_types.empty());
+  BOOST_TEST_REQUIRE(zed->notes.size() == 1u);
+  BOOST_TEST(zed->notes[0].find("nova 2025.1 and later") != std::string::npos);
+  auto epoxy = generate(host("h100-vgpu17"), config(layout), "2025.1");
+  BOOST_TEST_REQUIRE(epoxy.ok());
+  BOOST_TEST(epoxy->device_specs.size() == 32u);
+  BOOST_TEST(epoxy->device_specs[0].json.find("\"managed\": \"no\"") != std::string::npos);
+  BOOST_TEST(epoxy->device_specs[0].json.find("CUSTOM_VGPU_H100_20C") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_vgpu_host_without_layouts_says_to_declare_one) {
+  auto nova = generate(host("a40-sriov-vgpu"), {});
+  BOOST_TEST_REQUIRE(!nova.ok());
+  BOOST_TEST(nova.error().message.find("[vgpu:NAME] layout") != std::string::npos, nova.error().message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
