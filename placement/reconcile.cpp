@@ -56,7 +56,8 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
     known_traits.insert(p.traits.begin(), p.traits.end());
     for (const auto& [rc, inv] : p.inventories) known_classes.insert(rc);
   }
-  std::set<std::string> need_traits{desired.marker_trait};
+  std::set<std::string> need_traits;  // the marker only where there is a pool to carry it
+  if (!desired.pools.empty()) need_traits.insert(desired.marker_trait);
   need_traits.insert(desired.root_traits.begin(), desired.root_traits.end());
   for (const auto& dp : desired.pools) need_traits.insert(dp.traits.begin(), dp.traits.end());
   for (const auto& [name, ts] : desired.decorations) need_traits.insert(ts.begin(), ts.end());
