@@ -21,6 +21,8 @@ PKGS=(
   python3-nova
   # OSC's placement commands (openstack trait create/list, resource provider ...)
   python3-osc-placement
+  # RabbitMQ for the whole nova of scripts/nova-stack.sh (run without systemd)
+  rabbitmq-server
   # ansible-playbook --syntax-check and ansible-lint for the playbooks
   # (Debian 12 ansible 7.7 ships the openstack.cloud 1.10 collection)
   ansible ansible-lint
