@@ -1,5 +1,6 @@
 // `gpu-agent nova-config --format provider-yaml`: nova's provider config with
-// the agent's host traits, so nova owns them ([agent] host_traits_owner = nova).
+// the agent's host traits, so nova owns them ([agent] host_traits_owner = nova),
+// and the [vgpu:*] layouts' traits on nova's pGPU providers of this host.
 #include <ostream>
 
 #include "cli_commands.h"
@@ -7,27 +8,60 @@
 #include "fixture.h"
 #include "hostname.h"
 #include "provider_yaml.h"
+#include "vgpu.h"
 
 namespace gpu_agent {
 
 int nova_provider_yaml(const Args& a, const AgentConfig& cfg, std::ostream& out, std::ostream& err) {
   const std::string cmd = "nova-config";
-  // The file is the same on every compute; the host only goes into its header,
-  // so neither sysfs nor the GPUs are read.
-  std::optional<std::string> fixture_host;
-  if (auto f = value(a, "fixture")) {
-    auto fx = load_fixture_file(*f);
-    if (!fx) {
-      err << "gpu-agent " << cmd << ": " << fx.error().message << "\n";
-      return 1;
-    }
-    if (auto h = fx->meta.find("hostname"); h != fx->meta.end()) fixture_host = h->second;
-  }
   ProviderYamlOptions opts;
   opts.generator = std::string("gpu-agent ") + kAgentVersion;
-  opts.host = choose_hostname(value(a, "hostname") ? value(a, "hostname") : cfg.compute_node_name, fixture_host,
-                              std::nullopt)
-                  .name;
+  size_t pgpu_layouts = 0;
+  if (cfg.vgpu_layouts.empty()) {
+    // The file is the same on every compute; the host only goes into its header,
+    // so neither sysfs nor the GPUs are read.
+    std::optional<std::string> fixture_host;
+    if (auto f = value(a, "fixture")) {
+      auto fx = load_fixture_file(*f);
+      if (!fx) {
+        err << "gpu-agent " << cmd << ": " << fx.error().message << "\n";
+        return 1;
+      }
+      if (auto h = fx->meta.find("hostname"); h != fx->meta.end()) fixture_host = h->second;
+    }
+    opts.host = choose_hostname(value(a, "hostname") ? value(a, "hostname") : cfg.compute_node_name, fixture_host,
+                                std::nullopt)
+                    .name;
+  } else {
+    // vGPU layouts: their traits go on nova's pGPU providers, named after this
+    // host's node name and each parent device, so the host is read.
+    HostSources src{value(a, "fixture"), value(a, "sysfs-root"), value(a, "hostname")};
+    auto host = load_host(src, cfg);
+    if (!host) {
+      err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
+      return host.error().code;
+    }
+    auto layouts = resolve_vgpu_layouts(host->inventory, cfg);
+    if (!layouts) {
+      err << "gpu-agent " << cmd << ": " << layouts.error().message << "\n";
+      return 2;
+    }
+    opts.host = host->inventory.hostname;
+    for (const auto& l : *layouts) {
+      if (l.kind != "mdev") {
+        // vGPU 17 VFs are nova PCI devices: nova sets those providers' traits itself
+        err << "gpu-agent " << cmd << ": note: [vgpu:" << l.name << "] " << l.short_name
+            << " is a vGPU 17 type: its VFs are nova PCI devices, whose providers' traits nova replaces; "
+               "nothing is written for it\n";
+        continue;
+      }
+      ++pgpu_layouts;
+      for (const auto& p : l.parents)
+        opts.named_providers.push_back({nova_pgpu_provider_name(opts.host, p.address), l.traits,
+                                        "[vgpu:" + l.name + "] " + l.short_name + " (" + l.type_id + ") on " +
+                                            p.address.to_string() + " of GPU " + p.gpu.to_string()});
+    }
+  }
   auto yaml = make_provider_yaml(cfg.host_traits, opts);
   if (!yaml) {
     err << "gpu-agent " << cmd << ": " << yaml.error().message << "\n";
@@ -39,8 +73,12 @@ int nova_provider_yaml(const Args& a, const AgentConfig& cfg, std::ostream& out,
     return 0;
   }
   if (!write_file_atomically(*o, *yaml, cmd, err)) return 1;  // nova-compute never reads half a file
-  err << "wrote " << *o << " (" << cfg.host_traits.size() << " host trait(s) on $COMPUTE_NODE)";
-  if (cfg.host_traits_owner != "nova")
+  err << "wrote " << *o << " (" << cfg.host_traits.size() << " host trait(s) on $COMPUTE_NODE";
+  if (!opts.named_providers.empty())
+    err << ", the traits of " << pgpu_layouts << " vGPU layout(s) on " << opts.named_providers.size()
+        << " pGPU provider(s)";
+  err << ")";
+  if (cfg.host_traits_owner != "nova" && !cfg.host_traits.empty())
     err << "; set [agent] host_traits_owner = nova so the agent stops writing them itself";
   err << "\n";
   return 0;

@@ -13,6 +13,12 @@ get_provider_configs, as nova-compute loads [compute] provider_config_location
 exactly the agent's [agent] host_traits on $COMPUTE_NODE, and nothing else;
 deliberately broken variants must be refused with nova's own error. The agent
 must refuse to write a file without host traits (nova would ignore it).
+
+With a [vgpu:*] layout (A40-24Q on the a40-sriov-vgpu fixture) the file also
+names nova's pGPU providers, '<node>_pci_0000_41_00_4', one per VF: nova must
+accept it, with and without host traits, each name must be one nova's libvirt
+driver parses back to a VF of the layout (LibvirtDriver._get_pci_id_from_libvirt_name),
+and each carries the layout's traits.
 Prints one line per check; exit 0 when all pass, 1 otherwise.
 """
 import argparse
@@ -26,8 +32,12 @@ os.environ.setdefault("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
 
 from nova import exception  # noqa: E402
 from nova.compute import provider_config  # noqa: E402
+from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 
 TRAITS = ["CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3", "CUSTOM_GPU_HOST_IB"]
+VGPU_LAYOUT = ("[vgpu:a40_24q]\naddresses = 0000:41:00.0\ntype = A40-24Q\n"
+               "traits = CUSTOM_TENANT_GOLD\n")
+VGPU_TRAITS = ["CUSTOM_TENANT_GOLD", "CUSTOM_VGPU_A40_24Q", "CUSTOM_VGPU_CUDA", "CUSTOM_VGPU_FB_24G"]
 
 failures = []
 
@@ -71,6 +81,49 @@ def broken(good_text, tmp, name, old, new):
     with open(path, "w") as f:
         f.write(good_text.replace(old, new, 1))
     return path
+
+
+def vgpu_checks(a, tmp):
+    """The layout's traits on nova's pGPU providers, with and without host traits."""
+    host = os.path.join(a.data, "hosts", "a40-sriov-vgpu.sysfs.txt")  # @hostname gpu-a40-0
+    for label, config, compute in (
+            ("vGPU + host traits", "[agent]\nhost_traits = %s\nhost_traits_owner = nova\n%s"
+             % (TRAITS[0], VGPU_LAYOUT), True),
+            ("vGPU only", VGPU_LAYOUT, False)):
+        conf_dir = os.path.join(tmp, "vgpu-" + str(compute))
+        os.mkdir(conf_dir)
+        target = os.path.join(conf_dir, "gpu-agent.yaml")
+        r = agent(a.agent, config, "--fixture", host, "--format", "provider-yaml", "-o", target)
+        check(r.returncode == 0, label + ": agent writes the provider config", r.stderr)
+        if r.returncode != 0:
+            continue
+        providers, err = nova_file(target)
+        check(err is None, label + ": nova accepts the file", str(err))
+        configs, derr = nova_dir(conf_dir)
+        check(derr is None, label + ": nova-compute loads the directory", str(derr))
+        if providers is None or configs is None:
+            continue
+        names = [p["identification"].get("name") for p in providers]
+        check(("$COMPUTE_NODE" in names) == compute, label + ": $COMPUTE_NODE only with host traits", str(names))
+        pgpus = [p for p in providers if p["identification"].get("name") != "$COMPUTE_NODE"]
+        check(len(pgpus) == 32, label + ": one pGPU provider per VF of 0000:41:00.0", str(len(pgpus)))
+        addresses = set()
+        for p in pgpus:
+            name = p["identification"]["name"]
+            node, _, dev = name.partition("_pci_")
+            addr = libvirt_driver.LibvirtDriver._get_pci_id_from_libvirt_name("pci_" + dev)
+            if node != "gpu-a40-0" or not addr or not addr.startswith("0000:41:"):
+                check(False, label + ": pGPU provider named as nova's libvirt driver does", name)
+                break
+            addresses.add(addr)
+            if sorted(p["traits"]["additional"]) != VGPU_TRAITS:
+                check(False, label + ": the layout's traits on " + name, str(p["traits"]))
+                break
+        else:
+            check(len(addresses) == 32 and "0000:41:00.4" in addresses and "0000:41:00.0" not in addresses,
+                  label + ": pGPU names parse back to the 32 VFs, not the PF", str(sorted(addresses)))
+            check(sorted(configs) == sorted(names), label + ": the directory has the same providers",
+                  str(sorted(configs)))
 
 
 def main():
@@ -146,6 +199,8 @@ def main():
         check(r.returncode == 2 and "[agent] host_traits" in r.stderr,
               "no host traits: exit 2 naming [agent] host_traits", "%d %s" % (r.returncode, r.stderr))
         check(not os.path.exists(empty_target), "no host traits: nothing written")
+
+        vgpu_checks(a, tmp)
     finally:
         shutil.rmtree(tmp)
 
