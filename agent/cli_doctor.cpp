@@ -1,8 +1,11 @@
 // gpu-agent doctor: is this host ready to give its GPUs to guests, and the
 // host-preparation lines that fix what is not.
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <system_error>
 
 #include "cli_commands.h"
 #include "cli_common.h"
@@ -25,6 +28,16 @@ fix it, grouped as you apply them:
   4. every other problem with its fix, per device (IOMMU group shared with
      another device, boot VGA, SR-IOV VFs not enabled, no vGPU instance left,
      unreadable sysfs files)
+With [vgpu:NAME] layouts in the config, the vGPU host state a reboot resets and
+nova's view of the layouts, each with the commands that fix it:
+  - SR-IOV VFs not enabled on a layout's GPU: /usr/lib/nvidia/sriov-manage -e
+    PF now, `systemctl enable gpu-agent-sriov@PF.service` for every boot
+  - vGPU 17 VFs whose nvidia/current_vgpu_type is 0 while the layout declares a
+    type: one `echo ID > /sys/bus/pci/devices/VF/nvidia/current_vgpu_type` per VF
+  - a layout that no longer resolves (another type's instances, no such type)
+  - nova.conf's [devices] enabled_mdev_types (or enabled_vgpu_types) and
+    [mdev_TYPE] device_addresses not what the layouts declare: regenerate
+    /etc/nova/nova.conf.d/50-gpu-agent-pci.conf with `gpu-agent nova-config`
 Nothing is changed on the host: the output is what to apply.
 
 Options:
@@ -34,19 +47,53 @@ Options:
   --cpu-vendor V       intel or amd, for the IOMMU kernel arguments (default:
                        /proc/cpuinfo when reading /sys; otherwise both are shown)
   --hostname NAME      the host named in the output
+  --nova-conf PATH     a nova.conf file, or a directory of *.conf files, compared
+                       with the [vgpu:*] layouts; repeatable, read in order, a
+                       later file winning (default when reading /sys:
+                       /etc/nova/nova.conf and /etc/nova/nova.conf.d/*.conf
+                       that exist; none with --fixture or --sysfs-root)
 
 Examples:
   gpu-agent doctor
   gpu-agent doctor --format json | jq -r .modprobe_conf
   gpu-agent doctor --fixture compute-7.sysfs.txt --cpu-vendor amd
+  gpu-agent --config vgpu.conf doctor --fixture a40.sysfs.txt --nova-conf nova.conf
 
 Exit codes: 0 every GPU is ready, 1 something needs fixing (or the host cannot
 be read), 2 bad usage or config.
 )";
 
-int cmd_doctor(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+namespace {
+
+// PATH, or the *.conf files of directory PATH in name order (as oslo's --config-dir).
+std::vector<std::string> nova_conf_paths(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return {path};
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec))
+    if (e.path().extension() == ".conf") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std::string>& config_path,
                std::ostream& out, std::ostream& err) {
   const std::string cmd = "doctor";
+  // --nova-conf may be given several times: take them out before the one-value parser.
+  std::vector<std::string> argv, nova_confs;
+  for (size_t i = 0; i < argv_in.size(); ++i) {
+    const std::string& x = argv_in[i];
+    if (i >= 1 && x == "--nova-conf") {
+      if (i + 1 >= argv_in.size()) return usage_error(err, cmd, "--nova-conf needs a value");
+      nova_confs.push_back(argv_in[++i]);
+    } else if (i >= 1 && x.rfind("--nova-conf=", 0) == 0) {
+      nova_confs.push_back(x.substr(12));
+    } else {
+      argv.push_back(x);
+    }
+  }
   Args a;
   if (auto e = parse_args(argv, 1, {"fixture", "sysfs-root", "format", "cpu-vendor", "hostname"}, {}, {}, a))
     return usage_error(err, cmd, *e);
@@ -83,6 +130,33 @@ int cmd_doctor(const std::vector<std::string>& argv, const std::optional<std::st
   if (!host) {
     err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
     return host.error().code;
+  }
+  if (!cfg->vgpu_layouts.empty()) {
+    opts.config = &*cfg;
+    if (!nova_confs.empty()) {
+      for (const auto& given : nova_confs)
+        for (const auto& p : nova_conf_paths(given)) {
+          auto ini = load_ini(p);
+          if (!ini) {
+            err << "gpu-agent " << cmd << ": --nova-conf: " << ini.error().message << "\n";
+            return 2;
+          }
+          opts.nova_conf.push_back(std::move(*ini));
+        }
+    } else if (real_sys) {
+      std::vector<std::string> paths;
+      std::error_code ec;
+      if (std::filesystem::exists("/etc/nova/nova.conf", ec)) paths.push_back("/etc/nova/nova.conf");
+      if (std::filesystem::is_directory("/etc/nova/nova.conf.d", ec))
+        for (const auto& p : nova_conf_paths("/etc/nova/nova.conf.d")) paths.push_back(p);
+      for (const auto& p : paths) {
+        auto ini = load_ini(p);
+        if (ini) opts.nova_conf.push_back(std::move(*ini));
+        else opts.notes.push_back("nova.conf not compared with the [vgpu:*] layouts: " + ini.error().message +
+                                  " (run as root, or pass --nova-conf)");
+      }
+      if (opts.notes.size() > 0) opts.nova_conf.clear();  // half of nova's config would mislead
+    }
   }
   const DoctorReport r = make_doctor_report(host->inventory, opts);
   out << (format == "json" ? doctor_to_json(r) : doctor_to_text(r));

@@ -6,8 +6,11 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
+
+#include "vgpu.h"
 
 namespace gpu_agent {
 namespace {
@@ -74,6 +77,215 @@ std::string valid_utf8(std::string_view v) {
   return out;
 }
 
+// ---- vGPU host state ([vgpu:*] layouts) ----
+
+bool layout_selects(const VgpuLayoutConfig& l, const Gpu& g, bool& explicitly) {
+  explicitly = std::find(l.addresses.begin(), l.addresses.end(), g.address) != l.addresses.end();
+  if (explicitly || l.all) return true;
+  for (const auto& [v, d] : l.match)
+    if (g.vendor_id == v && g.product_id == d) return true;
+  return false;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The value oslo.config ends with: the last one, later files winning.
+struct NovaValue {
+  std::string value, where;
+};
+std::optional<NovaValue> nova_value(const std::vector<IniFile>& files, const std::string& section,
+                                    const std::string& key) {
+  std::optional<NovaValue> v;
+  for (const auto& f : files)
+    if (const IniSection* s = f.section(section))
+      if (const IniEntry* e = s->find(key)) v = NovaValue{e->value, f.where(e->line)};
+  return v;
+}
+
+std::string nova_files(const std::vector<IniFile>& files) {
+  std::vector<std::string> p;
+  for (const auto& f : files) p.push_back(f.path);
+  return join(p, ", ");
+}
+
+std::string some(const std::vector<std::string>& v, size_t n = 4) {
+  std::vector<std::string> head(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min(n, v.size())));
+  std::string s = join(head, ", ");
+  if (v.size() > n) s += " and " + std::to_string(v.size() - n) + " more";
+  return s;
+}
+
+// (d) nova.conf's [devices] enabled types and [mdev_<type>] device_addresses against the layouts.
+std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layouts,
+                                            const std::vector<IniFile>& files) {
+  std::vector<std::string> out;
+  std::map<std::string, const VgpuLayout*> want;  // type id -> layout (mdev layouts only)
+  for (const auto& l : layouts)
+    if (l.kind == "mdev") want.emplace(l.type_id, &l);
+  std::string option = "enabled_mdev_types";
+  auto enabled = nova_value(files, "devices", option);
+  if (!enabled) {
+    option = "enabled_vgpu_types";  // the pre-Xena name, still read as a deprecated alias
+    enabled = nova_value(files, "devices", option);
+  }
+  std::set<std::string> have;
+  if (enabled)
+    for (const auto& t : split_list(enabled->value)) have.insert(t);
+  std::vector<std::string> missing, extra;
+  for (const auto& [id, l] : want)
+    if (!have.count(id)) missing.push_back(id + " (" + l->short_name + ", [vgpu:" + l->name + "])");
+  for (const auto& id : have)
+    if (!want.count(id)) extra.push_back(id);
+  if (!missing.empty() || !extra.empty()) {
+    std::string m = enabled ? "[devices] " + option + " (" + enabled->where + ") = " + enabled->value
+                            : "nova.conf enables no vGPU type ([devices] enabled_mdev_types is not set in " +
+                                  nova_files(files) + ")";
+    if (!missing.empty()) m += "; the layouts declare " + join(missing, ", ") + ", which it does not enable";
+    if (!extra.empty()) m += "; it enables " + join(extra, ", ") + ", which no [vgpu:*] layout declares";
+    out.push_back(m);
+  }
+  for (const auto& [id, l] : want) {
+    if (!have.count(id)) continue;
+    std::string group = "mdev_" + id;
+    auto addrs = nova_value(files, group, "device_addresses");
+    if (!addrs) {
+      group = "vgpu_" + id;  // device_addresses' deprecated group
+      addrs = nova_value(files, group, "device_addresses");
+    }
+    if (!addrs) {
+      if (have.size() > 1)
+        out.push_back("[mdev_" + id + "] device_addresses is not set: with several types enabled nova uses only the "
+                      "first one, on every GPU, instead of " + l->short_name + " on [vgpu:" + l->name + "]'s " +
+                      std::to_string(l->parents.size()) + " parent device(s)");
+      continue;
+    }
+    std::set<std::string> listed, parents;
+    for (const auto& a : split_list(addrs->value)) listed.insert(lower(a));
+    for (const auto& p : l->parents) parents.insert(p.address.to_string());
+    std::vector<std::string> absent, foreign;
+    for (const auto& p : parents)
+      if (!listed.count(p)) absent.push_back(p);
+    for (const auto& a : listed)
+      if (!parents.count(a)) foreign.push_back(a);
+    if (absent.empty() && foreign.empty()) continue;
+    std::string m = "[" + group + "] device_addresses (" + addrs->where + ") lists " +
+                    std::to_string(listed.size()) + " device(s), [vgpu:" + l->name + "] has " +
+                    std::to_string(parents.size()) + " parent(s) for " + l->short_name;
+    if (!absent.empty()) m += "; missing: " + some(absent);
+    if (!foreign.empty()) m += "; not the layout's: " + some(foreign);
+    out.push_back(m);
+  }
+  return out;
+}
+
+void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport& r) {
+  const AgentConfig& cfg = *options.config;
+  for (const auto& lc : cfg.vgpu_layouts) r.vgpu_layouts.push_back(lc.name);
+  const std::string config_name = cfg.path.empty() ? std::string("the agent's config") : cfg.path;
+
+  // (a) SR-IOV VFs off on a layout's GPU (num_vfs 0 after every reboot)
+  bool vfs_off = false;
+  for (const auto& g : inv.gpus) {
+    if (!g.sriov || g.sriov->total_vfs == 0 || g.sriov->num_vfs != 0) continue;
+    bool pf_types = false;  // T4-style: types on the PF, the VFs play no part
+    for (const auto& t : g.mdev_types) pf_types |= t.parent == g.address;
+    if (pf_types) continue;
+    const VgpuLayoutConfig* layout = nullptr;
+    for (const auto& lc : cfg.vgpu_layouts) {
+      bool explicitly = false;
+      // by model or `all`, only GPUs on NVIDIA's host driver: a passthrough one on vfio-pci is not the layout's
+      if (layout_selects(lc, g, explicitly) && (explicitly || g.driver == std::optional<std::string>("nvidia"))) {
+        layout = &lc;
+        break;
+      }
+    }
+    if (!layout) continue;
+    vfs_off = true;
+    const std::string addr = g.address.to_string();
+    DoctorProblem d{"vfs_not_enabled", addr,
+                    addr + " supports SR-IOV (" + std::to_string(g.sriov->total_vfs) +
+                        " VFs) but none are enabled (sriov_numvfs is 0, as after every reboot), so [vgpu:" +
+                        layout->name + "]'s " + layout->type + " vGPUs cannot be created on it",
+                    "enable the VFs now with NVIDIA's sriov-manage, and at every boot before nova-compute starts with "
+                    "the " + std::string(kSriovUnit) + " unit (etc/gpu-agent-sriov@.service, installed in "
+                    "/etc/systemd/system/)",
+                    FixGroup::device,
+                    {"/usr/lib/nvidia/sriov-manage -e " + addr,
+                     "systemctl enable gpu-agent-sriov@" + addr + ".service"}};
+    auto same = std::find_if(r.problems.begin(), r.problems.end(), [&](const DoctorProblem& p) {
+      return p.code == "vfs_not_enabled" && p.device == addr;
+    });
+    if (same != r.problems.end()) *same = std::move(d);  // the verdict's, said for the layout
+    else r.problems.push_back(std::move(d));
+  }
+
+  // (c) layouts that do not resolve: a conflict the operator must see
+  auto layouts = resolve_vgpu_layouts(inv, cfg);
+  if (!layouts) {
+    if (vfs_off) {
+      r.notes.push_back("[vgpu:*] layouts are checked again once the VFs are enabled: " + layouts.error().message);
+    } else {
+      r.problems.push_back({"vgpu_layout", "", layouts.error().message,
+                            "change the [vgpu:*] layout in " + config_name +
+                                " (or the host) as the message says; `gpu-agent inventory` lists each GPU's vGPU "
+                                "types and instances",
+                            FixGroup::device, {}});
+    }
+    return;
+  }
+
+  // (b) vGPU 17 VFs whose current_vgpu_type is 0 (reset by a reboot) while the layout declares a type
+  for (const auto& l : *layouts) {
+    if (l.kind != "vendor_vfio") continue;
+    for (const auto& pf : l.gpus) {
+      const Gpu* g = nullptr;
+      for (const auto& x : inv.gpus)
+        if (x.address == pf) g = &x;
+      if (!g || !g->sriov) continue;
+      std::vector<std::string> lines;
+      size_t parents = 0;
+      for (const auto& vf : g->sriov->vfs) {
+        const bool parent = std::any_of(l.parents.begin(), l.parents.end(),
+                                        [&](const VgpuParent& p) { return p.address == vf.address; });
+        if (!parent) continue;
+        ++parents;
+        if (vf.current_vgpu_type && *vf.current_vgpu_type == 0)
+          lines.push_back("echo " + l.type_id + " > /sys/bus/pci/devices/" + vf.address.to_string() +
+                          "/nvidia/current_vgpu_type");
+      }
+      if (lines.empty()) continue;
+      r.problems.push_back(
+          {"vgpu_type_not_set", pf.to_string(),
+           std::to_string(lines.size()) + " of the " + std::to_string(parents) + " VFs of " + pf.to_string() +
+               " have no vGPU type (nvidia/current_vgpu_type is 0, as after every reboot) while [vgpu:" + l.name +
+               "] declares " + l.short_name + " (" + l.type_id + "); nova gives guests only VFs set to it",
+           "set the type on each VF (again after every boot, before nova-compute starts)", FixGroup::device,
+           std::move(lines)});
+    }
+  }
+
+  // (d) the layouts and nova.conf disagree
+  if (options.nova_conf.empty()) return;
+  for (const auto& f : options.nova_conf) r.nova_conf_files.push_back(f.path);
+  if (vfs_off) {
+    r.notes.push_back("nova.conf is compared with the [vgpu:*] layouts once the VFs are enabled");
+    return;
+  }
+  auto diffs = nova_disagreements(*layouts, options.nova_conf);
+  if (diffs.empty()) return;
+  r.problems.push_back({"nova_conf_mismatch", "",
+                        "nova.conf (" + nova_files(options.nova_conf) + ") and the [vgpu:*] layouts disagree: " +
+                            join(diffs, "; "),
+                        "write nova's vGPU config from the layouts (and remove the [devices]/[mdev_*] lines that "
+                        "disagree from the other nova.conf files), then restart nova-compute",
+                        FixGroup::device,
+                        {std::string("gpu-agent nova-config --role compute -o ") + kDoctorNovaSnippetPath,
+                         "systemctl restart nova-compute"}});
+}
+
 }  // namespace
 
 std::optional<std::string> parse_cpu_vendor(std::string_view cpuinfo) {
@@ -112,7 +324,7 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
         r.notes.push_back(addr + ": " + p.message);
         continue;
       }
-      DoctorProblem d{p.code, addr, p.message, p.fix, FixGroup::device};
+      DoctorProblem d{p.code, addr, p.message, p.fix, FixGroup::device, {}};
       if (p.code == "iommu_off") {
         d.group = FixGroup::kernel_cmdline;
         r.iommu_needed = true;
@@ -124,13 +336,15 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
     }
   }
   for (const auto& w : inv.warnings) r.notes.push_back(w);
+  for (const auto& n : options.notes) r.notes.push_back(n);
+  if (options.config && !options.config->vgpu_layouts.empty()) check_vgpu(inv, options, r);
   if (inv.gpus.empty())
     r.problems.push_back({"no_gpu", "",
                           "no GPU (PCI class 0300 VGA or 0302 3D controller) found in " + inv.source,
                           "check `lspci -nn | grep -Ei 'vga|3d controller'`: a GPU listed there but not here is a "
                           "bug (attach `gpu-agent capture -o /tmp/host.sysfs.txt`); one missing there is not seated, "
                           "or disabled in the firmware",
-                          FixGroup::device});
+                          FixGroup::device, {}});
   r.ready = r.problems.empty();
 
   if (r.iommu_needed) {
@@ -282,6 +496,10 @@ std::string doctor_to_text(const DoctorReport& r) {
       if (p.group != FixGroup::device) continue;
       o += "  " + (p.device.empty() ? std::string("host") : p.device) + " " + p.code + "\n";
       o += "      fix: " + p.fix + "\n";
+      if (!p.commands.empty()) {
+        o += "      run:\n";
+        for (const auto& c : p.commands) o += "          " + c + "\n";
+      }
     }
   }
 
@@ -336,6 +554,7 @@ std::string doctor_to_json(const DoctorReport& r) {
     str(p.fix);
     w.Key("step");
     str(group_name(p.group));
+    list("commands", p.commands);
     w.EndObject();
   }
   w.EndArray();
@@ -363,6 +582,8 @@ std::string doctor_to_json(const DoctorReport& r) {
   list("vfio_notes", r.vfio_notes);
   list("driverctl", r.driverctl);
   list("commands", r.commands);
+  list("vgpu_layouts", r.vgpu_layouts);
+  list("nova_conf_files", r.nova_conf_files);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }

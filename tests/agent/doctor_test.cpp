@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "config.h"
 #include "doctor.h"
 #include "fixture.h"
+#include "ini.h"
 #include "inventory_helpers.h"
 #include "scenarios.h"
 #include "text_file.h"
@@ -45,6 +47,43 @@ DoctorReport doctor(const Inventory& inv, std::optional<std::string> vendor = st
   DoctorOptions o;
   o.cpu_vendor = std::move(vendor);
   return make_doctor_report(inv, o);
+}
+
+AgentConfig config(const std::string& text) {
+  auto ini = parse_ini(text, "gpu-agent.conf");
+  BOOST_TEST_REQUIRE(ini.ok());
+  auto c = parse_agent_config(*ini);
+  BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? std::string() : c.error().message));
+  return *c;
+}
+
+IniFile nova_conf(const std::string& text, const std::string& path = "nova.conf") {
+  auto ini = parse_ini(text, path);
+  BOOST_TEST_REQUIRE(ini.ok(), (ini.ok() ? std::string() : ini.error().message));
+  return *ini;
+}
+
+// doctor with the config's [vgpu:*] layouts and, when given, nova.conf files.
+DoctorReport doctor_vgpu(const Inventory& inv, const AgentConfig& cfg, std::vector<IniFile> nova = {}) {
+  DoctorOptions o;
+  o.config = &cfg;
+  o.nova_conf = std::move(nova);
+  return make_doctor_report(inv, o);
+}
+
+const std::string kA40Layout = "[vgpu:a40_24q]\naddresses = 0000:41:00.0\ntype = A40-24Q\n";
+const std::string kH100Layout = "[vgpu:h100_20c]\naddresses = 0000:4b:00.0\ntype = H100-20C\n";
+
+// VF 0000:4b:00.4, the one set to H100-20C in the capture, after a reboot: type 0, H100-20C creatable again.
+const std::string kH100Set =
+    "0000:4b:00.4/nvidia/creatable_vgpu_types = ID    : vGPU Name\n"
+    "f devices/pci0000:4a/0000:4a:01.0/0000:4b:00.4/nvidia/current_vgpu_type = 1052";
+const std::string kH100Reset =
+    "0000:4b:00.4/nvidia/creatable_vgpu_types = ID    : vGPU Name\\n1052  : NVIDIA H100-20C\n"
+    "f devices/pci0000:4a/0000:4a:01.0/0000:4b:00.4/nvidia/current_vgpu_type = 0";
+
+std::string golden(const std::string& name, const std::string& text) {
+  return check_golden(kData + "/golden/doctor/" + name, text);
 }
 
 std::vector<std::string> codes(const DoctorReport& r) {
@@ -209,6 +248,139 @@ BOOST_AUTO_TEST_CASE(cpu_vendor_from_proc_cpuinfo) {
   BOOST_TEST(!parse_cpu_vendor("processor\t: 0\nvendor_id\t: CentaurHauls\n"));
   BOOST_TEST(!parse_cpu_vendor("processor\t: 0\nCPU implementer\t: 0x41\n"));  // arm64: no vendor_id
   BOOST_TEST(!parse_cpu_vendor(""));
+}
+
+// ---- vGPU host state: the config's [vgpu:*] layouts against the host and nova.conf ----
+
+BOOST_AUTO_TEST_CASE(vgpu_vfs_off_after_reboot_gives_sriov_manage_and_the_unit) {
+  const AgentConfig cfg = config(kA40Layout);
+  const DoctorReport r = doctor_vgpu(host("a40-vfs-disabled"), cfg);
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == std::vector<std::string>{"0000:41:00.0 vfs_not_enabled"});  // the verdict's, not twice
+  BOOST_TEST(contains(r.problems[0].message, "[vgpu:a40_24q]'s A40-24Q"));
+  BOOST_TEST(r.problems[0].commands == (std::vector<std::string>{"/usr/lib/nvidia/sriov-manage -e 0000:41:00.0",
+                                                                 "systemctl enable gpu-agent-sriov@0000:41:00.0.service"}));
+  BOOST_TEST(contains(r.problems[0].fix, "gpu-agent-sriov@.service"));
+  // the layout cannot resolve without VFs: a note to come back, not a second problem
+  BOOST_TEST_REQUIRE(!r.notes.empty());
+  BOOST_TEST(contains(r.notes.back(), "once the VFs are enabled"));
+  BOOST_TEST(r.vgpu_layouts == std::vector<std::string>{"a40_24q"});
+  const std::string diff = golden("vgpu-a40-vfs-disabled.txt", doctor_to_text(r));
+  BOOST_TEST(diff.empty(), diff);
+  const std::string jdiff = golden("vgpu-a40-vfs-disabled.json", doctor_to_json(r));
+  BOOST_TEST(jdiff.empty(), jdiff);
+}
+
+BOOST_AUTO_TEST_CASE(vgpu_vfs_off_on_a_gpu_no_layout_selects_keeps_the_verdicts_fix) {
+  const AgentConfig cfg = config("[vgpu:other]\naddresses = 0000:41:00.0\ntype = A40-24Q\n"
+                                 "[vgpu:x]\nmatch = 10de:1eb8\ntype = T4-4Q\n");
+  BOOST_TEST(doctor_vgpu(host("a40-vfs-disabled"), cfg).problems[0].commands.size() == 2u);
+  const AgentConfig by_model = config("[vgpu:t4]\nmatch = 10de:1eb8\ntype = T4-4Q\n");
+  const DoctorReport r = doctor_vgpu(host("a40-vfs-disabled"), by_model);
+  BOOST_TEST_REQUIRE(r.problems.size() == 2u);
+  BOOST_TEST(r.problems[0].commands.empty());  // verdict's own, no layout names this A40
+  BOOST_TEST(r.problems[1].code == "vgpu_layout");  // and the layout selects nothing here
+}
+
+BOOST_AUTO_TEST_CASE(vgpu17_type_reset_by_a_reboot_gives_one_echo_per_vf) {
+  const AgentConfig cfg = config(kH100Layout);
+  const DoctorReport r = doctor_vgpu(host("h100-vgpu17", kH100Set, kH100Reset), cfg);
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == std::vector<std::string>{"0000:4b:00.0 vgpu_type_not_set"});
+  const auto& c = r.problems[0].commands;
+  BOOST_TEST_REQUIRE(c.size() == 32u);  // every VF of the GPU: all of the layout's parents
+  BOOST_TEST(c.front() == "echo 1052 > /sys/bus/pci/devices/0000:4b:00.4/nvidia/current_vgpu_type");
+  BOOST_TEST(contains(r.problems[0].message, "32 of the 32 VFs of 0000:4b:00.0"));
+  BOOST_TEST(contains(r.problems[0].message, "H100-20C (1052)"));
+  const std::string diff = golden("vgpu-h100-type-reset.txt", doctor_to_text(r));
+  BOOST_TEST(diff.empty(), diff);
+
+  // as captured: 0000:4b:00.4 holds the type, the other 31 VFs do not yet
+  const DoctorReport captured = doctor_vgpu(host("h100-vgpu17"), cfg);
+  BOOST_TEST_REQUIRE(captured.problems.size() == 1u);
+  BOOST_TEST(captured.problems[0].commands.size() == 31u);
+  BOOST_TEST(!contains(doctor_to_text(captured), "0000:4b:00.4/nvidia"));
+
+  // every VF set: nothing to do
+  const DoctorReport set = doctor_vgpu(host("h100-vgpu17", "current_vgpu_type = 0", "current_vgpu_type = 1052"), cfg);
+  BOOST_TEST(set.ready, doctor_to_text(set));
+}
+
+BOOST_AUTO_TEST_CASE(vgpu_layout_conflict_is_a_problem_with_resolves_message) {
+  const AgentConfig cfg = config("[vgpu:a40_8q]\naddresses = 0000:41:00.0\ntype = A40-8Q\n");
+  const DoctorReport r = doctor_vgpu(host("a40-sriov-vgpu"), cfg);
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == std::vector<std::string>{" vgpu_layout"});
+  BOOST_TEST(contains(r.problems[0].message, "gpu-agent.conf:1: [vgpu:a40_8q]"));
+  BOOST_TEST(contains(r.problems[0].message, "of type nvidia-565, not A40-8Q (nvidia-562)"));
+  BOOST_TEST(contains(r.problems[0].fix, "gpu-agent.conf"));
+}
+
+BOOST_AUTO_TEST_CASE(vgpu_nova_conf_with_another_type_disagrees) {
+  const AgentConfig cfg = config(kA40Layout);
+  const Inventory inv = host("a40-sriov-vgpu");
+  const DoctorReport r = doctor_vgpu(
+      inv, cfg,
+      {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n[mdev_nvidia-562]\ndevice_addresses = 0000:41:00.4\n",
+                 "/etc/nova/nova.conf")});
+  BOOST_TEST(!r.ready);
+  BOOST_TEST(codes(r) == std::vector<std::string>{" nova_conf_mismatch"});
+  const std::string m = r.problems[0].message;
+  BOOST_TEST(contains(m, "[devices] enabled_mdev_types (/etc/nova/nova.conf:2) = nvidia-562"), m);
+  BOOST_TEST(contains(m, "the layouts declare nvidia-565 (A40-24Q, [vgpu:a40_24q])"), m);
+  BOOST_TEST(contains(m, "it enables nvidia-562, which no [vgpu:*] layout declares"), m);
+  BOOST_TEST(r.problems[0].commands ==
+             (std::vector<std::string>{"gpu-agent nova-config --role compute -o /etc/nova/nova.conf.d/50-gpu-agent-pci.conf",
+                                       "systemctl restart nova-compute"}));
+  BOOST_TEST(r.nova_conf_files == std::vector<std::string>{"/etc/nova/nova.conf"});
+  const std::string diff = golden("vgpu-a40-nova-mismatch.txt", doctor_to_text(r));
+  BOOST_TEST(diff.empty(), diff);
+
+  // nothing about vGPU in nova.conf at all
+  const DoctorReport none = doctor_vgpu(inv, cfg, {nova_conf("[DEFAULT]\nhost = gpu-a40-0\n")});
+  BOOST_TEST_REQUIRE(none.problems.size() == 1u);
+  BOOST_TEST(contains(none.problems[0].message, "nova.conf enables no vGPU type"));
+}
+
+BOOST_AUTO_TEST_CASE(vgpu_nova_conf_device_addresses_must_be_the_layouts_parents) {
+  const AgentConfig cfg = config(kA40Layout);
+  const Inventory inv = host("a40-sriov-vgpu");
+  std::string all;  // the 32 VFs of 0000:41:00.0, as nova-config writes them
+  for (int dev = 0; dev < 4; ++dev)
+    for (int fn = dev == 0 ? 4 : 0; fn < 8; ++fn)
+      all += std::string(all.empty() ? "" : ",") + "0000:41:0" + std::to_string(dev) + "." + std::to_string(fn);
+  for (int fn = 0; fn < 4; ++fn) all += ",0000:41:04." + std::to_string(fn);
+  const std::string good = "[devices]\nenabled_mdev_types = nvidia-565\n[mdev_nvidia-565]\ndevice_addresses = " + all + "\n";
+  const DoctorReport ok = doctor_vgpu(inv, cfg, {nova_conf(good)});
+  BOOST_TEST(ok.ready, doctor_to_text(ok));
+
+  // the pre-Xena names say the same
+  const DoctorReport old = doctor_vgpu(
+      inv, cfg, {nova_conf("[devices]\nenabled_vgpu_types = nvidia-565\n[vgpu_nvidia-565]\ndevice_addresses = " + all + "\n")});
+  BOOST_TEST(old.ready, doctor_to_text(old));
+
+  // one VF short, one foreign address
+  std::string bad = good;
+  replace_all(bad, "0000:41:04.3", "0000:c1:00.4");
+  const DoctorReport r = doctor_vgpu(inv, cfg, {nova_conf(bad)});
+  BOOST_TEST_REQUIRE(r.problems.size() == 1u);
+  BOOST_TEST(contains(r.problems[0].message, "[mdev_nvidia-565] device_addresses (nova.conf:4) lists 32 device(s), "
+                                             "[vgpu:a40_24q] has 32 parent(s) for A40-24Q; missing: 0000:41:04.3; "
+                                             "not the layout's: 0000:c1:00.4"),
+             r.problems[0].message);
+
+  // a later file wins, as in oslo.config: nova.conf.d's snippet over nova.conf
+  const DoctorReport layered = doctor_vgpu(
+      inv, cfg, {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n", "/etc/nova/nova.conf"),
+                 nova_conf(good, "/etc/nova/nova.conf.d/50-gpu-agent-pci.conf")});
+  BOOST_TEST(layered.ready, doctor_to_text(layered));
+}
+
+BOOST_AUTO_TEST_CASE(no_layouts_no_vgpu_checks) {
+  const AgentConfig cfg = config("[agent]\n");
+  const DoctorReport r = doctor_vgpu(host("a40-sriov-vgpu"), cfg, {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n")});
+  BOOST_TEST(r.ready);
+  BOOST_TEST(r.vgpu_layouts.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
