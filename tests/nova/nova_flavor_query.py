@@ -204,7 +204,7 @@ def main():
 
     try:
         nova.conf.CONF([], project="nova",
-                       default_config_files=[a.nova_conf] if a.nova_conf else [])
+                       default_config_files=[a.nova_conf] if a.nova_conf else [], default_config_dirs=[])
     except Exception as e:  # oslo.config parse errors
         print("nova_flavor_query: %s: %s" % (a.nova_conf, e), file=sys.stderr)
         return 2

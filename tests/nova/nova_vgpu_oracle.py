@@ -166,7 +166,8 @@ def main():
         sys.exit(2)
 
     try:
-        CONF([], project="nova", default_config_files=[a.conf])
+        # only this file: never /etc/nova/nova.conf.d, which a rollout on this machine may fill
+        CONF([], project="nova", default_config_files=[a.conf], default_config_dirs=[])
     except Exception as e:  # oslo.config parse errors
         fail("oslo.config", e)
     out = {"ok": True, "release": nova.version.version_string()}
