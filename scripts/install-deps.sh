@@ -26,6 +26,10 @@ PKGS=(
   # ansible-playbook --syntax-check and ansible-lint for the playbooks
   # (Debian 12 ansible 7.7 ships the openstack.cloud 1.10 collection)
   ansible ansible-lint
+  # the Debian package and its rollout (tests/ansible): dpkg-shlibdeps for
+  # CPack's Depends, python3-apt for Ansible's apt module, systemd-analyze
+  # for the unit's security score (PID 1 need not be systemd)
+  dpkg-dev python3-apt systemd
 )
 
 missing=()
