@@ -375,6 +375,12 @@ INI snippet for /etc/nova/nova.conf.d/:
 Pools are the ones `report` sends to placement (one per GPU model, or [pool:*]
 sections of the agent's config). GPUs that are not assignable now are left out,
 with a note; a host with none is an error that lists why for each GPU.
+vGPU ([vgpu:NAME] layouts in the agent's config), for nova-compute:
+  [devices] enabled_mdev_types (enabled_vgpu_types before Xena) and one
+      [mdev_<type>] group per layout: device_addresses = the parents nova creates
+      the vGPUs on (the SR-IOV VFs of A40/A100-class GPUs, else the GPU),
+      mdev_class (Xena+), max_instances (2023.2+); vGPU 17 VFs (no mdev bus) as
+      device_spec "managed": "no" from 2025.1, a note before
 
 Options:
   --fixture FILE       read a capture (`gpu-agent capture`) instead of /sys
@@ -387,8 +393,9 @@ Options:
                        note) or all (default)
   --format FMT         ini (default), json, or provider-yaml: nova's provider
                        config (/etc/nova/provider_config/gpu-agent.yaml) putting
-                       [agent] host_traits on $COMPUTE_NODE, for when nova owns
-                       them ([agent] host_traits_owner = nova); same on every host
+                       [agent] host_traits on $COMPUTE_NODE and the vGPU layouts'
+                       traits on nova's pGPU providers, for when nova owns them
+                       ([agent] host_traits_owner = nova)
   -o, --output FILE    write FILE (atomically: all of it or nothing) instead of stdout
   --hostname NAME      the host named in the header (default: the fixture's, or
                        the config's compute node name, or this host's)
