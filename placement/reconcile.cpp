@@ -196,9 +196,10 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
         ++missing;
       }
     if (missing > 0)
-      plan.notes.push_back(std::to_string(missing) + " vGPU parent provider(s) nova has not created (yet), e.g. " +
-                           example + "; nova-compute creates them once [devices] enabled_mdev_types lists the type " +
-                           "(`gpu-agent nova-config`); their traits follow on a later pass");
+      plan.notes.push_back(std::to_string(missing) + " of " + std::to_string(desired.decorations.size()) +
+                           " vGPU parent devices have no provider of nova's (yet), e.g. " + example +
+                           ": nova creates one per parent with room for a vGPU of an enabled type "
+                           "([devices] enabled_mdev_types, see `gpu-agent nova-config`); the traits follow when it does");
   }
 
   // Pools the agent owns but no longer wants: delete, or keep serving what is in use.

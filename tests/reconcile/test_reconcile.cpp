@@ -229,3 +229,77 @@ BOOST_AUTO_TEST_CASE(nova_reported_pci_devices_are_detected_by_name_and_trait) {
   t.providers.push_back(b);
   BOOST_TEST(nova_managed_addresses(t, "compute-0") == std::set<std::string>{"0000:3b:00.0"});
 }
+
+// vGPU: nova's pGPU providers are decorated, never owned.
+namespace {
+
+TreeState with_pgpus(std::set<std::string> traits_of_first = {}) {
+  TreeState t = root_only();
+  for (const char* vf : {"compute-0_pci_0000_41_00_4", "compute-0_pci_0000_41_00_5"}) {
+    ProviderState p;
+    p.name = vf;
+    p.uuid = uuid5(p.name);
+    p.parent_uuid = kRoot;
+    p.generation = 3;
+    p.inventories["VGPU"] = Inventory{1, 0, 1, 1, 1, 1.0};
+    t.providers.push_back(p);
+  }
+  t.providers[1].traits = std::move(traits_of_first);
+  return t;
+}
+
+Desired vgpu_only(std::set<std::string> traits) {
+  Desired d;
+  d.root_name = "compute-0";
+  for (const char* vf : {"compute-0_pci_0000_41_00_4", "compute-0_pci_0000_41_00_5", "compute-0_pci_0000_41_00_6"})
+    d.decorations[vf] = traits;
+  return d;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pgpu_providers_get_the_layout_traits_and_keep_everyone_elses) {
+  TreeState t = with_pgpus({"CUSTOM_NOVA_SET_THIS"});
+  Plan plan = plan_reconcile(t, vgpu_only({"CUSTOM_VGPU_A40_24Q", "CUSTOM_TENANT_GOLD"}));
+  size_t trait_writes = 0, ensures = 0;
+  for (const auto& s : plan.steps) {
+    BOOST_TEST((s.kind == Step::Kind::put_traits || s.kind == Step::Kind::ensure_trait));
+    if (s.kind == Step::Kind::ensure_trait) ++ensures;
+    if (s.kind != Step::Kind::put_traits) continue;
+    ++trait_writes;
+    const std::string body = s.request.body;
+    BOOST_TEST(body.find("CUSTOM_VGPU_A40_24Q") != std::string::npos);
+    if (s.provider_uuid == t.providers[1].uuid) BOOST_TEST(body.find("CUSTOM_NOVA_SET_THIS") != std::string::npos);
+  }
+  BOOST_TEST(trait_writes == 2u);  // the third VF has no provider of nova's
+  BOOST_TEST(ensures == 2u);       // the two traits, and no marker trait on a host without pools
+  BOOST_TEST_REQUIRE(plan.notes.size() == 1u);
+  BOOST_TEST(plan.notes[0].find("1 of 3 vGPU parent devices have no provider") != std::string::npos, plan.notes[0]);
+  BOOST_TEST(plan.owned_traits.at(t.providers[1].uuid).count("CUSTOM_TENANT_GOLD") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_trait_the_layout_dropped_is_removed_nova_s_are_not) {
+  TreeState t = with_pgpus({"CUSTOM_NOVA_SET_THIS", "CUSTOM_VGPU_A40_24Q", "CUSTOM_TENANT_GOLD"});
+  Desired d = vgpu_only({"CUSTOM_VGPU_A40_24Q"});
+  d.owned_traits[t.providers[1].uuid] = {"CUSTOM_VGPU_A40_24Q", "CUSTOM_TENANT_GOLD"};
+  Plan plan = plan_reconcile(t, d);
+  bool wrote_first = false;
+  for (const auto& s : plan.steps) {
+    if (s.kind != Step::Kind::put_traits || s.provider_uuid != t.providers[1].uuid) continue;
+    wrote_first = true;
+    BOOST_TEST(s.request.body.find("CUSTOM_TENANT_GOLD") == std::string::npos);
+    BOOST_TEST(s.request.body.find("CUSTOM_NOVA_SET_THIS") != std::string::npos);
+  }
+  BOOST_TEST(wrote_first);
+  // the layout gone entirely: only what the agent set is taken back, and the inventory is never written
+  Desired none;
+  none.root_name = "compute-0";
+  none.owned_traits = d.owned_traits;
+  Plan gone = plan_reconcile(t, none);
+  for (const auto& s : gone.steps) {
+    BOOST_TEST((s.kind == Step::Kind::put_traits));
+    BOOST_TEST(s.request.body.find("CUSTOM_NOVA_SET_THIS") != std::string::npos);
+    BOOST_TEST(s.request.body.find("CUSTOM_VGPU_A40_24Q") == std::string::npos);
+  }
+  BOOST_TEST(gone.steps.size() == 1u);
+}
