@@ -120,7 +120,15 @@ fi
 # -- 2. the package --------------------------------------------------------------
 if [ -z "$DEB" ]; then
   [ -n "$BUILD" ] && [ -f "$BUILD/CPackConfig.cmake" ] || fail "give --build-dir (with CPackConfig.cmake) or --deb"
-  (cd "$TMP" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$TMP/deb" > "$TMP/cpack.log" 2>&1) ||
+  # Package what this build dir already built: stage its install rules, then
+  # CPack (with this build's CPack config: Depends, maintainer scripts) packs
+  # the staged tree. Plain `cpack` would run the preinstall target, i.e. build
+  # `all` in a build dir other people may be using.
+  DESTDIR=$TMP/stage cmake --install "$BUILD" --prefix /usr --strip > "$TMP/cpack.log" 2>&1 ||
+    { tail -n 30 "$TMP/cpack.log"; fail "cmake --install $BUILD (is gpu-agent built?)"; }
+  (cd "$TMP" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$TMP/deb" \
+     -D CPACK_INSTALL_CMAKE_PROJECTS= -D "CPACK_INSTALLED_DIRECTORIES=$TMP/stage;/" \
+     -D CPACK_PACKAGING_INSTALL_PREFIX=/ >> "$TMP/cpack.log" 2>&1) ||
     { tail -n 30 "$TMP/cpack.log"; fail "cpack"; }
   DEB=$(ls "$TMP"/deb/gpu-agent_*.deb)
 fi
