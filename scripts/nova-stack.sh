@@ -206,14 +206,14 @@ do_start() {
     echo $! > "$PIDS/watch.pid"
   fi
 
-  # -- Placement and the image/network stub
-  local placement_url stub_url image_id
-  placement_url=$(PLACEMENT_SERVER_RESET=1 "$HERE/placement-server.sh" start "$DIR/placement" 2>"$LOGS/placement-start.log") ||
-    tail_fail "$LOGS/placement-start.log" "placement did not start"
-  say "placement at $placement_url"
+  # -- the image/network stub; placement's port (it starts after the DB setup
+  # has been launched: both take seconds, in parallel)
+  local placement_port placement_url stub_url image_id
   bg stub "$PY" "$E2E/stub_image_network.py" 0 "$DIR"
   stub_url=$(wait_line stub 's#^listening \(http://.*\)$#\1#p' 10)
   image_id=$(wait_line stub 's#^image \(.*\)$#\1#p' 10)
+  placement_port=$(freeport)
+  placement_url=http://127.0.0.1:$placement_port
 
   # -- configuration
   cat > "$DIR/api-paste.ini" <<'EOF'
@@ -285,9 +285,9 @@ auth_strategy = noauth2
 [wsgi]
 api_paste_config = $DIR/api-paste.ini
 [api_database]
-connection = sqlite:///$DIR/nova_api.sqlite
+connection = sqlite:///$DIR/nova_api.sqlite?timeout=60
 [database]
-connection = sqlite:///$DIR/nova_cell1.sqlite
+connection = sqlite:///$DIR/nova_cell1.sqlite?timeout=60
 [conductor]
 workers = 1
 [scheduler]
@@ -316,15 +316,22 @@ instances_path = $c/state/instances"
     echo "${fixtures[$i]}" > "$c/fixture"
   done
 
-  # -- databases and cells (fresh every start)
+  # -- databases and cells (fresh every start), while placement starts
   rm -f "$DIR"/nova_api.sqlite "$DIR"/nova_cell0.sqlite "$DIR"/nova_cell1.sqlite
-  {
-    manage api_db sync &&
-    manage cell_v2 map_cell0 --database_connection "sqlite:///$DIR/nova_cell0.sqlite" &&
-    manage cell_v2 create_cell --name cell1 --verbose &&
-    manage db sync
-  } > "$LOGS/db-sync.log" 2>&1 || tail_fail "$LOGS/db-sync.log" "nova db setup failed"
+  # api_db sync, map_cell0, create_cell cell1, db sync: one process, one nova import
+  "$PY" "$E2E/nova_db_setup.py" "sqlite:///$DIR/nova_cell0.sqlite?timeout=60" \
+    --wal "$DIR/nova_api.sqlite" --wal "$DIR/nova_cell0.sqlite" --wal "$DIR/nova_cell1.sqlite" -- \
+    --config-file "$DIR/nova.conf" --config-dir "$DIR/nova.conf.d" > "$LOGS/db-sync.log" 2>&1 &
+  local dbpid=$!
+  local got
+  got=$(PLACEMENT_SERVER_RESET=1 "$HERE/placement-server.sh" start "$DIR/placement" "$placement_port" 2>"$LOGS/placement-start.log") ||
+    { wait $dbpid || true; tail_fail "$LOGS/placement-start.log" "placement did not start"; }
+  [ "$got" = "$placement_url" ] || { wait $dbpid || true; fail "placement answered at $got, not $placement_url"; }
+  say "placement at $placement_url"
+  wait $dbpid || tail_fail "$LOGS/db-sync.log" "nova db setup failed"
   say "nova api db, cell0 and cell1 ready"
+  # the API needs no message bus to start: before rabbit is up
+  OS_NOVA_DISABLE_EVENTLET_PATCHING=1 bg nova-api "$PY" "$E2E/nova_api_launcher.py" "$DIR"
 
   for _ in $(seq 1 300); do
     (echo > "/dev/tcp/127.0.0.1/$rmq_port") 2>/dev/null && break
@@ -337,8 +344,12 @@ instances_path = $c/state/instances"
   # -- nova services
   local svc
   for svc in conductor scheduler; do
-    bg "nova-$svc" "$PY" -c "import sys; sys.argv[0] = 'nova-$svc'; from nova.cmd.$svc import main; main()" \
-      --config-file "$DIR/nova.conf" --config-dir "$DIR/nova.conf.d"
+    # gpu_agent_sqlite: BEGIN IMMEDIATE, so that processes sharing the SQLite
+    # files wait for each other instead of failing with "database is locked"
+    PYTHONPATH=$E2E${PYTHONPATH:+:$PYTHONPATH} \
+      bg "nova-$svc" "$PY" -c "import sys; sys.argv[0] = 'nova-$svc'; from nova.cmd.$svc import main
+import gpu_agent_sqlite
+main()" --config-file "$DIR/nova.conf" --config-dir "$DIR/nova.conf.d"
   done
   for i in "${!hosts[@]}"; do
     c=$DIR/compute/${hosts[$i]}
@@ -348,9 +359,9 @@ instances_path = $c/state/instances"
       bg "nova-compute-${hosts[$i]}" "$PY" -c "import sys; sys.argv[0] = 'nova-compute'
 from nova.cmd.compute import main
 import gpu_agent_fake_virt; sys.modules['nova.virt.gpu_agent_fake_virt'] = gpu_agent_fake_virt
+import gpu_agent_sqlite
 main()" --config-file "$c/nova-compute.conf" --config-dir "$c/nova.conf.d"
   done
-  OS_NOVA_DISABLE_EVENTLET_PATCHING=1 bg nova-api "$PY" "$E2E/nova_api_launcher.py" "$DIR"
   local api
   api=$(wait_line nova-api 's#^listening \(http://[^/]*\)/$#\1#p' 90)
   local nova_url=$api/v2.1

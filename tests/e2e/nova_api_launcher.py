@@ -28,6 +28,7 @@ def main():
     os.environ["OS_NOVA_CONFIG_FILES"] = ";".join(["api-paste.ini", "nova.conf"] + extra)
     sys.argv[1:] = []
     from nova.api.openstack.compute.wsgi import init_application
+    import gpu_agent_sqlite  # noqa: F401  BEGIN IMMEDIATE on the shared SQLite files
     app = init_application()
 
     class Server(socketserver.ThreadingMixIn, wss.WSGIServer):
