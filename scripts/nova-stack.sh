@@ -53,6 +53,8 @@ LOGS=$DIR/logs
 # (with OS_NOVA_DISABLE_EVENTLET_PATCHING=1, which callers like CTest may set,
 # the conductor never answers RPC)
 unset OS_NOVA_DISABLE_EVENTLET_PATCHING
+# no __pycache__ in the source tree from the modules in tests/e2e
+export PYTHONDONTWRITEBYTECODE=1
 T0=$(date +%s%N)
 say() { printf '%s [%5.1fs] %s\n' "$ME" "$(( ($(date +%s%N) - T0) / 1000000 ))e-3" "$*" >&2; }
 
