@@ -497,6 +497,7 @@ class Test:
         return out
 
     def demo(self):
+        log("     booting flavor %s: %s" % (self.flavors[4][0], json.dumps(self.flavors[4][1], sort_keys=True)))
         self.boot("demo-4x", 4)
         self.agree("demo")
         rps = self.s.providers()
@@ -511,7 +512,10 @@ class Test:
                 use = self.s.P("GET", "/resource_providers/%s/usages" % p["uuid"])["usages"]
                 print("%s%s  %s" % (indent, names[p["uuid"]], ", ".join(
                     "%s %d/%d" % (rc, use.get(rc, 0), i["total"] - i["reserved"]) for rc, i in sorted(inv.items()))))
-                print("%s    traits: %s" % (" " * len(indent), " ".join(sorted(self.s.traits(p["uuid"])))))
+                tr = self.s.traits(p["uuid"])
+                nova = sorted(t for t in tr if not t.startswith("CUSTOM_"))
+                print("%s    traits: %s%s" % (" " * len(indent), " ".join(sorted(t for t in tr if t.startswith("CUSTOM_"))),
+                                             " + %d of nova's (%s, ...)" % (len(nova), nova[0]) if nova else ""))
         for name, (sid, n) in self.servers.items():
             print("server %s (%s): %s" % (name, sid, json.dumps({names[r]: v for r, v in self.s.allocations(sid).items()})))
             print("  nova's PCI claim: %s" % ", ".join(sorted(a for h in claims.values() for a, i in h.items() if i == sid)))
