@@ -218,6 +218,12 @@ dpkg-query -W -f='${Conffiles}' gpu-agent | grep -q /etc/gpu-agent/gpu-agent.con
   fail "/etc/gpu-agent/gpu-agent.conf is $(stat -c '%a %U:%G' /etc/gpu-agent/gpu-agent.conf)"
 [ "$(stat -c '%U' /var/lib/gpu-agent)" = gpu-agent ] || fail "/var/lib/gpu-agent is not the service user's"
 ok "package installed: conffile root:gpu-agent 0640, /var/lib/gpu-agent owned by gpu-agent"
+if command -v systemd-analyze > /dev/null; then
+  systemd-analyze verify /lib/systemd/system/gpu-agent.service > "$TMP/verify.log" 2>&1 ||
+    { cat "$TMP/verify.log"; fail "systemd-analyze verify of the installed unit"; }
+  [ ! -s "$TMP/verify.log" ] || { cat "$TMP/verify.log"; fail "systemd-analyze verify warns about the installed unit"; }
+  ok "systemd-analyze verify /lib/systemd/system/gpu-agent.service: clean"
+fi
 if [ -d /run/systemd/system ]; then
   systemctl is-active --quiet gpu-agent.service || fail "gpu-agent.service is not active"
   pid=$(systemctl show -p MainPID --value gpu-agent.service)
