@@ -117,7 +117,7 @@ do_stop() {
   if [ -d "$DIR/placement" ]; then "$HERE/placement-server.sh" stop "$DIR/placement" >/dev/null 2>&1 || true; fi
   stop_group 30 rabbitmq   # the wrapper stops beam cleanly on SIGTERM
   stop_group 5 epmd
-  [ "${NOVA_STACK_IN_WATCHER:-0}" = 1 ] || stop_group 2 watch
+  if [ "${NOVA_STACK_IN_WATCHER:-0}" = 1 ]; then rm -f "$PIDS/watch.pid"; else stop_group 2 watch; fi
   rm -f "$DIR/env"
 }
 
@@ -159,8 +159,10 @@ wait_line() {  # wait_line NAME SED_EXPR TIMEOUT_S: first match of sed -n EXPR i
   done
   tail_fail "$LOGS/$1.log" "$1: nothing after $3 s"
 }
-manage() {  # nova-manage without nova-common
-  "$PY" -c 'import sys; from nova.cmd.manage import main; sys.argv[0] = "nova-manage"; sys.exit(main())' \
+manage() {  # nova-manage without nova-common; BEGIN IMMEDIATE like the services
+  PYTHONPATH=$E2E${PYTHONPATH:+:$PYTHONPATH} "$PY" -c 'import sys; from nova.cmd.manage import main
+import gpu_agent_sqlite
+sys.argv[0] = "nova-manage"; sys.exit(main())' \
     --config-file "$DIR/nova.conf" --config-dir "$DIR/nova.conf.d" "$@"
 }
 
@@ -385,7 +387,12 @@ main()" --config-file "$c/nova-compute.conf" --config-dir "$c/nova.conf.d"
     rps+=("$rp")
     say "compute ${hosts[$i]}: provider $rp"
   done
-  manage cell_v2 discover_hosts --verbose >> "$LOGS/db-sync.log" 2>&1 || tail_fail "$LOGS/db-sync.log" "discover_hosts failed"
+  local mapped=
+  for _ in 1 2 3; do  # idempotent; retried should the shared SQLite still be busy
+    if manage cell_v2 discover_hosts --verbose >> "$LOGS/db-sync.log" 2>&1; then mapped=1; break; fi
+    sleep 1
+  done
+  [ -n "$mapped" ] || tail_fail "$LOGS/db-sync.log" "discover_hosts failed"
   say "hosts mapped to cell1; stack up"
 
   {
