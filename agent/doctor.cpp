@@ -46,25 +46,6 @@ const char* group_name(FixGroup g) {
   return "device";
 }
 
-// Length of the valid UTF-8 sequence at s[i], 0 if there is none. The same rule
-// as the inventory JSON's: sysfs garbage reaches messages, JSON must stay UTF-8.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned c = b(i);
-  const auto cont = [&](size_t k) { return (b(k) & 0xc0u) == 0x80u; };
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    const unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) ? 3 : 0;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    const unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
 std::string valid_utf8(std::string_view v) {
   std::string out;
   out.reserve(v.size());

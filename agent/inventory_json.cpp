@@ -57,25 +57,6 @@ namespace {
 
 using Writer = rapidjson::PrettyWriter<StringOut>;
 
-// Length of the valid UTF-8 sequence at s[i], 0 if there is none (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF).
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned c = b(i);
-  const auto cont = [&](size_t k) { return (b(k) & 0xc0u) == 0x80u; };
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    const unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) ? 3 : 0;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    const unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    return b(i + 1) >= lo && b(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
 // Every string goes through here: sysfs can hold any bytes (a garbage file is
 // quoted in a message as it is), and JSON must be UTF-8, so a byte that is not
 // part of valid UTF-8 becomes U+FFFD.

@@ -54,4 +54,9 @@ Result<std::vector<VgpuTypeEntry>> parse_creatable_vgpu_types(std::string_view t
 // "NVIDIA A40-24Q" / "GRID T4-16Q" -> "A40-24Q"; other names unchanged.
 std::string short_vgpu_name(std::string_view name);
 
+// Length of the valid UTF-8 sequence at s[i], 0 if there is none (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF). sysfs garbage reaches
+// messages and JSON, which must stay UTF-8.
+size_t utf8_sequence(std::string_view s, size_t i);
+
 }  // namespace gpu_agent
