@@ -52,29 +52,8 @@ RC = "CUSTOM_PGPU_A100"
 GPUS = ["0000:07:00.0", "0000:0f:00.0", "0000:47:00.0", "0000:4e:00.0",
         "0000:87:00.0", "0000:90:00.0", "0000:b7:00.0", "0000:bd:00.0"]
 HOST8, HOST4 = "gpu-a100-8", "gpu-a100-4"
-T0 = time.monotonic()
-
-
-class Fail(Exception):
-    pass
-
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    log("ok   " + what)
-
-
-def run(argv, env=None, ok=True):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env)
-    if ok and p.returncode != 0:
-        raise Fail("%s exited %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), p.returncode, p.stdout[-3000:],
-                                                             p.stderr[-3000:]))
-    return p
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from itest import T0, Fail, check, log, run  # noqa: E402  (tests/support)
 
 
 def http(method, url, body=None, headers=None):

@@ -37,24 +37,8 @@ import uuid
 
 PY = "/usr/bin/python3"
 TRAIT = "CUSTOM_GPU_TENANT_GOLD"
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    print("ok   " + what, flush=True)
-
-
-def run(argv, env=None, ok=True, input_text=None):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env, input=input_text)
-    if ok and p.returncode != 0:
-        raise Fail("%s exited %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), p.returncode, p.stdout[-3000:],
-                                                             p.stderr[-3000:]))
-    return p
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from itest import Fail, check, run, write  # noqa: E402  (tests/support)
 
 
 class Placement:
@@ -93,12 +77,6 @@ class Placement:
         self.call("PUT", "/resource_providers/%s/traits" % rp_uuid,
                   {"resource_provider_generation": r["resource_provider_generation"], "traits": ["COMPUTE_NODE"]})
         return rp_uuid
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return path
 
 
 def main():
@@ -143,7 +121,6 @@ def main():
             "gpu-h100-4": (fx_h100, "h100", 4, True),
         }
         rc = {"a100": "CUSTOM_PGPU_A100", "h100": "CUSTOM_PGPU_H100"}
-        product = {"a100": "10de:20b2", "h100": "10de:2330"}
         flavor_conf = "[flavors]\nname_template = gpu.{pool}.{n}x\nsizes = %s\n"
         for name, (fx, model, n, trait) in hosts.items():
             pl.create_compute_node(name)

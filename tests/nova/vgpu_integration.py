@@ -31,30 +31,8 @@ import sys
 import tempfile
 
 PY = "/usr/bin/python3"
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    print("ok   " + what, flush=True)
-
-
-def run(argv, env=None, ok=True):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env)
-    if ok and p.returncode != 0:
-        raise Fail("%s exited %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(argv), p.returncode, p.stdout[-3000:],
-                                                             p.stderr[-3000:]))
-    return p
-
-
-def write(path, text):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return path
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from itest import Fail, check, run, write  # noqa: E402  (tests/support)
 
 
 A40_LAYOUTS = """[vgpu:a40_24q]
