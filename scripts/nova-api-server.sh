@@ -49,27 +49,12 @@ SERVER=$HERE/nova_api_wsgi.py
 PY=${NOVA_API_SERVER_PYTHON:-/usr/bin/python3}
 PIDF=$DIR/pid
 WATCHF=$DIR/watch.pid
+# shellcheck source=lib/service.sh
+. "$(dirname "$0")/lib/service.sh"
 LOG=$DIR/log
 export OS_NOVA_DISABLE_EVENTLET_PATCHING=1
 
-# Alive and not a zombie waiting for init to reap it.
-running() {
-  local state
-  kill -0 "$1" 2>/dev/null || return 1
-  state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ "$state" != Z ]
-}
 
-# The pid in FILE is alive and its cmdline contains every further argument.
-pid_is() {
-  local file=$1 pid cmd
-  shift
-  [ -f "$file" ] || return 1
-  pid=$(cat "$file")
-  [ -n "$pid" ] && running "$pid" || return 1
-  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
-  for want in "$@"; do [[ $cmd == *"$want"* ]] || return 1; done
-}
 
 server_alive() { pid_is "$PIDF" nova_api_wsgi.py "$DIR"; }
 
@@ -84,17 +69,6 @@ answers() {
   [[ $line == HTTP/1.?" 200"* ]]
 }
 
-stop_pid_file() {  # stop_pid_file FILE CMDLINE_PART...
-  local file=$1 pid
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  if pid_is "$@"; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
-    if running "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$file"
-}
 
 do_stop() {
   stop_pid_file "$WATCHF" nova-api-server-watch
@@ -102,14 +76,6 @@ do_stop() {
   rm -f "$DIR/url" "$DIR/port"
 }
 
-do_status() {
-  if server_alive && [ -f "$DIR/url" ]; then
-    echo "running $(cat "$DIR/url") pid $(cat "$PIDF")"
-    return 0
-  fi
-  echo "stopped"
-  return 3
-}
 
 fail_start() {
   echo "$ME: $*" >&2
@@ -235,18 +201,12 @@ EOF
   done
   [ -f "$DIR/url" ] || fail_start "nova-api did not answer within 60 s"
 
-  if [ -n "${NOVA_API_SERVER_WATCH_PID:-}" ]; then
-    local watched=$NOVA_API_SERVER_WATCH_PID
-    # exec -a names the watcher so stop can recognise its pid.
-    nohup bash -c "exec -a nova-api-server-watch bash -c 'while kill -0 $watched 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.5; done; kill $pid 2>/dev/null; true'" \
-        > /dev/null 2>&1 < /dev/null &
-    echo $! > "$WATCHF"
-  fi
+  if [ -n "${NOVA_API_SERVER_WATCH_PID:-}" ]; then start_watcher nova-api-server-watch "$NOVA_API_SERVER_WATCH_PID" "$pid"; fi
   cat "$DIR/url"
 }
 
 case $CMD in
   start) do_start ;;
   stop) do_stop ;;
-  status) do_status ;;
+  status) print_status server_alive ;;
 esac

@@ -36,23 +36,14 @@ API=${PLACEMENT_SERVER_API:-/usr/bin/placement-api}
 MANAGE=${PLACEMENT_SERVER_MANAGE:-/usr/bin/placement-manage}
 PIDF=$DIR/pid
 WATCHF=$DIR/watch.pid
+# shellcheck source=lib/service.sh
+. "$(dirname "$0")/lib/service.sh"
 LOG=$DIR/placement.log
 
-# Alive and not a zombie waiting for init to reap it.
-running() {
-  local state
-  kill -0 "$1" 2>/dev/null || return 1
-  state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ "$state" != Z ]
-}
 
-# Our pid file names a live placement-api process (not a recycled pid).
-server_alive() {
-  [ -f "$PIDF" ] || return 1
-  local pid
-  pid=$(cat "$PIDF")
-  [ -n "$pid" ] && running "$pid" && grep -q placement-api "/proc/$pid/cmdline" 2>/dev/null
-}
+
+# Our pid file names a live placement-api process.
+server_alive() { pid_is "$PIDF" placement-api; }
 
 # GET / over bash's /dev/tcp: no curl needed, and fast enough to poll.
 answers() {
@@ -64,17 +55,6 @@ answers() {
   [[ $line == HTTP/1.?" 200"* ]]
 }
 
-stop_pid_file() {  # stop_pid_file FILE NAME_IN_CMDLINE
-  local file=$1 name=$2 pid
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  if [ -n "$pid" ] && running "$pid" && grep -q "$name" "/proc/$pid/cmdline" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
-    if running "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$file"
-}
 
 do_stop() {
   stop_pid_file "$WATCHF" placement-server-watch
@@ -82,14 +62,6 @@ do_stop() {
   rm -f "$DIR/url" "$DIR/port"
 }
 
-do_status() {
-  if server_alive && [ -f "$DIR/url" ]; then
-    echo "running $(cat "$DIR/url") pid $(cat "$PIDF")"
-    return 0
-  fi
-  echo "stopped"
-  return 3
-}
 
 do_start() {
   if [ ! -x "$PY" ] || [ ! -f "$API" ] || [ ! -f "$MANAGE" ] || ! "$PY" -c 'import placement' 2>/dev/null; then
@@ -142,19 +114,13 @@ EOF
   done
   [ -f "$DIR/url" ] || { do_stop; die "placement did not answer within 30 s; see $LOG"; }
 
-  if [ -n "${PLACEMENT_SERVER_WATCH_PID:-}" ]; then
-    local watched=$PLACEMENT_SERVER_WATCH_PID
-    # exec -a names the watcher so stop can recognise its pid.
-    nohup bash -c "exec -a placement-server-watch bash -c 'while kill -0 $watched 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.5; done; kill $pid 2>/dev/null; true'" \
-        > /dev/null 2>&1 < /dev/null &
-    echo $! > "$WATCHF"
-  fi
+  if [ -n "${PLACEMENT_SERVER_WATCH_PID:-}" ]; then start_watcher placement-server-watch "$PLACEMENT_SERVER_WATCH_PID" "$pid"; fi
   cat "$DIR/url"
 }
 
 case $CMD in
   start) do_start ;;
   stop) do_stop ;;
-  status) do_status ;;
+  status) print_status server_alive ;;
   *) usage ;;
 esac
