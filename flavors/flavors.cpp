@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "provider_tree.h"  // uuid5
+#include "uuid5.h"
 
 namespace gpu_agent::flavors {
 namespace {
@@ -246,7 +246,7 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
         return make_error("two flavors would be named '" + *name + "': put {pool} and {n} in [flavors] "
                           "name_template (now '" + s.name_template + "')");
       f.name = *name;
-      f.id = placement::uuid5("gpu-agent flavor " + f.name);
+      f.id = uuid5("gpu-agent flavor " + f.name);
       set.flavors.push_back(std::move(f));
     }
   }
@@ -276,7 +276,7 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
       return make_error("two flavors would be named '" + *name + "': put {pool} (the layout) in [flavors] "
                         "vgpu_name_template (now '" + s.vgpu_name_template + "')");
     f.name = *name;
-    f.id = placement::uuid5("gpu-agent flavor " + f.name);
+    f.id = uuid5("gpu-agent flavor " + f.name);
     set.flavors.push_back(std::move(f));
   }
   set.traits.assign(traits.begin(), traits.end());

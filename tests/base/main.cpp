@@ -1,2 +1,2 @@
-#define BOOST_TEST_MODULE agent
+#define BOOST_TEST_MODULE base
 #include <boost/test/unit_test.hpp>

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loopback_server.h"
 #include "report.h"
+#include "uuid5.h"
 #include "report_env.h"
 
 using namespace gpu_agent;
@@ -34,7 +35,7 @@ struct Agent {
 };
 
 std::string pool_uuid(const std::string& host) {
-  return placement::uuid5(placement::pool_provider_name(host, kRC));
+  return uuid5(placement::pool_provider_name(host, kRC));
 }
 
 void expect_ok(const PassOutcome& o, const Agent& a) {

@@ -36,8 +36,4 @@ struct TreeState {
   }
 };
 
-// A name-based (RFC 4122 version 5, SHA-1) UUID: the same name gives the same
-// UUID on every run, so a restarted agent finds its own providers.
-std::string uuid5(const std::string& name);
-
 }  // namespace gpu_agent::placement

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "provider_tree.h"
+#include "uuid5.h"
 
-namespace gpu_agent::placement {
+namespace gpu_agent {
 namespace {
 // The agent's own namespace (a fixed random UUID): pools of different
 // software never collide with ours even for equal names.
@@ -31,4 +31,4 @@ std::string uuid5(const std::string& name) {
   return out;
 }
 
-}  // namespace gpu_agent::placement
+}  // namespace gpu_agent

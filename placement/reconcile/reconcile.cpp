@@ -1,5 +1,7 @@
 #include "reconcile.h"
 
+#include "uuid5.h"
+
 #include <algorithm>
 #include <cctype>
 

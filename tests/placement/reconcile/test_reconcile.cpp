@@ -5,8 +5,10 @@
 #include <rapidjson/document.h>
 
 #include "reconcile.h"
+#include "uuid5.h"
 
 using namespace gpu_agent::placement;
+using gpu_agent::uuid5;
 
 namespace {
 
