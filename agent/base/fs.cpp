@@ -31,8 +31,8 @@ std::vector<std::string_view> split(std::string_view path) {
   return out;
 }
 
-Error os_error(const std::string& what, const std::string& shown, int err) {
-  return make_error(what + " " + shown + ": " + std::strerror(err), err);
+Error fs_error(const std::string& what, const std::string& shown, int err) {
+  return os_error(what + " " + shown + ": " + std::strerror(err), err);
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ std::string RealFs::display(std::string_view path) const { return full(path); }
 Result<std::string> RealFs::read_file(std::string_view path) const {
   const std::string p = full(path);
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return os_error("cannot open", p, errno);
+  if (fd < 0) return fs_error("cannot open", p, errno);
   std::string out;
   char buf[4096];
   for (;;) {
@@ -83,13 +83,13 @@ Result<std::string> RealFs::read_file(std::string_view path) const {
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
-      return os_error("cannot read", p, err);
+      return fs_error("cannot read", p, err);
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > kMaxFileSize) {
       ::close(fd);
-      return make_error("cannot read " + p + ": larger than 1 MiB, not a sysfs attribute", EFBIG);
+      return os_error("cannot read " + p + ": larger than 1 MiB, not a sysfs attribute", EFBIG);
     }
     // A short read is the end: a sysfs attribute comes whole in one read (its
     // show() fills at most a page) and a regular file (an unpacked fixture)
@@ -105,14 +105,14 @@ Result<std::string> RealFs::read_link(std::string_view path) const {
   const std::string p = full(path);
   char buf[PATH_MAX];
   ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
-  if (n < 0) return os_error("cannot read link", p, errno);
+  if (n < 0) return fs_error("cannot read link", p, errno);
   return std::string(buf, static_cast<size_t>(n));
 }
 
 Result<std::vector<std::string>> RealFs::list_dir(std::string_view path) const {
   const std::string p = full(path);
   DIR* d = ::opendir(p.c_str());
-  if (!d) return os_error("cannot list", p, errno);
+  if (!d) return fs_error("cannot list", p, errno);
   std::vector<std::string> out;
   while (dirent* e = ::readdir(d)) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
@@ -126,15 +126,15 @@ Result<std::vector<std::string>> RealFs::list_dir(std::string_view path) const {
 Result<std::string> RealFs::resolve(std::string_view path) const {
   const std::string p = full(path);
   char buf[PATH_MAX];
-  if (!::realpath(p.c_str(), buf)) return os_error("cannot resolve", p, errno);
+  if (!::realpath(p.c_str(), buf)) return fs_error("cannot resolve", p, errno);
   char rootbuf[PATH_MAX];
-  if (!::realpath(root_.c_str(), rootbuf)) return os_error("cannot resolve", root_, errno);
+  if (!::realpath(root_.c_str(), rootbuf)) return fs_error("cannot resolve", root_, errno);
   std::string_view r(buf), base(rootbuf);
   if (base == "/") return std::string(r.substr(1));
   if (r == base) return std::string();
   if (r.size() > base.size() && r.substr(0, base.size()) == base && r[base.size()] == '/')
     return std::string(r.substr(base.size() + 1));
-  return make_error(p + " resolves to " + std::string(r) + ", outside " + root_, EXDEV);
+  return os_error(p + " resolves to " + std::string(r) + ", outside " + root_, EXDEV);
 }
 
 bool RealFs::exists(std::string_view path) const {
@@ -220,15 +220,15 @@ Result<std::string> MemFs::walk(std::string_view path, bool follow_last) const {
     }
     const Node* dir = find(cur);
     if (dir && dir->kind == Node::Kind::error)
-      return make_error("cannot read " + display(cur) + ": " + std::strerror(dir->err), dir->err);
+      return os_error("cannot read " + display(cur) + ": " + std::strerror(dir->err), dir->err);
     if (!dir || dir->kind != Node::Kind::dir)
-      return make_error("cannot open " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
+      return os_error("cannot open " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
     std::string next = join_path(cur, comp);
     const Node* n = find(next);
-    if (!n) return make_error("cannot open " + display(path) + ": " + std::strerror(ENOENT), ENOENT);
+    if (!n) return os_error("cannot open " + display(path) + ": " + std::strerror(ENOENT), ENOENT);
     if (n->kind == Node::Kind::link && (follow_last || !todo.empty())) {
       if (++hops > kMaxLinkHops)
-        return make_error("cannot open " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
+        return os_error("cannot open " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
       std::vector<std::string_view> parts = split(n->data);
       for (auto p = parts.rbegin(); p != parts.rend(); ++p) todo.emplace_front(*p);
       if (!n->data.empty() && n->data.front() == '/') cur.clear();
@@ -246,12 +246,12 @@ Result<std::string> MemFs::read_file(std::string_view path) const {
   switch (n->kind) {
     case Node::Kind::file: return n->data;
     case Node::Kind::dir:
-      return make_error("cannot read " + display(path) + ": " + std::strerror(EISDIR), EISDIR);
+      return os_error("cannot read " + display(path) + ": " + std::strerror(EISDIR), EISDIR);
     case Node::Kind::error:
-      return make_error("cannot read " + display(path) + ": " + std::strerror(n->err), n->err);
+      return os_error("cannot read " + display(path) + ": " + std::strerror(n->err), n->err);
     case Node::Kind::link: break;
   }
-  return make_error("cannot read " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
+  return os_error("cannot read " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
 }
 
 Result<std::string> MemFs::read_link(std::string_view path) const {
@@ -259,9 +259,9 @@ Result<std::string> MemFs::read_link(std::string_view path) const {
   if (!r) return r.error();
   const Node* n = &nodes_.at(*r);
   if (n->kind == Node::Kind::error)
-    return make_error("cannot read link " + display(path) + ": " + std::strerror(n->err), n->err);
+    return os_error("cannot read link " + display(path) + ": " + std::strerror(n->err), n->err);
   if (n->kind != Node::Kind::link)
-    return make_error("cannot read link " + display(path) + ": " + std::strerror(EINVAL), EINVAL);
+    return os_error("cannot read link " + display(path) + ": " + std::strerror(EINVAL), EINVAL);
   return n->data;
 }
 
@@ -270,9 +270,9 @@ Result<std::vector<std::string>> MemFs::list_dir(std::string_view path) const {
   if (!r) return r.error();
   const Node* n = &nodes_.at(*r);
   if (n->kind == Node::Kind::error)
-    return make_error("cannot list " + display(path) + ": " + std::strerror(n->err), n->err);
+    return os_error("cannot list " + display(path) + ": " + std::strerror(n->err), n->err);
   if (n->kind != Node::Kind::dir)
-    return make_error("cannot list " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
+    return os_error("cannot list " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
   return std::vector<std::string>(n->children.begin(), n->children.end());
 }
 

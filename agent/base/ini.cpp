@@ -92,7 +92,7 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
 
 Result<IniFile> load_ini(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot open " + path + ": " + std::strerror(errno), errno);
+  if (!in) return os_error("cannot open " + path + ": " + std::strerror(errno), errno);
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_ini(ss.str(), path);

@@ -153,63 +153,25 @@ Options: the same sources as `report` (--nova-config, --fixture, --sysfs-root,
                    (tests and benchmarks; down to 0.001)
 )";
 
-int cmd_inventory(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+int cmd_inventory(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+                  std::ostream& out, std::ostream& err) {
   Args a;
-  if (auto e = parse_args(argv, 1, {"sysfs-root", "fixture", "pci-ids", "libvirt-uri", "hostname"}, {"json"}, {}, a))
+  if (auto e = parse_args(argv, 1, with_host_options({}), {"json"}, kHostSourceAliases, a))
     return usage_error(err, "inventory", *e);
   if (a.help) {
     out << kInventoryHelp;
     return 0;
   }
-  if (value(a, "fixture") && value(a, "sysfs-root"))
-    return usage_error(err, "inventory", "--fixture and --sysfs-root are alternatives; give one");
-
-  std::unique_ptr<Fs> fs;
-  std::optional<std::string> fixture_host;
-  if (auto f = value(a, "fixture")) {
-    auto fx = load_fixture_file(*f);
-    if (!fx) {
-      err << "gpu-agent inventory: " << fx.error().message << "\n";
-      return 1;
-    }
-    if (auto h = fx->meta.find("hostname"); h != fx->meta.end()) fixture_host = h->second;
-    fs = std::move(fx->fs);
-  } else {
-    fs = std::make_unique<RealFs>(value(a, "sysfs-root").value_or("/sys"));
-  }
-
-  PciNames names(value(a, "pci-ids").value_or(""));
-  InventoryOptions opts;
-  opts.names = &names;
-  auto inv = read_inventory(*fs, opts);
-  if (!inv) {
-    err << "gpu-agent inventory: " << inv.error().message << "\n";
-    return 1;
-  }
-  if (names.error()) inv->warnings.push_back(*names.error());
-
-  const bool real_sys = !value(a, "fixture") && !value(a, "sysfs-root");
-  std::string uri = value(a, "libvirt-uri").value_or(real_sys ? "qemu:///system" : "none");
-  std::optional<std::string> libvirt_host;
-  if (uri != "none") {
-    LibvirtReport rep;
-    rep.uri = uri;
-    auto snap = read_libvirt(uri);
-    if (!snap) {
-      rep.error = snap.error().message;
-    } else {
-      rep.connected = true;
-      rep.hostname = snap->hostname;
-      libvirt_host = snap->hostname;
-      rep.disagreements = compare_with_libvirt(*inv, snap->devices, &rep.devices_compared);
-    }
-    inv->libvirt = std::move(rep);
-  }
-  HostName host = choose_hostname(value(a, "hostname"), fixture_host, libvirt_host);
-  inv->hostname = host.name;
-  inv->hostname_source = host.source;
-
-  out << (a.flags.count("json") ? inventory_to_json(*inv) : inventory_to_table(*inv));
+  auto src = host_sources(a);
+  if (!src) return usage_error(err, "inventory", src.error().message);
+  auto cfg = load_config_for(config_path);
+  if (!cfg) return fail(err, "inventory", cfg.error());
+  LoadOptions lo;
+  lo.cross_check_libvirt = true;
+  lo.pools = lo.layouts = false;  // the inventory judges GPUs; pools are report's and nova-config's
+  auto host = load_host(*src, *cfg, lo);
+  if (!host) return fail(err, "inventory", host.error());
+  out << (a.flags.count("json") ? inventory_to_json(host->inventory) : inventory_to_table(host->inventory));
   return 0;
 }
 
@@ -257,7 +219,7 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
                       std::ostream& out, std::ostream& err) {
   const bool daemon = argv[0] == "run";
   Args a;
-  std::vector<std::string> values{"nova-config", "fixture", "sysfs-root", "compute-node-name", "libvirt-uri"};
+  std::vector<std::string> values = with_host_options({"nova-config"});
   std::vector<std::string> flags{"verbose"};
   if (daemon) {
     values.push_back("max-passes");
@@ -267,13 +229,15 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
     flags.push_back("once");
     flags.push_back("dry-run");
   }
-  if (auto e = parse_args(argv, 1, values, flags, {{"-v", "--verbose"}}, a)) return usage_error(err, argv[0], *e);
+  auto aliases = kHostSourceAliases;
+  aliases["-v"] = "--verbose";
+  if (auto e = parse_args(argv, 1, values, flags, aliases, a)) return usage_error(err, argv[0], *e);
   if (a.help) {
     out << (daemon ? kRunHelp : kReportHelp);
     return 0;
   }
-  if (value(a, "fixture") && value(a, "sysfs-root"))
-    return usage_error(err, argv[0], "--fixture and --sysfs-root are alternatives; give one");
+  auto src = host_sources(a);
+  if (!src) return usage_error(err, argv[0], src.error().message);
   uint64_t max_passes = 0;
   if (auto m = value(a, "max-passes")) {
     auto n = parse_int(*m);
@@ -310,26 +274,21 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
     err << "gpu-agent " << argv[0] << ": " << problem << "\n";
     return 2;
   }
-  ReportSources src;
-  src.fixture = value(a, "fixture");
-  src.sysfs_root = value(a, "sysfs-root");
-  src.hostname = value(a, "compute-node-name");
-  src.libvirt_uri = value(a, "libvirt-uri");
-  Reporter reporter(*cfg, src, log);
+  Reporter reporter(*cfg, *src, log);
   if (a.flags.count("verbose"))
     log.debug("config " + (cfg->path.empty() ? std::string("(built-in defaults)") : cfg->path));
 
   if (!daemon) {
     const bool dry = a.flags.count("dry-run") > 0;
     PassOutcome o = reporter.pass(dry, dry ? &out : nullptr);
-    const PassStats& st = reporter.last_pass();
+    const PassStats& st = o.stats;
     if (o.kind == PassOutcome::Kind::ok) {
       log.info(o.message + " (" + std::to_string(st.requests) + " request(s), " + std::to_string(st.writes) +
                " write(s))");
       return 0;
     }
     log.error(o.message);
-    return o.config_error ? 2 : 1;
+    return exit_code(o);
   }
 
   block_daemon_signals();
@@ -337,7 +296,7 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
   hooks.max_passes = max_passes;
   hooks.pass = [&] {
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);
-    const PassStats& st = reporter.last_pass();
+    const PassStats& st = o.stats;
     if (o.kind == PassOutcome::Kind::ok && st.writes > 0)
       log.info("pass done: " + o.message + " (" + std::to_string(st.requests) + " requests)");
     else if (o.kind == PassOutcome::Kind::ok)
@@ -357,7 +316,7 @@ int cmd_report_or_run(const std::vector<std::string>& argv, const std::optional<
   log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " +
            (cfg->path.empty() ? std::string("(built-in defaults)") : cfg->path) + ", every " +
            std::to_string(static_cast<long>(cfg->interval)) + " s");
-  return run_daemon(hooks, log);
+  return exit_code(run_daemon(hooks, log));
 }
 
 const char* kNovaConfigHelp = R"(Usage: gpu-agent [--config FILE] nova-config [OPTIONS]
@@ -413,17 +372,17 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
                     std::ostream& out, std::ostream& err) {
   const std::string cmd = "nova-config";
   Args a;
-  if (auto e = parse_args(argv, 1,
-                          {"fixture", "sysfs-root", "nova-release", "numa-policy", "role", "format", "output",
-                           "hostname"},
-                          {}, {{"-o", "--output"}}, a))
+  auto aliases = kHostSourceAliases;
+  aliases["-o"] = "--output";
+  if (auto e = parse_args(argv, 1, with_host_options({"nova-release", "numa-policy", "role", "format", "output"}), {},
+                          aliases, a))
     return usage_error(err, cmd, *e);
   if (a.help) {
     out << kNovaConfigHelp;
     return 0;
   }
-  if (value(a, "fixture") && value(a, "sysfs-root"))
-    return usage_error(err, cmd, "--fixture and --sysfs-root are alternatives; give one");
+  auto src = host_sources(a);
+  if (!src) return usage_error(err, cmd, src.error().message);
   auto role = parse_nova_role(value(a, "role").value_or("all"));
   if (!role) return usage_error(err, cmd, role.error().message);
   const std::string format = value(a, "format").value_or("ini");
@@ -439,26 +398,18 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
     return 2;
   }
-  if (format == "provider-yaml") return nova_provider_yaml(a, *cfg, out, err);
+  if (format == "provider-yaml") return nova_provider_yaml(a, *src, *cfg, out, err);
 
-  HostSources src{value(a, "fixture"), value(a, "sysfs-root"), value(a, "hostname")};
-  auto host = load_host(src, *cfg);
-  if (!host) {
-    err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
-    return host.error().code;
-  }
+  auto host = load_host(*src, *cfg);
+  if (!host) return fail(err, cmd, host.error());
   const auto& pools = host->pools;
-  auto layouts = resolve_vgpu_layouts(host->inventory, *cfg);
-  if (!layouts) {
-    err << "gpu-agent " << cmd << ": " << layouts.error().message << "\n";
-    return 2;
-  }
-  auto nova = make_nova_config(host->inventory, pools, opts, *layouts);
+  const auto& layouts = host->layouts;
+  auto nova = make_nova_config(host->inventory, pools, opts, layouts);
   if (!nova) {
     err << "gpu-agent " << cmd << ": " << nova.error().message << "\n";
     bool any_assignable = false;  // none: a host problem (exit 1); else the pools or options are wrong (2)
     for (const auto& p : pools) any_assignable |= !p.assignable.empty();
-    any_assignable |= !layouts->empty();
+    any_assignable |= !layouts.empty();
     return any_assignable ? 2 : 1;
   }
   const std::string text = format == "json" ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
@@ -512,7 +463,7 @@ int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::os
     out << "gpu-agent " << kAgentVersion << "\n";
     return 0;
   }
-  if (cmd == "inventory") return cmd_inventory(args, out, err);
+  if (cmd == "inventory") return cmd_inventory(args, config_path, out, err);
   if (cmd == "capture") return cmd_capture(args, out, err);
   if (cmd == "report" || cmd == "run") return cmd_report_or_run(args, config_path, out, err);
   if (cmd == "nova-config") return cmd_nova_config(args, config_path, out, err);

@@ -22,7 +22,9 @@ extern const char* const kDoctorHelp;
 
 struct Args;
 struct AgentConfig;
+struct HostSources;
 // nova-config --format provider-yaml (cli_provider_yaml.cpp): ARGS are nova-config's.
-int nova_provider_yaml(const Args& args, const AgentConfig& cfg, std::ostream& out, std::ostream& err);
+int nova_provider_yaml(const Args& args, const HostSources& src, const AgentConfig& cfg, std::ostream& out,
+                       std::ostream& err);
 
 }  // namespace gpu_agent

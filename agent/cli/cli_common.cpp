@@ -8,11 +8,6 @@
 #include <fstream>
 #include <ostream>
 
-#include "fixture.h"
-#include "fs.h"
-#include "hostname.h"
-#include "inventory.h"
-#include "pci_names.h"
 
 namespace gpu_agent {
 
@@ -62,34 +57,61 @@ int usage_error(std::ostream& err, const std::string& cmd, const std::string& ms
 }
 
 Result<AgentConfig> load_config_for(const std::optional<std::string>& path) {
-  if (path) return load_agent_config(*path);
   const std::string def = "/etc/gpu-agent/gpu-agent.conf";
-  if (::access(def.c_str(), F_OK) == 0) return load_agent_config(def);
-  return AgentConfig{};
+  if (!path && ::access(def.c_str(), F_OK) != 0) return AgentConfig{};
+  auto cfg = load_agent_config(path.value_or(def));
+  if (!cfg) return make_error(ErrorKind::bad_config, cfg.error().message);
+  return cfg;
 }
 
-Result<LoadedHost> load_host(const HostSources& src, const AgentConfig& cfg) {
-  std::unique_ptr<Fs> fs;
-  std::optional<std::string> fixture_host;
-  if (src.fixture) {
-    auto fx = load_fixture_file(*src.fixture);
-    if (!fx) return make_error(fx.error().message, 1);
-    if (auto h = fx->meta.find("hostname"); h != fx->meta.end()) fixture_host = h->second;
-    fs = std::move(fx->fs);
-  } else {
-    fs = std::make_unique<RealFs>(src.sysfs_root.value_or(cfg.sysfs_root));
+std::vector<std::string> with_host_options(std::vector<std::string> own) {
+  own.insert(own.end(), kHostSourceOptions.begin(), kHostSourceOptions.end());
+  return own;
+}
+
+const std::vector<std::string> kHostSourceOptions{"fixture", "sysfs-root", "pci-ids", "libvirt-uri", "hostname"};
+const std::map<std::string, std::string> kHostSourceAliases{{"--compute-node-name", "--hostname"}};
+
+const char* const kHostSourceHelp = R"(Where the host is read from (the same for every command):
+  --fixture FILE      a capture made by `gpu-agent capture` instead of sysfs
+  --sysfs-root DIR    read sysfs below DIR (default: [agent] sysfs_root, /sys)
+  --pci-ids FILE      pci.ids for vendor and product names (default: [agent]
+                      pci_ids, else libpci's /usr/share/misc/pci.ids)
+  --libvirt-uri URI   where to ask libvirt for the hostname nova uses (default:
+                      [agent] libvirt_uri, qemu:///system, when reading /sys;
+                      none with --fixture or --sysfs-root); `none` skips libvirt
+  --hostname NAME     the compute node's name (default: [agent]
+                      compute_node_name, libvirt's hostname, the capture's,
+                      this host's FQDN); --compute-node-name is the same
+)";
+
+Result<HostSources> host_sources(const Args& a) {
+  HostSources s;
+  s.fixture = value(a, "fixture");
+  s.sysfs_root = value(a, "sysfs-root");
+  s.pci_ids = value(a, "pci-ids");
+  s.libvirt_uri = value(a, "libvirt-uri");
+  s.hostname = value(a, "hostname");
+  if (s.fixture && s.sysfs_root)
+    return make_error(ErrorKind::bad_config, "--fixture and --sysfs-root are alternatives; give one");
+  return s;
+}
+
+int exit_code(const Error& e) { return e.kind == ErrorKind::bad_config ? 2 : 1; }
+
+int exit_code(const PassOutcome& o) {
+  switch (o.kind) {
+    case PassOutcome::Kind::ok:
+    case PassOutcome::Kind::stopped: return 0;
+    case PassOutcome::Kind::fatal: return o.config_error ? 2 : 1;
+    case PassOutcome::Kind::retry: return 1;
   }
-  PciNames names(cfg.pci_ids);
-  InventoryOptions io;
-  io.names = &names;
-  auto inv = read_inventory(*fs, io);
-  if (!inv) return make_error(inv.error().message, 1);
-  HostName host = choose_hostname(src.hostname ? src.hostname : cfg.compute_node_name, fixture_host, std::nullopt);
-  inv->hostname = host.name;
-  inv->hostname_source = host.source;
-  auto pools = derive_pools(*inv, cfg);
-  if (!pools) return make_error(pools.error().message, 2);
-  return LoadedHost{std::move(*inv), std::move(*pools)};
+  return 1;
+}
+
+int fail(std::ostream& err, const std::string& cmd, const Error& e) {
+  err << "gpu-agent " << cmd << ": " << e.message << "\n";
+  return exit_code(e);
 }
 
 bool write_file_atomically(const std::string& path, const std::string& text, const std::string& cmd,

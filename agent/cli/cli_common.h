@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "config.h"
-#include "model.h"
-#include "pools.h"
+#include "daemon.h"
+#include "load_host.h"
 #include "result.h"
 
 namespace gpu_agent {
@@ -35,18 +35,27 @@ std::optional<std::string> value(const Args& a, const std::string& key);
 int usage_error(std::ostream& err, const std::string& cmd, const std::string& msg);
 
 // --config FILE, else /etc/gpu-agent/gpu-agent.conf when it exists, else defaults.
+// Errors are ErrorKind::bad_config.
 Result<AgentConfig> load_config_for(const std::optional<std::string>& path);
 
-// This host as the generating commands (nova-config, flavors, doctor) see it.
-struct HostSources {
-  std::optional<std::string> fixture, sysfs_root, hostname;
-};
-struct LoadedHost {
-  Inventory inventory;           // hostname set: --hostname, config, fixture, this host
-  std::vector<Pool> pools;
-};
-// Error codes: 1 the host cannot be read (fixture or sysfs), 2 the config's pools are wrong.
-Result<LoadedHost> load_host(const HostSources& src, const AgentConfig& cfg);
+// The host-source options every command that reads a host accepts
+// (--fixture, --sysfs-root, --pci-ids, --libvirt-uri, --hostname), and their help.
+extern const std::vector<std::string> kHostSourceOptions;
+extern const char* const kHostSourceHelp;
+// --compute-node-name is the older spelling of --hostname.
+extern const std::map<std::string, std::string> kHostSourceAliases;
+// OWN plus the host-source options, for parse_args.
+std::vector<std::string> with_host_options(std::vector<std::string> own);
+// The options' values; "--fixture and --sysfs-root are alternatives" when both are given.
+Result<HostSources> host_sources(const Args& a);
+
+// The one place errors become exit codes: 2 for the operator's config or
+// options (ErrorKind::bad_config), 1 for everything else.
+int exit_code(const Error& e);
+// A pass, or the daemon that ended: 0 done or stopped, 2 a config error, 1 otherwise.
+int exit_code(const PassOutcome& o);
+// Prints "gpu-agent CMD: message" and returns exit_code(e).
+int fail(std::ostream& err, const std::string& cmd, const Error& e);
 
 // Writes TEXT to PATH through PATH.tmp.PID and rename(): readers see all of it
 // or the old file. On failure says why on ERR ("gpu-agent CMD: ...") and returns false.

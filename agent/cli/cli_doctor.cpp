@@ -95,14 +95,14 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
     }
   }
   Args a;
-  if (auto e = parse_args(argv, 1, {"fixture", "sysfs-root", "format", "cpu-vendor", "hostname"}, {}, {}, a))
+  if (auto e = parse_args(argv, 1, with_host_options({"format", "cpu-vendor"}), {}, kHostSourceAliases, a))
     return usage_error(err, cmd, *e);
   if (a.help) {
     out << kDoctorHelp;
     return 0;
   }
-  if (value(a, "fixture") && value(a, "sysfs-root"))
-    return usage_error(err, cmd, "--fixture and --sysfs-root are alternatives; give one");
+  auto src = host_sources(a);
+  if (!src) return usage_error(err, cmd, src.error().message);
   const std::string format = value(a, "format").value_or("text");
   if (format != "text" && format != "json") return usage_error(err, cmd, "--format is text or json");
   DoctorOptions opts;
@@ -116,7 +116,7 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
     return 2;
   }
-  const bool real_sys = !value(a, "fixture") && !value(a, "sysfs-root");
+  const bool real_sys = !src->fixture && !src->sysfs_root;
   if (!opts.cpu_vendor && real_sys) {
     // Like /sys, /proc belongs to the host only when reading the real one.
     std::ifstream f("/proc/cpuinfo");
@@ -125,12 +125,10 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
     opts.cpu_vendor = parse_cpu_vendor(text.str());
   }
 
-  HostSources src{value(a, "fixture"), value(a, "sysfs-root"), value(a, "hostname")};
-  auto host = load_host(src, *cfg);
-  if (!host) {
-    err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
-    return host.error().code;
-  }
+  LoadOptions lo;
+  lo.layouts = false;  // a layout that no longer resolves is one of doctor's findings, not an error
+  auto host = load_host(*src, *cfg, lo);
+  if (!host) return fail(err, cmd, host.error());
   if (!cfg->vgpu_layouts.empty()) {
     opts.config = &*cfg;
     if (!nova_confs.empty()) {

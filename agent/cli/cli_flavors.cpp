@@ -80,18 +80,21 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
                 std::ostream& out, std::ostream& err) {
   const std::string cmd = "flavors";
   Args a;
+  auto aliases = kHostSourceAliases;
+  aliases["-o"] = "--output";
+  aliases["-v"] = "--verbose";
   if (auto e = parse_args(argv, 1,
-                          {"format", "output", "nova-config", "sizes", "vcpus-per-gpu", "ram-mb-per-gpu",
-                           "ephemeral-gb-per-gpu", "disk-gb", "name-template", "pool", "fixture", "sysfs-root",
-                           "compute-node-name", "hostname"},
-                          {"from-placement", "no-pci-alias", "verbose"}, {{"-o", "--output"}, {"-v", "--verbose"}}, a))
+                          with_host_options({"format", "output", "nova-config", "sizes", "vcpus-per-gpu",
+                                             "ram-mb-per-gpu", "ephemeral-gb-per-gpu", "disk-gb", "name-template",
+                                             "pool"}),
+                          {"from-placement", "no-pci-alias", "verbose"}, aliases, a))
     return usage_error(err, cmd, *e);
   if (a.help) {
     out << kFlavorsHelp;
     return 0;
   }
-  if (value(a, "fixture") && value(a, "sysfs-root"))
-    return usage_error(err, cmd, "--fixture and --sysfs-root are alternatives; give one");
+  auto src = host_sources(a);
+  if (!src) return usage_error(err, cmd, src.error().message);
   const std::string format = value(a, "format").value_or("script");
   if (format != "script" && format != "json" && format != "ansible")
     return usage_error(err, cmd, "--format is script, json or ansible");
@@ -139,13 +142,8 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
   }
   if (a.flags.count("no-pci-alias")) settings.pci_alias = false;
 
-  HostSources src{value(a, "fixture"), value(a, "sysfs-root"),
-                  value(a, "compute-node-name") ? value(a, "compute-node-name") : value(a, "hostname")};
-  auto host = load_host(src, *cfg);
-  if (!host) {
-    err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
-    return host.error().code;
-  }
+  auto host = load_host(*src, *cfg);
+  if (!host) return fail(err, cmd, host.error());
 
   flavors::Inputs in;
   in.host = host->inventory.hostname;
@@ -177,12 +175,7 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
     in.pools.push_back(std::move(pi));
   }
 
-  auto layouts = resolve_vgpu_layouts(host->inventory, *cfg);
-  if (!layouts) {
-    err << "gpu-agent " << cmd << ": " << layouts.error().message << "\n";
-    return 2;
-  }
-  for (const auto& l : *layouts) {
+  for (const auto& l : host->layouts) {
     if (!only.empty() && std::find(only.begin(), only.end(), l.name) == only.end()) continue;
     flavors::VgpuInput v;
     v.layout = l.name;
@@ -214,10 +207,7 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
     Log log(err, a.flags.count("verbose") ? Log::Level::debug : Log::Level::warning);
     Reporter reporter(c, ReportSources{}, log);
     auto root = reporter.root_inventory(in.host);
-    if (!root) {
-      err << "gpu-agent " << cmd << ": " << root.error().message << "\n";
-      return root.error().code == 2 ? 2 : 1;
-    }
+    if (!root) return fail(err, cmd, root.error());
     flavors::HostCapacity cap;
     cap.host = in.host;
     auto take = [&](const char* rc) -> std::optional<flavors::Capacity> {

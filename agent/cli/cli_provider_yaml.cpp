@@ -12,7 +12,8 @@
 
 namespace gpu_agent {
 
-int nova_provider_yaml(const Args& a, const AgentConfig& cfg, std::ostream& out, std::ostream& err) {
+int nova_provider_yaml(const Args& a, const HostSources& src, const AgentConfig& cfg, std::ostream& out,
+                       std::ostream& err) {
   const std::string cmd = "nova-config";
   ProviderYamlOptions opts;
   opts.generator = std::string("gpu-agent ") + kAgentVersion;
@@ -35,19 +36,12 @@ int nova_provider_yaml(const Args& a, const AgentConfig& cfg, std::ostream& out,
   } else {
     // vGPU layouts: their traits go on nova's pGPU providers, named after this
     // host's node name and each parent device, so the host is read.
-    HostSources src{value(a, "fixture"), value(a, "sysfs-root"), value(a, "hostname")};
-    auto host = load_host(src, cfg);
-    if (!host) {
-      err << "gpu-agent " << cmd << ": " << host.error().message << "\n";
-      return host.error().code;
-    }
-    auto layouts = resolve_vgpu_layouts(host->inventory, cfg);
-    if (!layouts) {
-      err << "gpu-agent " << cmd << ": " << layouts.error().message << "\n";
-      return 2;
-    }
+    LoadOptions lo;
+    lo.pools = false;
+    auto host = load_host(src, cfg, lo);
+    if (!host) return fail(err, cmd, host.error());
     opts.host = host->inventory.hostname;
-    for (const auto& l : *layouts) {
+    for (const auto& l : host->layouts) {
       if (l.kind != "mdev") {
         // vGPU 17 VFs are nova PCI devices: nova sets those providers' traits itself
         err << "gpu-agent " << cmd << ": note: [vgpu:" << l.name << "] " << l.short_name

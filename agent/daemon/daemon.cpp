@@ -64,14 +64,14 @@ bool stop_requested() {
   return g_stop;
 }
 
-int run_daemon(const DaemonHooks& hooks, Log& log) {
+PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
   std::mt19937_64 rng(static_cast<uint64_t>(std::time(nullptr)) ^ reinterpret_cast<uintptr_t>(&rng));
   Backoff backoff(hooks.retry_min(), hooks.retry_max(), rng());
   uint64_t passes = 0;
   for (;;) {
     if (stop_requested()) {
       log.info("stop signal received; exiting");
-      return 0;
+      return {PassOutcome::Kind::stopped, "stop signal", false, {}};
     }
     PassOutcome out = hooks.pass();
     ++passes;
@@ -89,12 +89,12 @@ int run_daemon(const DaemonHooks& hooks, Log& log) {
         break;
       case PassOutcome::Kind::fatal:
         log.error(out.message);
-        return out.config_error ? 2 : 1;
+        return out;
       case PassOutcome::Kind::stopped:
         log.info("stop signal received during a pass; exiting after the request in flight");
-        return 0;
+        return out;
     }
-    if (hooks.max_passes && passes >= hooks.max_passes) return 0;
+    if (hooks.max_passes && passes >= hooks.max_passes) return {PassOutcome::Kind::ok, "max passes", false, {}};
     // Sleep until the next pass, a reload, or a stop.
     for (;;) {
       const auto start = std::chrono::steady_clock::now();
@@ -102,7 +102,7 @@ int run_daemon(const DaemonHooks& hooks, Log& log) {
       if (sig == 0) break;
       if (sig == SIGTERM || sig == SIGINT) {
         log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; exiting");
-        return 0;
+        return {PassOutcome::Kind::stopped, "stop signal", false, {}};
       }
       if (sig == SIGHUP) {
         std::string error;

@@ -14,6 +14,14 @@
 
 namespace gpu_agent {
 
+// What one pass cost: requests sent, of which writes; steps planned.
+struct PassStats {
+  uint64_t requests = 0, writes = 0;
+  size_t planned = 0;
+  bool quick = false;  // answered by the one-GET steady-state check
+};
+
+// How a pass ended, returned by the pass (never read from a side channel).
 struct PassOutcome {
   enum class Kind {
     ok,        // reconciled (or nothing to do): wait a full interval
@@ -23,6 +31,7 @@ struct PassOutcome {
   } kind = Kind::ok;
   std::string message;
   bool config_error = false;  // fatal because of the configuration: exit 2
+  PassStats stats;
 };
 
 // Capped exponential backoff with full jitter: [min, min*2^n] capped at max.
@@ -59,7 +68,8 @@ void block_daemon_signals();
 // True once SIGTERM or SIGINT is pending (consumes nothing else).
 bool stop_requested();
 
-// Returns the exit code: 0 after a stop signal, 1 after a fatal pass, 2 for a config error.
-int run_daemon(const DaemonHooks& hooks, Log& log);
+// Runs passes until a stop signal, a fatal pass or max_passes; returns the
+// outcome that ended it (the CLI turns it into the exit code).
+PassOutcome run_daemon(const DaemonHooks& hooks, Log& log);
 
 }  // namespace gpu_agent

@@ -60,7 +60,7 @@ Result<AgentState> load_state(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno == ENOENT) return AgentState{};
-    return make_error("cannot read state file " + path + ": " + std::strerror(errno), errno);
+    return os_error("cannot read state file " + path + ": " + std::strerror(errno), errno);
   }
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -78,13 +78,13 @@ Result<bool> save_state(const std::string& path, const AgentState& s) {
     if (!out) {
       int err = errno;
       std::remove(tmp.c_str());
-      return make_error("cannot write state file " + tmp + ": " + std::strerror(err), err);
+      return os_error("cannot write state file " + tmp + ": " + std::strerror(err), err);
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     std::remove(tmp.c_str());
-    return make_error("cannot replace state file " + path + ": " + std::strerror(err), err);
+    return os_error("cannot replace state file " + path + ": " + std::strerror(err), err);
   }
   return true;
 }

@@ -34,8 +34,8 @@ class Copier {
     if (r) {
       dst_.add_file(path, *r);
       ++st_.files;
-    } else if (r.error().code != ENOENT || must) {
-      dst_.add_error(path, r.error().code ? r.error().code : EIO);
+    } else if (r.error().kind != ErrorKind::not_found || must) {
+      dst_.add_error(path, r.error().os_errno ? r.error().os_errno : EIO);
       ++st_.errors;
     }
   }

@@ -249,7 +249,7 @@ Result<Fixture> parse_fixture(std::string_view text, const std::string& origin) 
 
 Result<Fixture> load_fixture_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot open fixture " + path + ": " + std::strerror(errno), errno);
+  if (!in) return os_error("cannot open fixture " + path + ": " + std::strerror(errno), errno);
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return make_error("cannot read fixture " + path);
@@ -293,7 +293,7 @@ Result<bool> unpack_fixture(const MemFs& fs, const std::string& dir) {
       case K::dir:
       case K::error:
         if (::mkdir(p.c_str(), 0755) != 0 && errno != EEXIST)
-          return make_error("cannot create " + p + ": " + std::strerror(errno), errno);
+          return os_error("cannot create " + p + ": " + std::strerror(errno), errno);
         break;
       case K::file: {
         std::ofstream out(p, std::ios::binary);
@@ -303,7 +303,7 @@ Result<bool> unpack_fixture(const MemFs& fs, const std::string& dir) {
       }
       case K::link:
         if (::symlink(node.data.c_str(), p.c_str()) != 0)
-          return make_error("cannot link " + p + ": " + std::strerror(errno), errno);
+          return os_error("cannot link " + p + ": " + std::strerror(errno), errno);
         break;
     }
   }

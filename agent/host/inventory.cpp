@@ -25,7 +25,7 @@ struct RawDevice {
 Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& path) {
   auto t = fs.read_link(path);
   if (!t) {
-    if (t.error().code == ENOENT) return std::optional<std::string>{};
+    if (t.error().kind == ErrorKind::not_found) return std::optional<std::string>{};
     return t.error();
   }
   // A link that loops (to itself, or two links to each other) still has a
@@ -34,8 +34,8 @@ Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& pa
   // A link that leads somewhere does not loop: one stat instead of resolving
   // every component (realpath reads each link on the way).
   if (fs.exists(path)) return std::optional<std::string>(std::string(base_name(*t)));
-  if (auto r = fs.resolve(path); !r && r.error().code == ELOOP)
-    return make_error(fs.display(path) + " -> " + *t + ": " + std::strerror(ELOOP), ELOOP);
+  if (auto r = fs.resolve(path); !r && r.error().os_errno == ELOOP)
+    return os_error(fs.display(path) + " -> " + *t + ": " + std::strerror(ELOOP), ELOOP);
   return std::optional<std::string>(std::string(base_name(*t)));
 }
 
@@ -44,11 +44,11 @@ Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path,
                                        Result<T> (*parse)(std::string_view)) {
   auto raw = fs.read_file(path);
   if (!raw) {
-    if (raw.error().code == ENOENT) return std::optional<T>{};
+    if (raw.error().kind == ErrorKind::not_found) return std::optional<T>{};
     return raw.error();
   }
   auto v = parse(*raw);
-  if (!v) return make_error(fs.display(path) + ": " + v.error().message, EINVAL);
+  if (!v) return make_error(ErrorKind::bad_input, fs.display(path) + ": " + v.error().message);
   return std::optional<T>(*v);
 }
 
@@ -72,7 +72,7 @@ RawDevice read_raw(const Fs& fs, const std::string& entry, const PciAddress& add
   if (cls) {
     auto v = parse_class(*cls);
     if (v) d.class_code = *v;
-    else d.class_error = make_error(fs.display(entry + "/class") + ": " + v.error().message, EINVAL);
+    else d.class_error = make_error(ErrorKind::bad_input, fs.display(entry + "/class") + ": " + v.error().message);
   } else {
     d.class_error = cls.error();
   }
@@ -98,7 +98,7 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
   const std::string dir = dev + "/mdev_supported_types";
   auto types = fs.list_dir(dir);
   if (!types) {
-    if (types.error().code != ENOENT) gpu.problems.push_back(read_problem(types.error(), false));
+    if (types.error().kind != ErrorKind::not_found) gpu.problems.push_back(read_problem(types.error(), false));
     return;
   }
   std::string t = dir + "/";  // DIR/ID, reused for every type
@@ -150,7 +150,7 @@ void read_vendor_vgpu(const Fs& fs, const std::string& dev, const PciAddress& pa
       gpu.problems.push_back(read_problem(
           make_error(fs.display(dev + "/nvidia/creatable_vgpu_types") + ": " + types.error().message), false));
     }
-  } else if (creatable.error().code != ENOENT) {
+  } else if (creatable.error().kind != ErrorKind::not_found) {
     gpu.problems.push_back(read_problem(creatable.error(), false));
   }
   if (vf) {
@@ -177,9 +177,9 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
   inv.source = fs.display("");
   auto entries = fs.list_dir("bus/pci/devices");
   if (!entries)
-    return make_error(entries.error().message +
-                          " -- no PCI bus here; is this a sysfs root? (pass --sysfs-root DIR or --fixture FILE)",
-                      entries.error().code);
+    return reworded(entries.error().message +
+                        " -- no PCI bus here; is this a sysfs root? (pass --sysfs-root DIR or --fixture FILE)",
+                    entries.error());
 
   auto groups = fs.list_dir("kernel/iommu_groups");
   inv.iommu_enabled = groups && !groups->empty();
@@ -350,7 +350,7 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
       }
       inv.mdevs.push_back({uuid, std::string(base_name(*type)), *parent});
     }
-  } else if (uuids.error().code != ENOENT) {
+  } else if (uuids.error().kind != ErrorKind::not_found) {
     inv.warnings.push_back(uuids.error().message);
   }
   for (auto& gpu : inv.gpus) {

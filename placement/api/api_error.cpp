@@ -126,4 +126,28 @@ Outcome classify(int status, std::string_view error_code) {
   return Outcome::unexpected;
 }
 
+ErrorKind kind_of(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::ok: return ErrorKind::failed;  // not an error; never asked
+    case Outcome::conflict_generation:
+    case Outcome::conflict_inuse:
+    case Outcome::duplicate_name:
+    case Outcome::conflict: return ErrorKind::conflict;
+    case Outcome::not_found: return ErrorKind::not_found;
+    case Outcome::bad_request: return ErrorKind::refused;
+    case Outcome::unauthorized:
+    case Outcome::forbidden: return ErrorKind::unauthorized;
+    case Outcome::server_error_retryable:
+    case Outcome::unreachable: return ErrorKind::unreachable;
+    case Outcome::unexpected: return ErrorKind::bad_input;
+  }
+  return ErrorKind::failed;
+}
+
+Outcome outcome_of(const Error& e) {
+  if (e.kind == ErrorKind::bad_input) return Outcome::unexpected;
+  if (e.http_status != 0) return classify(e.http_status, e.api_code);
+  return e.kind == ErrorKind::unauthorized ? Outcome::unauthorized : Outcome::unreachable;
+}
+
 }  // namespace gpu_agent::placement

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "result.h"
+
 namespace gpu_agent::placement {
 
 // One entry of {"errors":[{"status","title","detail","code","request_id"}]}.
@@ -51,5 +53,12 @@ std::string_view to_string(Outcome outcome);
 
 // Pure: status 0 means there was no HTTP answer.
 Outcome classify(int status, std::string_view error_code);
+
+// The error kind a placement answer of this outcome carries.
+ErrorKind kind_of(Outcome outcome);
+// What a failed call's Error means for the caller (the client puts the HTTP
+// status and placement's error code in it): pure, so a caller branches on the
+// returned error itself, never on the client's state.
+Outcome outcome_of(const Error& e);
 
 }  // namespace gpu_agent::placement

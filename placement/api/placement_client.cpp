@@ -16,7 +16,6 @@ Result<std::unique_ptr<PlacementClient>> PlacementClient::create(std::string_vie
 }
 
 Result<http::Response> PlacementClient::send(const Request& request, bool versioned) {
-  last_ = CallStatus{Outcome::ok, 0, std::nullopt, request};
   const std::string where = request.method + " " + http_->url().full(request.path);
   // GET / is public in placement; everything else needs a token.
   const bool needs_token = request.path != "/";
@@ -30,10 +29,12 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     if (needs_token) {
       auto token = tokens_->token();
       if (!token) {
-        // A refused credential (code 401) will not get better by retrying; an
-        // unreachable or failing keystone will.
-        last_.outcome = token.error().code == 401 ? Outcome::unauthorized : Outcome::unreachable;
-        return make_error(where + ": cannot get a token: " + token.error().message, token.error().code);
+        // A refused credential (401) will not get better by retrying; an
+        // unreachable or failing keystone will. No placement status: the
+        // outcome is the token's (outcome_of).
+        return make_error(token.error().kind == ErrorKind::unauthorized ? ErrorKind::unauthorized
+                                                                         : ErrorKind::unreachable,
+                          where + ": cannot get a token: " + token.error().message);
       }
       token_kind = tokens_->describe();
       if (!token->empty()) headers.push_back({"X-Auth-Token", *token});
@@ -42,11 +43,7 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     ++counters_.requests;
     if (write) ++counters_.writes;
     auto res = http_->request(request.method, request.path, headers, request.body);
-    if (!res) {
-      last_.outcome = Outcome::unreachable;
-      return res.error();  // already names the step and the URL
-    }
-    last_.http_status = res->status;
+    if (!res) return res.error();  // unreachable; already names the step and the URL
     if (res->status == 401 && needs_token && attempt == 0) {
       // Expired or revoked: a fresh token may fix it. Placement has not acted
       // on a request it did not authenticate, so sending it again is safe.
@@ -56,27 +53,30 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
 
     if (res->status >= 200 && res->status < 300) return res;
 
-    last_.error = parse_error_body(res->body);
-    const std::string code = last_.error ? last_.error->code : std::string();
-    last_.outcome = classify(res->status, code);
+    const std::optional<ApiError> api = parse_error_body(res->body);
+    const std::string code = api ? api->code : std::string();
+    Error failed = make_error(kind_of(classify(res->status, code)), "");
+    failed.http_status = res->status;
+    failed.api_code = code;
 
     std::string msg = where + ": " + std::to_string(res->status) + " " + res->reason;
     if (res->status == 401) {
       // The middleware's text is boilerplate; say what was sent and what to check.
-      return make_error("authentication failed: " + msg + " (sent " + token_kind +
-                        ", refreshed once; check the [placement] auth settings)");
+      return reworded("authentication failed: " + msg + " (sent " + token_kind +
+                          ", refreshed once; check the [placement] auth settings)",
+                      failed);
     }
-    if (last_.error) {
+    if (api) {
       if (!code.empty() && code != "placement.undefined_code") msg += " (" + code + ")";
-      if (!last_.error->detail.empty()) msg += ": " + last_.error->detail;
-      if (!last_.error->request_id.empty()) msg += " [" + last_.error->request_id + "]";
+      if (!api->detail.empty()) msg += ": " + api->detail;
+      if (!api->request_id.empty()) msg += " [" + api->request_id + "]";
     } else if (!res->body.empty()) {
       msg += ": " + body_snippet(res->body);
     }
     if (res->status == 403) {
       msg += " (the token's user lacks a role placement requires, normally admin)";
     }
-    return make_error(msg);
+    return reworded(msg, failed);
   }
 }
 
@@ -91,8 +91,7 @@ Result<http::Response> PlacementClient::execute(const Request& request) {
 template <typename T>
 Result<T> PlacementClient::decoded(const Request& request, Result<T> parsed) {
   if (parsed) return parsed;
-  last_.outcome = Outcome::unexpected;
-  return make_error(request.method + " " + http_->url().full(request.path) +
+  return make_error(ErrorKind::bad_input, request.method + " " + http_->url().full(request.path) +
                     ": unexpected response: " + parsed.error().message);
 }
 
@@ -109,8 +108,7 @@ Result<Microversion> PlacementClient::negotiate() {
   if (!range) return range.error();
   auto chosen = choose_microversion(*range);
   if (!chosen) {
-    last_.outcome = Outcome::unexpected;
-    return make_error("placement at " + http_->url().origin() + http_->url().base_path + ": " +
+    return make_error(ErrorKind::bad_input, "placement at " + http_->url().origin() + http_->url().base_path + ": " +
                       chosen.error().message);
   }
   microversion_ = *chosen;

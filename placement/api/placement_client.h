@@ -29,15 +29,6 @@ struct Counters {
   std::uint64_t writes = 0;    // of which POST/PUT/DELETE
 };
 
-// How the most recent call ended. A failed call's Error has the message;
-// this has what the caller branches on (retry after re-read, give up, ...).
-struct CallStatus {
-  Outcome outcome = Outcome::ok;
-  int http_status = 0;  // 0: no HTTP answer
-  std::optional<ApiError> error;
-  Request request;
-};
-
 class PlacementClient {
  public:
   PlacementClient(std::unique_ptr<http::Client> http, std::shared_ptr<TokenSource> tokens);
@@ -69,10 +60,10 @@ class PlacementClient {
   Result<std::vector<std::string>> list_traits(std::string_view name_filter = {});
 
   // Any request, with token, microversion and the 401 retry. A non-2xx
-  // answer is an Error (see last_call() for its Outcome).
+  // answer is an Error with the HTTP status and placement's error code;
+  // outcome_of(error) says what it means.
   Result<http::Response> execute(const Request& request);
 
-  const CallStatus& last_call() const { return last_; }
   const Counters& counters() const { return counters_; }
   http::Client& http() { return *http_; }
 
@@ -84,7 +75,6 @@ class PlacementClient {
   std::unique_ptr<http::Client> http_;
   std::shared_ptr<TokenSource> tokens_;
   std::optional<Microversion> microversion_;
-  CallStatus last_;
   Counters counters_;
 };
 

@@ -89,6 +89,13 @@ int errno_of(const error_code& ec) {
   return ec.category() == boost::system::system_category() ? ec.value() : 0;
 }
 
+// No usable answer (resolve, connect, TLS, a timeout, a broken stream): try again later.
+Error transport_error(std::string message, const error_code& ec) {
+  Error e = make_error(ErrorKind::unreachable, std::move(message));
+  e.os_errno = errno_of(ec);
+  return e;
+}
+
 // A move-only completion handler behind one virtual call. With it the TCP
 // and TLS streams' read_some/write_some are compiled for a single handler
 // type, instead of once per Beast operation that drives them.
@@ -208,7 +215,7 @@ struct Client::Impl {
   }
 
   Error step_error(std::string what, const error_code& ec, std::chrono::milliseconds timeout) const {
-    return make_error(what + ": " + describe(ec, timeout, options.max_body_bytes), errno_of(ec));
+    return transport_error(what + ": " + describe(ec, timeout, options.max_body_bytes), ec);
   }
 
   Result<tcp::resolver::results_type> resolve() {
@@ -302,7 +309,7 @@ struct Client::Impl {
         detail = "certificate verify failed (" + std::string(X509_verify_cert_error_string(verify_error)) + ")";
       }
       drop();
-      return make_error(what + ": " + detail, errno_of(hec));
+      return transport_error(what + ": " + detail, hec);
     }
     return true;
   }
@@ -465,7 +472,7 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Option
   auto url = parse_url(base_url);
   if (!url) return url.error();
   if (options.connect_timeout.count() <= 0 || options.io_timeout.count() <= 0)
-    return make_error("HTTP timeouts must be positive");
+    return make_error(ErrorKind::bad_config, "HTTP timeouts must be positive");
   auto impl = std::make_unique<Impl>();
   impl->url = std::move(*url);
   impl->options = std::move(options);
@@ -476,7 +483,7 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Option
     error_code ec;
     if (!impl->options.cafile.empty()) {
       ctx.load_verify_file(impl->options.cafile, ec);
-      if (ec) return make_error("cafile " + impl->options.cafile + ": cannot load CA certificates (" + ec.message() + ")");
+      if (ec) return make_error(ErrorKind::bad_config, "cafile " + impl->options.cafile + ": cannot load CA certificates (" + ec.message() + ")");
     } else {
       ctx.set_default_verify_paths(ec);
       if (ec) return make_error("cannot load the system CA store (" + ec.message() + ")");

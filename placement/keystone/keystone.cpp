@@ -110,25 +110,37 @@ Result<std::chrono::system_clock::time_point> parse_iso8601(const std::string& s
   return std::chrono::system_clock::from_time_t(t);
 }
 
+namespace {
+Error keystone_answered(ErrorKind kind, int status, std::string message) {
+  Error e = make_error(kind, std::move(message));
+  e.http_status = status;
+  return e;
+}
+}  // namespace
+
 Result<Token> parse_token_response(int status, const std::string& subject_token, const std::string& body) {
   if (status == 401)
-    return make_error("keystone refused the credentials (401): check username/password or the application "
-                      "credential id/secret in [placement]",
-                      401);
-  if (status == 403) return make_error("keystone answered 403 Forbidden for the token request", 403);
-  if (status == 404) return make_error("keystone answered 404: is auth_url the identity v3 endpoint?", 404);
+    return keystone_answered(ErrorKind::unauthorized, 401,
+                             "keystone refused the credentials (401): check username/password or the application "
+                             "credential id/secret in [placement]");
+  if (status == 403)
+    return keystone_answered(ErrorKind::refused, 403, "keystone answered 403 Forbidden for the token request");
+  if (status == 404)
+    return keystone_answered(ErrorKind::not_found, 404, "keystone answered 404: is auth_url the identity v3 endpoint?");
   if (status != 201 && status != 200)
-    return make_error("keystone answered " + std::to_string(status) + " to the token request", status);
-  if (subject_token.empty()) return make_error("keystone's token response has no X-Subject-Token header");
+    return keystone_answered(status >= 500 ? ErrorKind::unreachable : ErrorKind::refused, status,
+                             "keystone answered " + std::to_string(status) + " to the token request");
+  if (subject_token.empty())
+    return make_error(ErrorKind::bad_input, "keystone's token response has no X-Subject-Token header");
   rapidjson::Document d;
   d.Parse(body.c_str(), body.size());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("token") || !d["token"].IsObject())
-    return make_error("keystone's token response is not the expected JSON ({\"token\": {...}})");
+    return make_error(ErrorKind::bad_input, "keystone's token response is not the expected JSON ({\"token\": {...}})");
   const auto& t = d["token"];
   Token tok;
   tok.id = subject_token;
   if (!t.HasMember("expires_at") || !t["expires_at"].IsString())
-    return make_error("keystone's token has no expires_at");
+    return make_error(ErrorKind::bad_input, "keystone's token has no expires_at");
   auto exp = parse_iso8601(t["expires_at"].GetString());
   if (!exp) return exp.error();
   tok.expires_at = *exp;
@@ -166,27 +178,27 @@ Result<std::string> select_endpoint(const std::vector<CatalogEndpoint>& catalog,
     if (e.service_type == service_type) have += " " + e.interface + "@" + (e.region.empty() ? "-" : e.region);
   std::string want;
   for (const auto& i : interfaces) want += (want.empty() ? "" : ",") + i;
-  return make_error("the keystone catalog has no " + service_type + " endpoint for interfaces " + want +
+  // The catalog lacks what the config asks for: not a network problem, a setting to change.
+  return make_error(ErrorKind::bad_config, "the keystone catalog has no " + service_type + " endpoint for interfaces " + want +
                     (region.empty() ? std::string() : " in region " + region) +
                     (have.empty() ? " (no " + service_type + " service at all)" : " (it has:" + have + ")") +
-                    "; set [placement] valid_interfaces / region_name, or endpoint_override",
-                    kNoEndpoint);
+                    "; set [placement] valid_interfaces / region_name, or endpoint_override");
 }
 
 Session::Session(Credentials c, std::unique_ptr<http::Client> client)
     : creds_(std::move(c)), client_(std::move(client)) {}
 
 Result<std::unique_ptr<Session>> Session::create(Credentials c, http::Options options) {
-  if (c.auth_url.empty()) return make_error("[placement] auth_url is required for keystone authentication");
+  if (c.auth_url.empty()) return make_error(ErrorKind::bad_config, "[placement] auth_url is required for keystone authentication");
   if (c.method == "password" && (c.username.empty() || c.password.empty()))
-    return make_error("[placement] username and password are required for auth_type = password");
+    return make_error(ErrorKind::bad_config, "[placement] username and password are required for auth_type = password");
   if (c.method == "password" && c.project_name.empty() && c.project_id.empty())
-    return make_error("[placement] project_name (or project_id) is required for auth_type = password");
+    return make_error(ErrorKind::bad_config, "[placement] project_name (or project_id) is required for auth_type = password");
   if (c.method == "application_credential" && c.application_credential_secret.empty())
-    return make_error("[placement] application_credential_secret is required for auth_type = v3applicationcredential");
+    return make_error(ErrorKind::bad_config, "[placement] application_credential_secret is required for auth_type = v3applicationcredential");
   if (c.method == "application_credential" && c.application_credential_id.empty() &&
       c.application_credential_name.empty())
-    return make_error("[placement] application_credential_id is required for auth_type = v3applicationcredential");
+    return make_error(ErrorKind::bad_config, "[placement] application_credential_id is required for auth_type = v3applicationcredential");
   auto client = http::Client::create(v3_url(c.auth_url), std::move(options));
   if (!client) return client.error();
   return std::unique_ptr<Session>(new Session(std::move(c), std::move(*client)));
@@ -196,9 +208,9 @@ Result<bool> Session::authenticate() {
   ++token_requests_;
   auto r = client_->request("POST", "/auth/tokens", {{"Content-Type", "application/json"}},
                             auth_request_body(creds_));
-  if (!r) return make_error("keystone " + creds_.auth_url + ": " + r.error().message, r.error().code);
+  if (!r) return with_context("keystone " + creds_.auth_url, r.error());
   auto tok = parse_token_response(r->status, r->header("X-Subject-Token"), r->body);
-  if (!tok) return make_error("keystone " + v3_url(creds_.auth_url) + ": " + tok.error().message, tok.error().code);
+  if (!tok) return with_context("keystone " + v3_url(creds_.auth_url), tok.error());
   token_ = std::move(*tok);
   return true;
 }

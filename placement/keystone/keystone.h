@@ -45,9 +45,8 @@ std::string v3_url(const std::string& auth_url);
 Result<Token> parse_token_response(int status, const std::string& subject_token, const std::string& body);
 // "2026-11-23T01:12:00.000000Z" -> time point
 Result<std::chrono::system_clock::time_point> parse_iso8601(const std::string& s);
-// Error code of select_endpoint(): the catalog lacks what the config asks for (not a network problem).
-inline constexpr int kNoEndpoint = -2;
-// The first endpoint of service_type matching valid_interfaces (in order) and region.
+// The first endpoint of service_type matching valid_interfaces (in order) and region;
+// an ErrorKind::bad_config error when the catalog has none (a setting to change, not a network problem).
 Result<std::string> select_endpoint(const std::vector<CatalogEndpoint>& catalog, const std::string& service_type,
                                     const std::vector<std::string>& interfaces, const std::string& region);
 

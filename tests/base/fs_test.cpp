@@ -74,7 +74,7 @@ void same(const std::string& what, const Result<T>& mem, const Result<T>& real) 
   BOOST_TEST_CONTEXT(what) {
     BOOST_TEST(mem.ok() == real.ok());
     if (mem.ok() && real.ok()) BOOST_TEST((*mem == *real));
-    if (!mem.ok() && !real.ok()) BOOST_TEST(mem.error().code == real.error().code);
+    if (!mem.ok() && !real.ok()) BOOST_TEST(mem.error().os_errno == real.error().os_errno);
   }
 }
 
@@ -129,9 +129,9 @@ BOOST_AUTO_TEST_CASE(absolute_targets_are_relative_to_the_fixture_root) {
 BOOST_AUTO_TEST_CASE(dangling_link_is_enoent_but_still_a_link) {
   MemFs fs = small_tree();
   const std::string p = "bus/pci/devices/0000:02:00.0";
-  BOOST_TEST(fs.read_file(p + "/class").error().code == ENOENT);
-  BOOST_TEST(fs.resolve(p).error().code == ENOENT);
-  BOOST_TEST(fs.list_dir(p).error().code == ENOENT);
+  BOOST_TEST(fs.read_file(p + "/class").error().os_errno == ENOENT);
+  BOOST_TEST(fs.resolve(p).error().os_errno == ENOENT);
+  BOOST_TEST(fs.list_dir(p).error().os_errno == ENOENT);
   BOOST_TEST(!fs.exists(p));
   BOOST_TEST(fs.is_link(p));
   BOOST_TEST(fs.read_link(p).ok());
@@ -144,8 +144,8 @@ BOOST_AUTO_TEST_CASE(loops_are_eloop) {
   MemFs fs = small_tree();
   for (const char* p : {"loop/self", "loop/a", "loop/b", "loop/a/x"}) {
     BOOST_TEST_CONTEXT(p) {
-      BOOST_TEST(fs.read_file(p).error().code == ELOOP);
-      BOOST_TEST(fs.resolve(p).error().code == ELOOP);
+      BOOST_TEST(fs.read_file(p).error().os_errno == ELOOP);
+      BOOST_TEST(fs.resolve(p).error().os_errno == ELOOP);
       BOOST_TEST(!fs.exists(p));
     }
   }
@@ -159,21 +159,21 @@ BOOST_AUTO_TEST_CASE(forty_hops_resolve_and_forty_one_do_not) {
   fs.add_file("target", "ok\n");
   for (int i = 0; i < 41; ++i) fs.add_link("l" + std::to_string(i), i == 40 ? "target" : "l" + std::to_string(i + 1));
   BOOST_TEST(*fs.read_file("l1") == "ok\n");  // l1 .. l40: 40 links
-  BOOST_TEST(fs.read_file("l0").error().code == ELOOP);
+  BOOST_TEST(fs.read_file("l0").error().os_errno == ELOOP);
   TempDir dir("gpu-agent-hops");
   unpack(fs, dir);
   RealFs real(dir.path());
   BOOST_TEST(*real.read_file("l1") == "ok\n");
-  BOOST_TEST(real.read_file("l0").error().code == ELOOP);
+  BOOST_TEST(real.read_file("l0").error().os_errno == ELOOP);
 }
 
 BOOST_AUTO_TEST_CASE(files_and_directories_are_not_each_other) {
   MemFs fs = small_tree();
-  BOOST_TEST(fs.read_file("bus/pci/devices/0000:01:00.0/vendor/x").error().code == ENOTDIR);
-  BOOST_TEST(fs.list_dir("bus/pci/devices/0000:01:00.0/vendor").error().code == ENOTDIR);
-  BOOST_TEST(fs.read_file("bus/pci/devices/0000:01:00.0").error().code == EISDIR);
-  BOOST_TEST(fs.read_link("bus/pci/devices/0000:01:00.0/vendor").error().code == EINVAL);
-  BOOST_TEST(fs.read_file("nothing/here").error().code == ENOENT);
+  BOOST_TEST(fs.read_file("bus/pci/devices/0000:01:00.0/vendor/x").error().os_errno == ENOTDIR);
+  BOOST_TEST(fs.list_dir("bus/pci/devices/0000:01:00.0/vendor").error().os_errno == ENOTDIR);
+  BOOST_TEST(fs.read_file("bus/pci/devices/0000:01:00.0").error().os_errno == EISDIR);
+  BOOST_TEST(fs.read_link("bus/pci/devices/0000:01:00.0/vendor").error().os_errno == EINVAL);
+  BOOST_TEST(fs.read_file("nothing/here").error().os_errno == ENOENT);
   BOOST_TEST(fs.list_dir("kernel/empty")->empty());
   BOOST_TEST(*fs.read_file("F/no-newline") == "1");
   BOOST_TEST(*fs.read_file("F/empty") == "");
@@ -193,13 +193,13 @@ BOOST_AUTO_TEST_CASE(error_entries_fail_with_their_errno) {
   fs.add_error("devices/locked", EIO);
   auto r = fs.read_file("bus/pci/devices/0000:01:00.0/numa_node");
   BOOST_TEST_REQUIRE(!r.ok());
-  BOOST_TEST(r.error().code == EACCES);
+  BOOST_TEST(r.error().os_errno == EACCES);
   BOOST_TEST(r.error().message.find("bus/pci/devices/0000:01:00.0/numa_node") != std::string::npos);
   BOOST_TEST(r.error().message.find("Permission denied") != std::string::npos);
   BOOST_TEST(fs.exists("bus/pci/devices/0000:01:00.0/numa_node"));  // it is there, just unreadable
-  BOOST_TEST(fs.list_dir("devices/locked").error().code == EIO);
-  BOOST_TEST(fs.read_file("devices/locked/below").error().code == EIO);  // walking through it fails too
-  BOOST_TEST(fs.read_link("devices/locked").error().code == EIO);
+  BOOST_TEST(fs.list_dir("devices/locked").error().os_errno == EIO);
+  BOOST_TEST(fs.read_file("devices/locked/below").error().os_errno == EIO);  // walking through it fails too
+  BOOST_TEST(fs.read_link("devices/locked").error().os_errno == EIO);
   // the listing of the directory still shows it, as ls would
   auto names = fs.list_dir("bus/pci/devices/0000:01:00.0");
   BOOST_TEST(std::count(names->begin(), names->end(), "numa_node") == 1);
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(remove_takes_the_subtree) {
   auto parent = fs.list_dir("devices/pci0000:00/0000:00:01.0");
   BOOST_TEST(std::count(parent->begin(), parent->end(), "0000:01:00.0") == 0);
   BOOST_TEST(*fs.read_file("devices/pci0000:00/0000:00:01.0/class") == "0x060400\n");  // a sibling with a common prefix
-  BOOST_TEST(fs.read_file("bus/pci/devices/0000:01:00.0/vendor").error().code == ENOENT);  // now dangling
+  BOOST_TEST(fs.read_file("bus/pci/devices/0000:01:00.0/vendor").error().os_errno == ENOENT);  // now dangling
   BOOST_TEST(fs.is_link("bus/pci/devices/0000:01:00.0"));
   BOOST_TEST(!fs.remove(kGpu));  // already gone
   BOOST_TEST(!fs.remove(""));    // the root stays
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(realfs_reports_reads_outside_the_root) {
   RealFs real(dir.path());
   auto r = real.resolve("escape");
   BOOST_TEST_REQUIRE(!r.ok());
-  BOOST_TEST(r.error().code == EXDEV);
+  BOOST_TEST(r.error().os_errno == EXDEV);
   BOOST_TEST(r.error().message.find("outside") != std::string::npos);
 }
 

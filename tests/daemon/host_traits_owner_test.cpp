@@ -17,7 +17,7 @@ PassOutcome pass_with(const std::string& agent_conf, const std::string& host, st
   std::ostringstream text;
   Log log{text};
   Reporter r(env::config(env::placement_url(), agent_conf),
-             ReportSources{env::fixture("a100-8x-passthrough"), std::nullopt, host, std::string("none")}, log);
+             ReportSources{.fixture = env::fixture("a100-8x-passthrough"), .libvirt_uri = "none", .hostname = host}, log);
   PassOutcome o = r.pass(false, nullptr);
   log_out = text.str();
   return o;

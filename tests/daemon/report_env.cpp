@@ -107,7 +107,7 @@ std::string allocate(const std::string& provider, const std::string& rc, int n) 
 int http_status(const std::string& method, const std::string& path, const std::string& body) {
   auto c = client();
   auto r = c->execute({method, path, body});
-  return r ? r->status : c->last_call().http_status;
+  return r ? r->status : r.error().http_status;
 }
 
 std::string fixture(const std::string& name, const std::vector<std::string>& unbind) {

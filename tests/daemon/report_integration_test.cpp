@@ -30,8 +30,9 @@ struct Agent {
   Log log{log_text};
   Reporter reporter;
   Agent(const AgentConfig& cfg, const std::string& fixture, const std::string& host)
-      : reporter(cfg, ReportSources{fixture, std::nullopt, host, std::string("none")}, log) {}
-  PassOutcome pass() { return reporter.pass(false, nullptr); }
+      : reporter(cfg, ReportSources{.fixture = fixture, .libvirt_uri = "none", .hostname = host}, log) {}
+  PassOutcome last;  // the outcome of the last pass()
+  PassOutcome pass() { return last = reporter.pass(false, nullptr); }
 };
 
 std::string pool_uuid(const std::string& host) {
@@ -52,7 +53,7 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_exactly_the_pool_and_a_second_pass_sends
   AgentConfig cfg = env::config(env::placement_url(), "host_traits = CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3");
   Agent a(cfg, env::fixture("a100-8x-passthrough"), host);
   expect_ok(a.pass(), a);
-  const PassStats cold = a.reporter.last_pass();
+  const PassStats cold = a.last.stats;
   BOOST_TEST(cold.writes >= 4u);  // create, inventory, pool traits, root traits (+ classes/traits not yet known)
   BOOST_TEST_MESSAGE("cold start: " << cold.requests << " requests, " << cold.writes << " writes");
 
@@ -75,12 +76,12 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_exactly_the_pool_and_a_second_pass_sends
   BOOST_TEST(t.inventory(root).count("VCPU") == 1u);  // nova's inventory untouched
 
   expect_ok(a.pass(), a);
-  BOOST_TEST(a.reporter.last_pass().requests == 1u);  // steady state: one GET
-  BOOST_TEST(a.reporter.last_pass().writes == 0u);
+  BOOST_TEST(a.last.stats.requests == 1u);  // steady state: one GET
+  BOOST_TEST(a.last.stats.writes == 0u);
 
   Agent fresh(cfg, env::fixture("a100-8x-passthrough"), host);  // a restarted agent
   expect_ok(fresh.pass(), fresh);
-  BOOST_TEST(fresh.reporter.last_pass().writes == 0u);
+  BOOST_TEST(fresh.last.stats.writes == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(dry_run_prints_the_plan_and_changes_nothing) {
@@ -90,7 +91,7 @@ BOOST_AUTO_TEST_CASE(dry_run_prints_the_plan_and_changes_nothing) {
   std::ostringstream plan;
   auto o = a.reporter.pass(true, &plan);
   expect_ok(o, a);
-  BOOST_TEST(a.reporter.last_pass().writes == 0u);
+  BOOST_TEST(o.stats.writes == 0u);
   BOOST_TEST(contains(plan.str(), "POST /resource_providers {\"name\":\"" + host + ":gpu-pool:" + kRC));
   BOOST_TEST(contains(plan.str(), "\"total\":8"));
   BOOST_TEST(env::read_tree(root).children().empty());
@@ -235,7 +236,7 @@ BOOST_AUTO_TEST_CASE(a_token_placement_refuses_is_fatal_not_retried) {
   auto o = a.pass();
   BOOST_TEST((o.kind == PassOutcome::Kind::fatal), o.message);
   BOOST_TEST(contains(o.message, "403"), o.message);
-  BOOST_TEST(a.reporter.last_pass().requests <= 3u);
+  BOOST_TEST(a.last.stats.requests <= 3u);
 }
 
 BOOST_AUTO_TEST_CASE(garbage_500_and_silence_are_clear_errors_without_hangs) {

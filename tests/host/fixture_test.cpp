@@ -93,8 +93,8 @@ BOOST_AUTO_TEST_CASE(awkward_values_round_trip) {
   same_tree(fs, *fx.fs);
   BOOST_TEST((fx.meta == meta));
   for (const auto& [p, v] : files) BOOST_TEST_CONTEXT(p) { BOOST_TEST(*fx.fs->read_file(p) == v); }
-  BOOST_TEST(fx.fs->read_file("a/locked").error().code == EACCES);
-  BOOST_TEST(fx.fs->read_file("a/gone").error().code == ENODEV);
+  BOOST_TEST(fx.fs->read_file("a/locked").error().os_errno == EACCES);
+  BOOST_TEST(fx.fs->read_file("a/gone").error().os_errno == ENODEV);
 }
 
 BOOST_AUTO_TEST_CASE(hand_written_fixture_with_comments_and_blank_lines) {
@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(hand_written_fixture_with_comments_and_blank_lines) {
   BOOST_TEST(fx.meta.at("empty") == "");
   BOOST_TEST(fx.fs->list_dir("kernel/iommu_groups")->empty());
   BOOST_TEST(*fx.fs->read_file("bus/pci/devices/0000:00:06.0/vendor") == "0x10de\n");
-  BOOST_TEST(fx.fs->read_file("bus/pci/devices/0000:00:06.0/config").error().code == EIO);
+  BOOST_TEST(fx.fs->read_file("bus/pci/devices/0000:00:06.0/config").error().os_errno == EIO);
 }
 
 BOOST_AUTO_TEST_CASE(parse_errors_name_the_file_and_line) {
@@ -147,7 +147,8 @@ BOOST_AUTO_TEST_CASE(parse_errors_name_the_file_and_line) {
 BOOST_AUTO_TEST_CASE(missing_fixture_file_names_the_path) {
   auto fx = load_fixture_file(kData + "/hosts/no-such-host.sysfs.txt");
   BOOST_TEST_REQUIRE(!fx.ok());
-  BOOST_TEST(fx.error().code == ENOENT);
+  BOOST_TEST(fx.error().os_errno == ENOENT);
+  BOOST_TEST((fx.error().kind == gpu_agent::ErrorKind::not_found));
   BOOST_TEST(fx.error().message.find("no-such-host.sysfs.txt") != std::string::npos);
 }
 
@@ -227,7 +228,7 @@ BOOST_AUTO_TEST_CASE(unpacked_error_entries_fail_to_read) {
   RealFs real(dir.path());
   auto r = real.read_file("dev/device");
   BOOST_TEST_REQUIRE(!r.ok());
-  BOOST_TEST(r.error().code == EISDIR);
+  BOOST_TEST(r.error().os_errno == EISDIR);
   // and a second unpack into a non-empty directory fails on the existing link or file, naming it
   MemFs links("l");
   links.add_link("a", "b");

@@ -606,7 +606,7 @@ BOOST_AUTO_TEST_CASE(no_pci_bus_is_an_error_that_says_what_to_pass) {
   TempDir dir;
   auto real = read_inventory(RealFs(dir.path()));
   BOOST_TEST_REQUIRE(!real.ok());
-  BOOST_TEST(real.error().code == ENOENT);
+  BOOST_TEST(real.error().os_errno == ENOENT);
 }
 
 BOOST_AUTO_TEST_CASE(odd_entries_in_the_pci_bus_are_ignored_with_a_warning) {

@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(trait_and_resource_class_are_created_once) {
 
   auto bad = c->ensure_trait("NOT_CUSTOM_PREFIX");
   BOOST_TEST_REQUIRE(!bad.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "bad_request");
+  BOOST_TEST(to_string(outcome_of(bad.error())) == "bad_request");
   BOOST_TEST(contains(bad.error().message, "PUT " + lab::placement_url() + "/traits/NOT_CUSTOM_PREFIX: 400 Bad Request: "
                                            "The trait is invalid."),
              bad.error().message);
@@ -103,8 +103,8 @@ BOOST_AUTO_TEST_CASE(root_and_child_then_duplicate_name) {
 
   auto dup = c->create_provider(t.root_name, lab::new_uuid());
   BOOST_TEST_REQUIRE(!dup.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "duplicate_name");
-  BOOST_TEST(c->last_call().http_status == 409);
+  BOOST_TEST(to_string(outcome_of(dup.error())) == "duplicate_name");
+  BOOST_TEST(dup.error().http_status == 409);
   BOOST_TEST(dup.error().message.find("POST " + lab::placement_url() +
                                       "/resource_providers: 409 Conflict (placement.duplicate_name): "
                                       "Conflicting resource provider name: " + t.root_name + " already exists. [req-") == 0u,
@@ -113,8 +113,8 @@ BOOST_AUTO_TEST_CASE(root_and_child_then_duplicate_name) {
   // A parent with children cannot go; the child can, then the parent.
   auto parent = c->delete_provider(t.root_uuid);
   BOOST_TEST_REQUIRE(!parent.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "conflict");
-  BOOST_TEST(c->last_call().error->code == "placement.resource_provider.cannot_delete_parent");
+  BOOST_TEST(to_string(outcome_of(parent.error())) == "conflict");
+  BOOST_TEST(parent.error().api_code == "placement.resource_provider.cannot_delete_parent");
   REQUIRE_OK(c->delete_provider(t.child_uuid));
   REQUIRE_OK(c->delete_provider(t.root_uuid));
 }
@@ -146,14 +146,14 @@ BOOST_AUTO_TEST_CASE(inventories_with_generations) {
 
   auto stale = c->put_inventories(uuid, 1, want);
   BOOST_TEST_REQUIRE(!stale.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "conflict_generation");
+  BOOST_TEST(to_string(outcome_of(stale.error())) == "conflict_generation");
   BOOST_TEST(contains(stale.error().message, "409 Conflict (placement.concurrent_update)"), stale.error().message);
 
   InventoryMap unknown;
   unknown["CUSTOM_NOT_CREATED_ANYWHERE"] = Inventory{1};
   auto bad = c->put_inventories(uuid, 2, unknown);
   BOOST_TEST_REQUIRE(!bad.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "bad_request");
+  BOOST_TEST(to_string(outcome_of(bad.error())) == "bad_request");
   BOOST_TEST(contains(bad.error().message, "No such resource class CUSTOM_NOT_CREATED_ANYWHERE"), bad.error().message);
 
   const auto usages = REQUIRE_OK(c->get_usages(uuid));
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(traits_with_generations) {
 
   auto stale = c->put_traits(uuid, 1, {mine, model});
   BOOST_TEST_REQUIRE(!stale.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "conflict_generation");
+  BOOST_TEST(to_string(outcome_of(stale.error())) == "conflict_generation");
   BOOST_TEST(contains(stale.error().message, "Resource provider's generation already changed"), stale.error().message);
   // The caller's recovery: read the generation again, then write.
   const auto fresh = REQUIRE_OK(c->get_traits(uuid));
@@ -194,7 +194,7 @@ BOOST_AUTO_TEST_CASE(traits_with_generations) {
 
   auto unknown = c->put_traits(uuid, 3, {"CUSTOM_NOT_CREATED_ANYWHERE"});
   BOOST_TEST_REQUIRE(!unknown.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "bad_request");
+  BOOST_TEST(to_string(outcome_of(unknown.error())) == "bad_request");
   REQUIRE_OK(c->delete_provider(uuid));
 }
 
@@ -222,8 +222,8 @@ BOOST_AUTO_TEST_CASE(in_use_inventory_and_provider) {
   // Dropping an in-use class: inventory in use.
   auto drop = c->put_inventories(uuid, 2, {});
   BOOST_TEST_REQUIRE(!drop.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "conflict_inuse");
-  BOOST_TEST(c->last_call().error->code == "placement.inventory.inuse");
+  BOOST_TEST(to_string(outcome_of(drop.error())) == "conflict_inuse");
+  BOOST_TEST(drop.error().api_code == "placement.inventory.inuse");
   // Zed accepts total below usage (only a warning in its log).
   inv[rc].total = 1;
   inv[rc].max_unit = 1;
@@ -231,8 +231,8 @@ BOOST_AUTO_TEST_CASE(in_use_inventory_and_provider) {
   // Deleting a provider with allocations: provider in use.
   auto del = c->delete_provider(uuid);
   BOOST_TEST_REQUIRE(!del.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "conflict_inuse");
-  BOOST_TEST(c->last_call().error->code == "placement.resource_provider.inuse");
+  BOOST_TEST(to_string(outcome_of(del.error())) == "conflict_inuse");
+  BOOST_TEST(del.error().api_code == "placement.resource_provider.inuse");
 
   BOOST_TEST(REQUIRE_OK(c->execute({"DELETE", "/allocations/" + consumer, ""})).status == 204);
   REQUIRE_OK(c->delete_provider(uuid));
@@ -245,13 +245,13 @@ BOOST_AUTO_TEST_CASE(delete_then_not_found) {
   REQUIRE_OK(c->delete_provider(uuid));
   auto get = c->get_provider(uuid);
   BOOST_TEST_REQUIRE(!get.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "not_found");
+  BOOST_TEST(to_string(outcome_of(get.error())) == "not_found");
   BOOST_TEST(get.error().message.find("GET " + lab::placement_url() + "/resource_providers/" + uuid +
                                       ": 404 Not Found: No resource provider with uuid " + uuid + " found [req-") == 0u,
              get.error().message);
   auto again = c->delete_provider(uuid);
   BOOST_TEST_REQUIRE(!again.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "not_found");
+  BOOST_TEST(to_string(outcome_of(again.error())) == "not_found");
   for (auto r : {c->get_inventories(uuid).ok(), c->get_traits(uuid).ok(), c->get_usages(uuid).ok()}) BOOST_TEST(!r);
 }
 
@@ -262,8 +262,8 @@ BOOST_AUTO_TEST_CASE(missing_token_is_an_auth_error_after_one_refresh) {
   auto& c = **made;
   auto r = c.list_providers();
   BOOST_TEST_REQUIRE(!r.ok());
-  BOOST_TEST(to_string(c.last_call().outcome) == "unauthorized");
-  BOOST_TEST(c.last_call().http_status == 401);
+  BOOST_TEST(to_string(outcome_of(r.error())) == "unauthorized");
+  BOOST_TEST(r.error().http_status == 401);
   BOOST_TEST(r.error().message == "authentication failed: GET " + lab::placement_url() +
                                       "/resource_providers: 401 Unauthorized (sent test token, refreshed once; "
                                       "check the [placement] auth settings)");
@@ -277,7 +277,7 @@ BOOST_AUTO_TEST_CASE(non_admin_token_is_forbidden) {
   auto c = lab::client("bob:someproject");
   auto r = c->list_providers();
   BOOST_TEST_REQUIRE(!r.ok());
-  BOOST_TEST(to_string(c->last_call().outcome) == "forbidden");
+  BOOST_TEST(to_string(outcome_of(r.error())) == "forbidden");
   BOOST_TEST(contains(r.error().message, "403 Forbidden: Policy does not allow placement:resource_providers:list"),
              r.error().message);
 }
@@ -325,7 +325,7 @@ BOOST_AUTO_TEST_CASE(script_is_idempotent_and_a_stopped_server_is_refused_quickl
   auto r = c->list_providers();
   BOOST_TEST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().message == "connect to " + lab::placement_url() + ": connection refused");
-  BOOST_TEST(to_string(c->last_call().outcome) == "unreachable");
+  BOOST_TEST(to_string(outcome_of(r.error())) == "unreachable");
   BOOST_TEST(lab::seconds_since(start) < 1.0);
 }
 
