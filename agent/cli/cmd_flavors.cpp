@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <ostream>
 
-#include "cli_commands.h"
+#include "commands.h"
 #include "cli_common.h"
 #include "config.h"
 #include "flavors.h"

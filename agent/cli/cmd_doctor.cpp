@@ -7,7 +7,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "cli_commands.h"
+#include "commands.h"
 #include "cli_common.h"
 #include "doctor.h"
 

@@ -3,7 +3,7 @@
 // and the [vgpu:*] layouts' traits on nova's pGPU providers of this host.
 #include <ostream>
 
-#include "cli_commands.h"
+#include "commands.h"
 #include "cli_common.h"
 #include "fixture.h"
 #include "hostname.h"

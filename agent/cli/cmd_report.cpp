@@ -1,0 +1,186 @@
+// gpu-agent report (one reconcile pass) and run (the daemon).
+#include <cstdlib>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "log.h"
+#include "parse.h"
+#include "report.h"
+
+namespace gpu_agent {
+
+const char* const kReportHelp = R"(Usage: gpu-agent [--config FILE] report [--once] [--dry-run] [OPTIONS]
+
+One reconcile pass: read this host's GPUs, derive the pools (one per GPU model
+of whole GPUs ready for passthrough, or as [pool:NAME] sections say), find the
+compute node provider nova created (by its hypervisor hostname), and create or
+update the pool providers under it with their inventory and traits, and the
+host traits on the compute node. Traits somebody else set are never removed;
+providers the agent does not own are never touched.
+
+Options:
+  --once                 one pass (the default for `report`)
+  --dry-run              print the planned requests; send no writes
+  --nova-config FILE     reuse [placement] credentials from nova.conf
+  --fixture FILE         read a capture instead of sysfs (tests, demos)
+  --sysfs-root DIR       read sysfs below DIR
+  --compute-node-name N  the compute node provider's name (else libvirt's
+                         hostname, the fixture's, the FQDN)
+  --libvirt-uri URI      where to ask for the hostname (`none` to skip)
+  -v, --verbose          log every request
+
+Exit codes: 0 done (or nothing to do), 1 placement or keystone failed (the
+message says which request and why), 2 bad config (file, line and key).
+
+Example (a lab Placement with noauth2):
+  printf '[placement]
+auth_type = admin_token
+token = admin
+endpoint_override = http://127.0.0.1:8778
+' > lab.conf
+  gpu-agent --config lab.conf report --dry-run
+)";
+
+const char* const kRunHelp = R"(Usage: gpu-agent [--config FILE] run [OPTIONS]
+
+The daemon: a reconcile pass every [agent] interval seconds (60, with +-10%
+jitter); while placement or keystone is unreachable, or nova has not created
+the compute node yet, retries with capped exponential backoff ([agent]
+retry_min .. retry_max). A pass with nothing changed costs one GET and no
+writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
+SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
+exit 1 (no retry storm); a bad config exits 2.
+
+Options: the same sources as `report` (--nova-config, --fixture, --sysfs-root,
+--compute-node-name, --libvirt-uri, -v), and:
+  --max-passes N   stop after N passes (tests and benchmarks)
+  --interval S     seconds between passes, overriding [agent] interval
+                   (tests and benchmarks; down to 0.001)
+)";
+
+namespace {
+
+// What report and run share: the host sources, --nova-config, -v.
+struct ReportArgs {
+  Args args;
+  HostSources sources;
+  std::optional<int> exit;  // set when the command is done (help, or a usage error)
+};
+
+ReportArgs parse_report_args(const std::vector<std::string>& argv, std::vector<std::string> values,
+                             std::vector<std::string> flags, const char* help, std::ostream& out, std::ostream& err) {
+  ReportArgs r;
+  values = with_host_options(std::move(values));
+  values.push_back("nova-config");
+  flags.push_back("verbose");
+  auto aliases = kHostSourceAliases;
+  aliases["-v"] = "--verbose";
+  if (auto e = parse_args(argv, 1, values, flags, aliases, r.args)) {
+    r.exit = usage_error(err, argv[0], *e);
+    return r;
+  }
+  if (r.args.help) {
+    out << help;
+    r.exit = 0;
+    return r;
+  }
+  auto src = host_sources(r.args);
+  if (!src) r.exit = usage_error(err, argv[0], src.error().message);
+  else r.sources = *src;
+  return r;
+}
+
+// The agent's config with the [placement] settings to use (its own or nova.conf's).
+Result<AgentConfig> load_report_config(const std::optional<std::string>& config_path, const Args& a) {
+  auto cfg = load_config_for(config_path);
+  if (!cfg) return cfg.error();
+  auto p = effective_placement(*cfg, value(a, "nova-config"));
+  if (!p) return make_error(ErrorKind::bad_config, p.error().message);
+  cfg->placement = *p;
+  return cfg;
+}
+
+std::string config_name(const AgentConfig& cfg) {
+  return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
+}
+
+Log::Level log_level(const Args& a, Log::Level quiet) {
+  return a.flags.count("verbose") ? Log::Level::debug : quiet;
+}
+
+}  // namespace
+
+int cmd_report(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+               std::ostream& out, std::ostream& err) {
+  ReportArgs r = parse_report_args(argv, {}, {"once", "dry-run"}, kReportHelp, out, err);
+  if (r.exit) return *r.exit;
+  auto cfg = load_report_config(config_path, r.args);
+  if (!cfg) return fail(err, argv[0], cfg.error());
+  Log log(err, log_level(r.args, Log::Level::info));
+  log.debug("config " + config_name(*cfg));
+  Reporter reporter(*cfg, r.sources, log);
+  const bool dry = r.args.flags.count("dry-run") > 0;
+  const PassOutcome o = reporter.pass(dry, dry ? &out : nullptr);
+  if (o.kind == PassOutcome::Kind::ok)
+    log.info(o.message + " (" + std::to_string(o.stats.requests) + " request(s), " +
+             std::to_string(o.stats.writes) + " write(s))");
+  else
+    log.error(o.message);
+  return exit_code(o);
+}
+
+int cmd_run(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+            std::ostream& err) {
+  ReportArgs r = parse_report_args(argv, {"max-passes", "interval"}, {}, kRunHelp, out, err);
+  if (r.exit) return *r.exit;
+  const Args& a = r.args;
+  uint64_t max_passes = 0;
+  if (auto m = value(a, "max-passes")) {
+    auto n = parse_int(*m);
+    if (!n || *n < 1) return usage_error(err, argv[0], "--max-passes needs a positive number");
+    max_passes = static_cast<uint64_t>(*n);
+  }
+  std::optional<double> interval;
+  if (auto iv = value(a, "interval")) {
+    char* end = nullptr;
+    const double v = std::strtod(iv->c_str(), &end);
+    if (iv->empty() || *end || !(v >= 0.001 && v <= 86400))
+      return usage_error(err, argv[0], "--interval needs seconds from 0.001 to 86400");
+    interval = v;
+  }
+  auto cfg = load_report_config(config_path, a);
+  if (!cfg) return fail(err, argv[0], cfg.error());
+  Log log(err, log_level(a, Log::Level::info));
+  log.debug("config " + config_name(*cfg));
+  Reporter reporter(*cfg, r.sources, log);
+
+  block_daemon_signals();
+  DaemonHooks hooks;
+  hooks.max_passes = max_passes;
+  hooks.pass = [&] {
+    PassOutcome o = reporter.pass(false, nullptr, stop_requested);
+    const std::string done = "pass done: " + o.message + " (" + std::to_string(o.stats.requests) + " request(s))";
+    if (o.kind == PassOutcome::Kind::ok && o.stats.writes > 0) log.info(done);
+    else if (o.kind == PassOutcome::Kind::ok) log.debug(done);
+    return o;
+  };
+  hooks.reload = [&](std::string& error) {
+    auto next = load_report_config(config_path, a);
+    if (!next) error = next.error().message;
+    else reporter.reload(*next);
+    return next.ok();
+  };
+  hooks.interval = [&] { return interval.value_or(reporter.config().interval); };
+  hooks.jitter = [&] { return reporter.config().jitter; };
+  hooks.retry_min = [&] { return reporter.config().retry_min; };
+  hooks.retry_max = [&] { return reporter.config().retry_max; };
+  log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " + config_name(*cfg) + ", every " +
+           std::to_string(static_cast<long>(cfg->interval)) + " s");
+  return exit_code(run_daemon(hooks, log));
+}
+
+}  // namespace gpu_agent
