@@ -42,11 +42,12 @@ struct Command {
   const char* name;
   const char* const* help;
   CommandFn run;
+  bool reads_host = true;  // takes the host-source options
 };
 
 // Every command with its help; help and dispatch read this one table.
 const Command kCommands[] = {
-    {"inventory", &kInventoryHelp, cmd_inventory},     {"capture", &kCaptureHelp, cmd_capture},
+    {"inventory", &kInventoryHelp, cmd_inventory},     {"capture", &kCaptureHelp, cmd_capture, false},
     {"report", &kReportHelp, cmd_report},              {"run", &kRunHelp, cmd_run},
     {"nova-config", &kNovaConfigHelp, cmd_nova_config}, {"flavors", &kFlavorsHelp, cmd_flavors},
     {"doctor", &kDoctorHelp, cmd_doctor},
@@ -84,8 +85,7 @@ int run_cli(const std::vector<std::string>& all_args, std::ostream& out, std::os
   const std::string& cmd = args[0];
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     const Command* c = args.size() > 1 ? find_command(args[1]) : nullptr;
-    out << (c ? *c->help : kMainHelp);
-    return 0;
+    return c ? show_help(out, *c->help, c->reads_host) : show_help(out, kMainHelp, false);
   }
   if (cmd == "version" || cmd == "--version") {
     out << "gpu-agent " << kAgentVersion << "\n";

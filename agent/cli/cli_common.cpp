@@ -50,6 +50,12 @@ std::optional<std::string> value(const Args& a, const std::string& key) {
   return it == a.values.end() ? std::nullopt : std::optional<std::string>(it->second);
 }
 
+int show_help(std::ostream& out, const char* help, bool reads_host) {
+  out << help;
+  if (reads_host) out << "\n" << kHostSourceHelp;
+  return 0;
+}
+
 int usage_error(std::ostream& err, const std::string& cmd, const std::string& msg) {
   err << "gpu-agent " << cmd << ": " << msg << "\n"
       << "Run `gpu-agent " << cmd << " --help` for usage.\n";

@@ -31,6 +31,8 @@ std::optional<std::string> parse_args(const std::vector<std::string>& in, size_t
                                       const std::vector<std::string>& flag_opts,
                                       const std::map<std::string, std::string>& aliases, Args& out);
 std::optional<std::string> value(const Args& a, const std::string& key);
+// Prints HELP, and the host-source options' help when the command reads a host; returns 0.
+int show_help(std::ostream& out, const char* help, bool reads_host);
 // Prints "gpu-agent CMD: MSG" and where to find usage; returns 2.
 int usage_error(std::ostream& err, const std::string& cmd, const std::string& msg);
 

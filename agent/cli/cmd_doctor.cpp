@@ -41,12 +41,11 @@ nova's view of the layouts, each with the commands that fix it:
 Nothing is changed on the host: the output is what to apply.
 
 Options:
-  --fixture FILE       judge a capture (`gpu-agent capture`) instead of /sys
-  --sysfs-root DIR     read sysfs below DIR (default: the config's, /sys)
   --format FMT         text (default) or json (schema: README.md, "gpu-agent doctor")
   --cpu-vendor V       intel or amd, for the IOMMU kernel arguments (default:
                        /proc/cpuinfo when reading /sys; otherwise both are shown)
-  --hostname NAME      the host named in the output
+  --fixture, --sysfs-root, --pci-ids, --libvirt-uri, --hostname: where the
+                       host is read from (below)
   --nova-conf PATH     a nova.conf file, or a directory of *.conf files, compared
                        with the [vgpu:*] layouts; repeatable, read in order, a
                        later file winning (default when reading /sys:
@@ -97,10 +96,7 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
   Args a;
   if (auto e = parse_args(argv, 1, with_host_options({"format", "cpu-vendor"}), {}, kHostSourceAliases, a))
     return usage_error(err, cmd, *e);
-  if (a.help) {
-    out << kDoctorHelp;
-    return 0;
-  }
+  if (a.help) return show_help(out, kDoctorHelp, true);
   auto src = host_sources(a);
   if (!src) return usage_error(err, cmd, src.error().message);
   const std::string format = value(a, "format").value_or("text");

@@ -54,11 +54,8 @@ flavor_ram_mb, flavor_disk_gb in the layout (default 4, 16384, 0); names from
 [flavors] vgpu_name_template (default v.vgpu-{type}.c{vcpus}g{ram_gib}).
   --no-pci-alias       leave out pci_passthrough:alias (when nova's [pci] is not
                        configured for these GPUs)
-  --fixture FILE       read a capture (`gpu-agent capture`) instead of /sys
-  --sysfs-root DIR     read sysfs below DIR
-  --compute-node-name NAME
-                       the compute node (default: the config's, the fixture's,
-                       this host's name)
+  --fixture, --sysfs-root, --pci-ids, --libvirt-uri, --hostname: where the
+                       host is read from (below)
 
 The seed family (10 vCPU, 100 GiB, 800 GB ephemeral per GPU; 6500 GB on 8x):
   [pool:xxxgn3i]            [flavors]                   [flavors:8x]
@@ -76,44 +73,19 @@ Exit codes: 0 written, 1 the host or placement cannot be read, 2 bad usage,
 config or sizes (the message says what to change).
 )";
 
-int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-                std::ostream& out, std::ostream& err) {
-  const std::string cmd = "flavors";
-  Args a;
-  auto aliases = kHostSourceAliases;
-  aliases["-o"] = "--output";
-  aliases["-v"] = "--verbose";
-  if (auto e = parse_args(argv, 1,
-                          with_host_options({"format", "output", "nova-config", "sizes", "vcpus-per-gpu",
-                                             "ram-mb-per-gpu", "ephemeral-gb-per-gpu", "disk-gb", "name-template",
-                                             "pool"}),
-                          {"from-placement", "no-pci-alias", "verbose"}, aliases, a))
-    return usage_error(err, cmd, *e);
-  if (a.help) {
-    out << kFlavorsHelp;
-    return 0;
-  }
-  auto src = host_sources(a);
-  if (!src) return usage_error(err, cmd, src.error().message);
-  const std::string format = value(a, "format").value_or("script");
-  if (format != "script" && format != "json" && format != "ansible")
-    return usage_error(err, cmd, "--format is script, json or ansible");
+namespace {
 
-  auto cfg = load_config_for(config_path);
-  if (!cfg) {
-    err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
-    return 2;
-  }
-  flavors::FlavorSettings settings = cfg->flavors;
-  // command-line overrides
+// [flavors] of the config with the command line's overrides; a usage error's text otherwise.
+Result<flavors::FlavorSettings> settings_from(const Args& a, flavors::FlavorSettings settings) {
+  auto usage = [](std::string m) { return make_error(ErrorKind::bad_config, std::move(m)); };
   if (auto v = value(a, "sizes")) {
     settings.sizes.clear();
     for (const auto& n : split_list(*v)) {
       auto k = parse_int(n);
-      if (!k || *k < 1 || *k > 64) return usage_error(err, cmd, "--sizes: '" + n + "' is not a GPU count from 1 to 64");
+      if (!k || *k < 1 || *k > 64) return usage("--sizes: '" + n + "' is not a GPU count from 1 to 64");
       settings.sizes.push_back(static_cast<int>(*k));
     }
-    if (settings.sizes.empty()) return usage_error(err, cmd, "--sizes lists no size; like --sizes 1,2,4,8");
+    if (settings.sizes.empty()) return usage("--sizes lists no size; like --sizes 1,2,4,8");
   }
   struct NumOpt {
     const char* name;
@@ -129,42 +101,49 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
     if (auto v = value(a, n.name)) {
       auto k = parse_int(*v);
       if (!k || *k < n.min)
-        return usage_error(err, cmd, std::string("--") + n.name + " needs a whole number of at least " +
-                                         std::to_string(n.min));
+        return usage(std::string("--") + n.name + " needs a whole number of at least " + std::to_string(n.min));
       *n.target = *k;
     }
   }
   if (disk) settings.disk_gb = *disk;
   if (auto t = value(a, "name-template")) {
     if (t->find("{n}") == std::string::npos)
-      return usage_error(err, cmd, "--name-template needs {n} (the GPU count), or every size gets the same name");
+      return usage("--name-template needs {n} (the GPU count), or every size gets the same name");
     settings.name_template = *t;
   }
   if (a.flags.count("no-pci-alias")) settings.pci_alias = false;
+  return settings;
+}
 
-  auto host = load_host(*src, *cfg);
-  if (!host) return fail(err, cmd, host.error());
+bool wanted(const std::vector<std::string>& only, const std::string& key) {
+  return only.empty() || std::find(only.begin(), only.end(), key) != only.end();
+}
 
-  flavors::Inputs in;
-  in.host = host->inventory.hostname;
-  in.generator = std::string("gpu-agent ") + kAgentVersion;
-  in.host_traits = cfg->host_traits;
-  std::vector<std::string> only;
-  if (auto p = value(a, "pool")) only = split_list(*p);
+// --pool names only pools and layouts this host has; the problem otherwise.
+std::optional<std::string> unknown_pool(const LoadedHost& host, const AgentConfig& cfg,
+                                        const std::vector<std::string>& only) {
   for (const auto& key : only) {
     bool found = false;
-    for (const auto& p : host->pools) found |= p.key == key;
-    for (const auto& l : cfg->vgpu_layouts) found |= l.name == key;
-    if (!found) {
-      std::string known;
-      for (const auto& p : host->pools) known += (known.empty() ? "" : ", ") + p.key;
-      return usage_error(err, cmd, "--pool " + key + ": no such pool on " + in.host + " (pools: " +
-                                       (known.empty() ? "none" : known) + ")");
-    }
+    for (const auto& p : host.pools) found |= p.key == key;
+    for (const auto& l : cfg.vgpu_layouts) found |= l.name == key;
+    if (found) continue;
+    std::string known;
+    for (const auto& p : host.pools) known += (known.empty() ? "" : ", ") + p.key;
+    return "--pool " + key + ": no such pool on " + host.inventory.hostname + " (pools: " +
+           (known.empty() ? "none" : known) + ")";
   }
-  for (const auto& p : host->pools) {
-    if (p.assignable.empty() && p.unavailable.empty()) continue;
-    if (!only.empty() && std::find(only.begin(), only.end(), p.key) == only.end()) continue;
+  return std::nullopt;
+}
+
+// The pools and layouts the flavors are made for (--pool narrows them).
+Result<flavors::Inputs> inputs_from(const LoadedHost& host, const AgentConfig& cfg,
+                                    const std::vector<std::string>& only) {
+  flavors::Inputs in;
+  in.host = host.inventory.hostname;
+  in.generator = std::string("gpu-agent ") + kAgentVersion;
+  in.host_traits = cfg.host_traits;
+  for (const auto& p : host.pools) {
+    if ((p.assignable.empty() && p.unavailable.empty()) || !wanted(only, p.key)) continue;
     flavors::PoolInput pi;
     pi.key = p.key;
     pi.resource_class = p.resource_class;
@@ -174,59 +153,93 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
     if (p.configured) pi.traits = p.traits;
     in.pools.push_back(std::move(pi));
   }
-
-  for (const auto& l : host->layouts) {
-    if (!only.empty() && std::find(only.begin(), only.end(), l.name) == only.end()) continue;
+  for (const auto& l : host.layouts) {
+    if (!wanted(only, l.name)) continue;
     flavors::VgpuInput v;
     v.layout = l.name;
     v.type = l.short_name;
     v.resource_class = l.resource_class;
     // the type's own trait tells an A40-24Q from an A40-8Q; the layout's traits its tenants
     v.traits.push_back(vgpu_type_trait(l.short_name));
-    for (const auto& lc : cfg->vgpu_layouts)
+    for (const auto& lc : cfg.vgpu_layouts)
       if (lc.name == l.name) v.traits.insert(v.traits.end(), lc.traits.begin(), lc.traits.end());
     v.vcpus = l.flavor_vcpus.value_or(v.vcpus);
     v.ram_mb = l.flavor_ram_mb.value_or(v.ram_mb);
     v.disk_gb = l.flavor_disk_gb.value_or(v.disk_gb);
     in.vgpus.push_back(std::move(v));
   }
-  if (in.pools.empty() && in.vgpus.empty()) {
-    err << "gpu-agent " << cmd << ": no GPU pool and no [vgpu:*] layout on " << in.host
-        << ": `gpu-agent inventory` says why each GPU is not assignable; vGPU GPUs need a [vgpu:NAME] layout\n";
-    return 2;
-  }
+  if (in.pools.empty() && in.vgpus.empty())
+    return make_error(ErrorKind::bad_config,
+                      "no GPU pool and no [vgpu:*] layout on " + in.host +
+                          ": `gpu-agent inventory` says why each GPU is not assignable; vGPU GPUs need a "
+                          "[vgpu:NAME] layout");
+  return in;
+}
 
-  if (a.flags.count("from-placement") && !in.pools.empty()) {
-    auto placement = effective_placement(*cfg, value(a, "nova-config"));
-    if (!placement) {
-      err << "gpu-agent " << cmd << ": " << placement.error().message << "\n";
-      return 2;
-    }
-    AgentConfig c = *cfg;
-    c.placement = *placement;
-    Log log(err, a.flags.count("verbose") ? Log::Level::debug : Log::Level::warning);
-    Reporter reporter(c, ReportSources{}, log);
-    auto root = reporter.root_inventory(in.host);
-    if (!root) return fail(err, cmd, root.error());
-    flavors::HostCapacity cap;
-    cap.host = in.host;
-    auto take = [&](const char* rc) -> std::optional<flavors::Capacity> {
-      auto it = root->find(rc);
-      if (it == root->end()) return std::nullopt;
-      return flavors::Capacity{it->second.total, it->second.reserved, it->second.max_unit,
-                               it->second.allocation_ratio};
-    };
-    cap.vcpu = take("VCPU");
-    cap.memory_mb = take("MEMORY_MB");
-    cap.disk_gb = take("DISK_GB");
-    in.capacity = cap;
-  }
+// What placement says the compute node can give (its root provider's inventory).
+Result<flavors::HostCapacity> capacity_from_placement(const AgentConfig& cfg, const Args& a, const std::string& host,
+                                                      std::ostream& err) {
+  auto placement = effective_placement(cfg, value(a, "nova-config"));
+  if (!placement) return make_error(ErrorKind::bad_config, placement.error().message);
+  AgentConfig c = cfg;
+  c.placement = *placement;
+  Log log(err, a.flags.count("verbose") ? Log::Level::debug : Log::Level::warning);
+  Reporter reporter(c, ReportSources{}, log);
+  auto root = reporter.root_inventory(host);
+  if (!root) return root.error();
+  flavors::HostCapacity cap;
+  cap.host = host;
+  auto take = [&](const char* rc) -> std::optional<flavors::Capacity> {
+    auto it = root->find(rc);
+    if (it == root->end()) return std::nullopt;
+    return flavors::Capacity{it->second.total, it->second.reserved, it->second.max_unit,
+                             it->second.allocation_ratio};
+  };
+  cap.vcpu = take("VCPU");
+  cap.memory_mb = take("MEMORY_MB");
+  cap.disk_gb = take("DISK_GB");
+  return cap;
+}
 
-  auto set = flavors::make_flavors(in, settings);
-  if (!set) {
-    err << "gpu-agent " << cmd << ": " << set.error().message << "\n";
-    return 2;
+}  // namespace
+
+int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
+                std::ostream& out, std::ostream& err) {
+  const std::string cmd = "flavors";
+  Args a;
+  auto aliases = kHostSourceAliases;
+  aliases["-o"] = "--output";
+  aliases["-v"] = "--verbose";
+  if (auto e = parse_args(argv, 1,
+                          with_host_options({"format", "output", "nova-config", "sizes", "vcpus-per-gpu",
+                                             "ram-mb-per-gpu", "ephemeral-gb-per-gpu", "disk-gb", "name-template",
+                                             "pool"}),
+                          {"from-placement", "no-pci-alias", "verbose"}, aliases, a))
+    return usage_error(err, cmd, *e);
+  if (a.help) return show_help(out, kFlavorsHelp, true);
+  auto src = host_sources(a);
+  if (!src) return usage_error(err, cmd, src.error().message);
+  const std::string format = value(a, "format").value_or("script");
+  if (format != "script" && format != "json" && format != "ansible")
+    return usage_error(err, cmd, "--format is script, json or ansible");
+
+  auto cfg = load_config_for(config_path);
+  if (!cfg) return fail(err, cmd, cfg.error());
+  auto settings = settings_from(a, cfg->flavors);
+  if (!settings) return usage_error(err, cmd, settings.error().message);
+  auto host = load_host(*src, *cfg);
+  if (!host) return fail(err, cmd, host.error());
+  const auto only = value(a, "pool") ? split_list(*value(a, "pool")) : std::vector<std::string>{};
+  if (auto bad = unknown_pool(*host, *cfg, only)) return usage_error(err, cmd, *bad);
+  auto in = inputs_from(*host, *cfg, only);
+  if (!in) return fail(err, cmd, in.error());
+  if (a.flags.count("from-placement") && !in->pools.empty()) {
+    auto cap = capacity_from_placement(*cfg, a, in->host, err);
+    if (!cap) return fail(err, cmd, cap.error());
+    in->capacity = *cap;
   }
+  auto set = flavors::make_flavors(*in, *settings);
+  if (!set) return fail(err, cmd, make_error(ErrorKind::bad_config, set.error().message));
   const std::string text = format == "json"      ? flavors::to_json(*set)
                            : format == "ansible" ? flavors::to_ansible_vars(*set)
                                                  : flavors::to_openstack_script(*set);

@@ -19,16 +19,10 @@ verdict: can it be given to guests (whole-GPU passthrough or vGPU), and if not,
 each reason with the command or setting that fixes it.
 
 Options:
-  --sysfs-root DIR    read sysfs below DIR (default: /sys)
-  --fixture FILE      read a capture made by `gpu-agent capture` instead of sysfs
   --json              print JSON (schema: README.md, "Inventory JSON")
-  --pci-ids FILE      pci.ids for vendor and product names
-                      (default: libpci's, /usr/share/misc/pci.ids)
-  --libvirt-uri URI   cross-check node devices with libvirt and take nova's
-                      hostname from it (default: qemu:///system when reading
-                      /sys, none for --fixture and --sysfs-root; `none` skips)
-  --hostname NAME     the compute node name to report (default: libvirt's
-                      hostname, the fixture's, then this host's FQDN)
+  --fixture, --sysfs-root, --pci-ids, --libvirt-uri, --hostname: where the
+                      host is read from (below); libvirt's node devices are
+                      also cross-checked with sysfs
 
 Examples:
   gpu-agent inventory
@@ -41,10 +35,7 @@ int cmd_inventory(const std::vector<std::string>& argv, const std::optional<std:
   Args a;
   if (auto e = parse_args(argv, 1, with_host_options({}), {"json"}, kHostSourceAliases, a))
     return usage_error(err, "inventory", *e);
-  if (a.help) {
-    out << kInventoryHelp;
-    return 0;
-  }
+  if (a.help) return show_help(out, kInventoryHelp, true);
   auto src = host_sources(a);
   if (!src) return usage_error(err, "inventory", src.error().message);
   auto cfg = load_config_for(config_path);

@@ -33,8 +33,6 @@ vGPU ([vgpu:NAME] layouts in the agent's config), for nova-compute:
       device_spec "managed": "no" from 2025.1, a note before
 
 Options:
-  --fixture FILE       read a capture (`gpu-agent capture`) instead of /sys
-  --sysfs-root DIR     read sysfs below DIR (default: the config's, /sys)
   --nova-release R     zed (default), or a name or year: yoga, 2023.1, antelope...
                        Before Zed the option is passthrough_whitelist.
   --numa-policy P      the aliases' numa_policy (default preferred: an 8x flavor
@@ -47,8 +45,8 @@ Options:
                        traits on nova's pGPU providers, for when nova owns them
                        ([agent] host_traits_owner = nova)
   -o, --output FILE    write FILE (atomically: all of it or nothing) instead of stdout
-  --hostname NAME      the host named in the header (default: the fixture's, or
-                       the config's compute node name, or this host's)
+  --fixture, --sysfs-root, --pci-ids, --libvirt-uri, --hostname: where the
+                       host is read from (below); the host is named in the header
 
 Examples:
   gpu-agent nova-config --role compute -o /etc/nova/nova.conf.d/50-gpu-agent-pci.conf
@@ -68,10 +66,7 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   if (auto e = parse_args(argv, 1, with_host_options({"nova-release", "numa-policy", "role", "format", "output"}), {},
                           aliases, a))
     return usage_error(err, cmd, *e);
-  if (a.help) {
-    out << kNovaConfigHelp;
-    return 0;
-  }
+  if (a.help) return show_help(out, kNovaConfigHelp, true);
   auto src = host_sources(a);
   if (!src) return usage_error(err, cmd, src.error().message);
   auto role = parse_nova_role(value(a, "role").value_or("all"));

@@ -26,11 +26,8 @@ Options:
   --once                 one pass (the default for `report`)
   --dry-run              print the planned requests; send no writes
   --nova-config FILE     reuse [placement] credentials from nova.conf
-  --fixture FILE         read a capture instead of sysfs (tests, demos)
-  --sysfs-root DIR       read sysfs below DIR
-  --compute-node-name N  the compute node provider's name (else libvirt's
-                         hostname, the fixture's, the FQDN)
-  --libvirt-uri URI      where to ask for the hostname (`none` to skip)
+  --fixture, --sysfs-root, --pci-ids, --libvirt-uri, --hostname: where the
+                         host is read from, and the compute node's name (below)
   -v, --verbose          log every request
 
 Exit codes: 0 done (or nothing to do), 1 placement or keystone failed (the
@@ -55,8 +52,7 @@ writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
 SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
 exit 1 (no retry storm); a bad config exits 2.
 
-Options: the same sources as `report` (--nova-config, --fixture, --sysfs-root,
---compute-node-name, --libvirt-uri, -v), and:
+Options: those of `report` (--nova-config, -v and the host sources below), and:
   --max-passes N   stop after N passes (tests and benchmarks)
   --interval S     seconds between passes, overriding [agent] interval
                    (tests and benchmarks; down to 0.001)
@@ -84,8 +80,7 @@ ReportArgs parse_report_args(const std::vector<std::string>& argv, std::vector<s
     return r;
   }
   if (r.args.help) {
-    out << help;
-    r.exit = 0;
+    r.exit = show_help(out, help, true);
     return r;
   }
   auto src = host_sources(r.args);

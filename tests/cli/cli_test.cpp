@@ -210,4 +210,57 @@ BOOST_AUTO_TEST_CASE(capture_to_an_unwritable_path_leaves_nothing) {
   }
 }
 
+
+// One set of host-source options for every command that reads a host, each
+// defaulting from the config the same way (ARCHITECTURE.md, "One way in").
+BOOST_AUTO_TEST_CASE(every_host_command_takes_the_same_source_options) {
+  const std::string fixture = kData + "/hosts/a100-8x-passthrough.sysfs.txt";
+  const std::string pci_ids = kData + "/pci.ids";
+  const std::vector<std::vector<std::string>> commands{
+      {"inventory"}, {"doctor"}, {"nova-config"}, {"flavors", "--vcpus-per-gpu", "8", "--ram-mb-per-gpu", "65536", "--ephemeral-gb-per-gpu", "100"},
+      {"report", "--dry-run"}, {"run", "--max-passes", "1"}};
+  for (const auto& cmd : commands) {
+    BOOST_TEST_CONTEXT(cmd[0]) {
+      auto help = agent({cmd[0], "--help"});
+      BOOST_TEST(help.exit_code == 0);
+      for (const char* opt : {"--fixture FILE", "--sysfs-root DIR", "--pci-ids FILE", "--libvirt-uri URI",
+                              "--hostname NAME"})
+        BOOST_TEST(contains(help.out, opt), opt);
+      std::vector<std::string> both = cmd;
+      for (const char* a : {"--fixture", "x.txt", "--sysfs-root", "/tmp"}) both.push_back(a);
+      auto r = agent(both);
+      BOOST_TEST(r.exit_code == 2);
+      BOOST_TEST(contains(r.err, "--fixture and --sysfs-root are alternatives"), r.err);
+    }
+  }
+  // The generating commands read the same host with every option given.
+  for (size_t i = 0; i < 4; ++i) {
+    std::vector<std::string> args = commands[i];
+    for (const std::string& a : {std::string("--fixture"), fixture, std::string("--pci-ids"), pci_ids,
+                                 std::string("--libvirt-uri"), std::string("none"), std::string("--hostname"),
+                                 std::string("gpu-node-7")})
+      args.push_back(a);
+    auto r = agent(args);
+    BOOST_TEST_CONTEXT(args[0]) {
+      BOOST_TEST(r.exit_code == 0, r.err);
+      BOOST_TEST(contains(r.out, "gpu-node-7"), r.out.substr(0, 400));
+    }
+  }
+  // --compute-node-name is the older spelling of --hostname, everywhere.
+  auto old = agent({"nova-config", "--fixture", fixture, "--compute-node-name", "gpu-node-8"});
+  BOOST_TEST(old.exit_code == 0, old.err);
+  BOOST_TEST(contains(old.out, "gpu-node-8"));
+}
+
+BOOST_AUTO_TEST_CASE(inventory_reads_the_configs_sysfs_root_and_pci_ids) {
+  TempDir dir;
+  UnpackedHost host("a100-8x-passthrough");
+  write_text_file(dir.path() + "/agent.conf", "[agent]\nsysfs_root = " + host.root() + "\npci_ids = " + dir.path() +
+                                                  "/missing.ids\ncompute_node_name = from-config\n");
+  auto r = agent({"--config", dir.path() + "/agent.conf", "inventory", "--json", "--libvirt-uri", "none"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(contains(r.out, "\"0000:07:00.0\""), "the config's sysfs root was read");
+  BOOST_TEST(contains(r.out, "from-config"));
+  BOOST_TEST(contains(r.out, "missing.ids"), "the config's pci.ids was used (and its absence said)");
+}
 BOOST_AUTO_TEST_SUITE_END()
