@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include "atomic_file.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -122,24 +124,9 @@ int fail(std::ostream& err, const std::string& cmd, const Error& e) {
 
 bool write_file_atomically(const std::string& path, const std::string& text, const std::string& cmd,
                            std::ostream& err) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) {
-      err << "gpu-agent " << cmd << ": cannot write " << tmp << ": " << std::strerror(errno) << "\n";
-      std::remove(tmp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err << "gpu-agent " << cmd << ": cannot rename " << tmp << " to " << path << ": " << std::strerror(errno)
-        << "\n";
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  auto w = write_file_atomically(path, text);
+  if (!w) err << "gpu-agent " << cmd << ": " << w.error().message << "\n";
+  return w.ok();
 }
 
 }  // namespace gpu_agent

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "atomic_file.h"
+
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -70,22 +72,8 @@ Result<AgentState> load_state(const std::string& path) {
 Result<bool> save_state(const std::string& path, const AgentState& s) {
   const std::string dir(dir_name(path));
   if (!dir.empty()) ::mkdir(dir.c_str(), 0750);  // one level, like a systemd StateDirectory
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << state_to_json(s);
-    out.flush();
-    if (!out) {
-      int err = errno;
-      std::remove(tmp.c_str());
-      return os_error("cannot write state file " + tmp + ": " + std::strerror(err), err);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return os_error("cannot replace state file " + path + ": " + std::strerror(err), err);
-  }
+  if (auto w = write_file_atomically(path, state_to_json(s)); !w)
+    return with_context("cannot save the state file", w.error());
   return true;
 }
 
