@@ -11,7 +11,7 @@ usage() {
 Usage: scripts/bench-candidates.sh [--hosts N] [--gpus G] [--sizes 1,2,4,8]
                                    [--timeout S] [--mem-limit MB] [--keep]
 
-Measures what DESIGN's placement-model decision rests on: placement never
+Measures what the placement model (ARCHITECTURE.md) rests on: placement never
 splits one resource class of one request group across providers, so with one
 provider per GPU (nova's per-device model) an N-GPU flavor needs N numbered
 request groups with group_policy=isolate, which placement enumerates as

@@ -3,7 +3,7 @@
 // requests. Pure: no I/O, so every rule is a unit test, and --dry-run prints
 // exactly what --once would send.
 //
-// Rules (DESIGN.md, Placement model):
+// Rules (ARCHITECTURE.md, "The placement model, and why"):
 // * the root is nova's compute node provider: never created, deleted or renamed;
 // * pools are children of the root with name-based UUIDs and the marker trait;
 //   only providers with the marker, in this tree, are ever deleted;
