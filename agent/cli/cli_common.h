@@ -2,6 +2,7 @@
 // What every gpu-agent command shares: option parsing, the agent's config,
 // reading this host (a fixture, a sysfs root or /sys) into an inventory and its
 // pools, and writing an output file atomically.
+#include <initializer_list>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -46,6 +47,27 @@ extern const std::vector<std::string> kHostSourceOptions;
 extern const char* const kHostSourceHelp;
 // --compute-node-name is the older spelling of --hostname.
 extern const std::map<std::string, std::string> kHostSourceAliases;
+// One value of an option that takes a word from a fixed list, as an enum.
+template <typename E>
+struct Choice {
+  const char* word;
+  E value;
+};
+// --OPTION's word as its enum value; the first choice when the option is not
+// given; an error "--OPTION is a, b or c" for any other word.
+template <typename E>
+Result<E> choose(const Args& a, const std::string& option, std::initializer_list<Choice<E>> choices) {
+  auto given = value(a, option);
+  std::string words;
+  size_t n = 0;
+  for (const auto& c : choices) {
+    if (!given || *given == c.word) return c.value;
+    words += std::string(n == 0 ? "" : (++n == choices.size() ? " or " : ", ")) + c.word;
+    if (n == 0) n = 1;
+  }
+  return make_error(ErrorKind::bad_config, "--" + option + " is " + words);
+}
+
 // OWN plus the host-source options, for parse_args.
 std::vector<std::string> with_host_options(std::vector<std::string> own);
 // The options' values; "--fixture and --sysfs-root are alternatives" when both are given.

@@ -99,8 +99,9 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
   if (a.help) return show_help(out, kDoctorHelp, true);
   auto src = host_sources(a);
   if (!src) return usage_error(err, cmd, src.error().message);
-  const std::string format = value(a, "format").value_or("text");
-  if (format != "text" && format != "json") return usage_error(err, cmd, "--format is text or json");
+  enum class Format { text, json };
+  auto format = choose<Format>(a, "format", {{"text", Format::text}, {"json", Format::json}});
+  if (!format) return usage_error(err, cmd, format.error().message);
   DoctorOptions opts;
   opts.generator = "gpu-agent";
   if (auto v = value(a, "cpu-vendor")) {
@@ -153,7 +154,7 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
     }
   }
   const DoctorReport r = make_doctor_report(host->inventory, opts);
-  out << (format == "json" ? doctor_to_json(r) : doctor_to_text(r));
+  out << (*format == Format::json ? doctor_to_json(r) : doctor_to_text(r));
   return r.ready ? 0 : 1;
 }
 

@@ -219,9 +219,10 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
   if (a.help) return show_help(out, kFlavorsHelp, true);
   auto src = host_sources(a);
   if (!src) return usage_error(err, cmd, src.error().message);
-  const std::string format = value(a, "format").value_or("script");
-  if (format != "script" && format != "json" && format != "ansible")
-    return usage_error(err, cmd, "--format is script, json or ansible");
+  enum class Format { script, json, ansible };
+  auto format = choose<Format>(a, "format",
+                               {{"script", Format::script}, {"json", Format::json}, {"ansible", Format::ansible}});
+  if (!format) return usage_error(err, cmd, format.error().message);
 
   auto cfg = load_config_for(config_path);
   if (!cfg) return fail(err, cmd, cfg.error());
@@ -240,8 +241,8 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
   }
   auto set = flavors::make_flavors(*in, *settings);
   if (!set) return fail(err, cmd, make_error(ErrorKind::bad_config, set.error().message));
-  const std::string text = format == "json"      ? flavors::to_json(*set)
-                           : format == "ansible" ? flavors::to_ansible_vars(*set)
+  const std::string text = *format == Format::json      ? flavors::to_json(*set)
+                           : *format == Format::ansible ? flavors::to_ansible_vars(*set)
                                                  : flavors::to_openstack_script(*set);
   auto o = value(a, "output");
   if (!o || *o == "-") {
@@ -250,7 +251,7 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
   }
   if (!write_file_atomically(*o, text, cmd, err)) return 1;
   err << "wrote " << *o << " (" << set->flavors.size() << " flavors, " << set->traits.size() << " traits, "
-      << format << ")\n";
+      << value(a, "format").value_or("script") << ")\n";
   return 0;
 }
 

@@ -71,9 +71,10 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   if (!src) return usage_error(err, cmd, src.error().message);
   auto role = parse_nova_role(value(a, "role").value_or("all"));
   if (!role) return usage_error(err, cmd, role.error().message);
-  const std::string format = value(a, "format").value_or("ini");
-  if (format != "ini" && format != "json" && format != "provider-yaml")
-    return usage_error(err, cmd, "--format is ini, json or provider-yaml");
+  enum class Format { ini, json, provider_yaml };
+  auto format = choose<Format>(a, "format", {{"ini", Format::ini}, {"json", Format::json},
+                                              {"provider-yaml", Format::provider_yaml}});
+  if (!format) return usage_error(err, cmd, format.error().message);
   NovaConfigOptions opts;
   opts.release = value(a, "nova-release").value_or(opts.release);
   opts.numa_policy = value(a, "numa-policy").value_or(opts.numa_policy);
@@ -84,7 +85,7 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
     return 2;
   }
-  if (format == "provider-yaml") return nova_provider_yaml(a, *src, *cfg, out, err);
+  if (*format == Format::provider_yaml) return nova_provider_yaml(a, *src, *cfg, out, err);
 
   auto host = load_host(*src, *cfg);
   if (!host) return fail(err, cmd, host.error());
@@ -98,7 +99,7 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
     any_assignable |= !layouts.empty();
     return any_assignable ? 2 : 1;
   }
-  const std::string text = format == "json" ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
+  const std::string text = *format == Format::json ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
   auto o = value(a, "output");
   if (!o || *o == "-") {
     out << text;
