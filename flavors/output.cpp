@@ -1,10 +1,8 @@
 // The flavor family as an `openstack` script, JSON and Ansible variables.
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-
 #include <sstream>
 
 #include "flavors.h"
+#include "json.h"
 
 namespace gpu_agent::flavors {
 namespace {
@@ -135,68 +133,37 @@ if missing:
 }
 
 std::string to_json(const FlavorSet& set) {
-  rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("schema_version");
-  w.Int(1);
-  w.Key("generator");
-  w.String(set.generator.c_str());
-  w.Key("host");
-  w.String(set.host.c_str());
-  w.Key("sizing");
-  w.String(set.sizing.c_str());
-  w.Key("traits");
-  w.StartArray();
-  for (const auto& t : set.traits) w.String(t.c_str());
-  w.EndArray();
-  w.Key("flavors");
-  w.StartArray();
+  JsonWriter w(JsonStyle::pretty);
+  w.begin_object();
+  w.key("schema_version").integer(1);
+  w.key("generator").string(set.generator);
+  w.key("host").string(set.host);
+  w.key("sizing").string(set.sizing);
+  w.key("traits").strings(set.traits);
+  w.key("flavors").begin_array();
   for (const auto& f : set.flavors) {
-    w.StartObject();
-    w.Key("name");
-    w.String(f.name.c_str());
-    w.Key("id");
-    w.String(f.id.c_str());
-    w.Key("pool");
-    w.String(f.pool.c_str());
-    w.Key("resource_class");
-    w.String(f.resource_class.c_str());
-    w.Key("gpus");
-    w.Int(f.gpus);
-    if (!f.vgpu_type.empty()) {
-      w.Key("vgpu_type");
-      w.String(f.vgpu_type.c_str());
-    }
-    w.Key("vcpus");
-    w.Int64(f.vcpus);
-    w.Key("ram");
-    w.Int64(f.ram_mb);
-    w.Key("disk");
-    w.Int64(f.disk_gb);
-    w.Key("ephemeral");
-    w.Int64(f.ephemeral_gb);
-    w.Key("swap");
-    w.Int64(f.swap_mb);
-    w.Key("is_public");
-    w.Bool(f.is_public);
-    w.Key("extra_specs");
-    w.StartObject();
-    for (const auto& [k, v] : f.extra_specs) {
-      w.Key(k.c_str());
-      w.String(v.c_str());
-    }
-    w.EndObject();
-    w.EndObject();
+    w.begin_object();
+    w.key("name").string(f.name);
+    w.key("id").string(f.id);
+    w.key("pool").string(f.pool);
+    w.key("resource_class").string(f.resource_class);
+    w.key("gpus").integer(f.gpus);
+    if (!f.vgpu_type.empty()) w.key("vgpu_type").string(f.vgpu_type);
+    w.key("vcpus").integer(f.vcpus);
+    w.key("ram").integer(f.ram_mb);
+    w.key("disk").integer(f.disk_gb);
+    w.key("ephemeral").integer(f.ephemeral_gb);
+    w.key("swap").integer(f.swap_mb);
+    w.key("is_public").boolean(f.is_public);
+    w.key("extra_specs").begin_object();
+    for (const auto& [k, v] : f.extra_specs) w.key(k).string(v);
+    w.end_object();
+    w.end_object();
   }
-  w.EndArray();
-  w.Key("notes");
-  w.StartArray();
-  for (const auto& n : set.notes) w.String(n.c_str());
-  w.EndArray();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  w.end_array();
+  w.key("notes").strings(set.notes);
+  w.end_object();
+  return w.finish();
 }
 
 std::string to_ansible_vars(const FlavorSet& set) {

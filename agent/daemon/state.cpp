@@ -3,8 +3,6 @@
 #include "atomic_file.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,27 +13,19 @@
 #include <sstream>
 
 #include "fs.h"
+#include "json.h"
 
 namespace gpu_agent {
 
 std::string state_to_json(const AgentState& s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("version");
-  w.Int(1);
-  w.Key("owned_traits");
-  w.StartObject();
-  for (const auto& [uuid, traits] : s.owned_traits) {
-    w.Key(uuid.c_str(), static_cast<rapidjson::SizeType>(uuid.size()));
-    w.StartArray();
-    for (const auto& t : traits) w.String(t.c_str(), static_cast<rapidjson::SizeType>(t.size()));
-    w.EndArray();
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  JsonWriter w(JsonStyle::pretty);
+  w.begin_object();
+  w.key("version").integer(1);
+  w.key("owned_traits").begin_object();
+  for (const auto& [uuid, traits] : s.owned_traits) w.key(uuid).strings(traits);
+  w.end_object();
+  w.end_object();
+  return w.finish();
 }
 
 Result<AgentState> state_from_json(const std::string& text, const std::string& origin) {

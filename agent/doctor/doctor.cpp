@@ -2,14 +2,12 @@
 // steps an operator applies, in the order they apply them.
 #include "doctor.h"
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
 
+#include "json.h"
 #include "vgpu.h"
 
 namespace gpu_agent {
@@ -44,18 +42,6 @@ const char* group_name(FixGroup g) {
     case FixGroup::device: return "device";
   }
   return "device";
-}
-
-std::string valid_utf8(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (size_t i = 0; i < v.size();) {
-    const size_t n = utf8_sequence(v, i);
-    if (n) out.append(v.substr(i, n));
-    else out += "\xef\xbf\xbd";
-    i += n ? n : 1;
-  }
-  return out;
 }
 
 // ---- vGPU host state ([vgpu:*] layouts) ----
@@ -492,81 +478,57 @@ std::string doctor_to_text(const DoctorReport& r) {
 }
 
 std::string doctor_to_json(const DoctorReport& r) {
-  rapidjson::StringBuffer sb;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
-  w.SetIndent(' ', 2);
-  auto str = [&](const std::string& s) {
-    const std::string v = valid_utf8(s);
-    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  JsonWriter w(JsonStyle::pretty);
+  auto empty_as_null = [&](const std::string& s) {  // "" is null in this schema
+    if (s.empty()) w.null();
+    else w.string(s);
   };
-  auto list = [&](const char* key, const std::vector<std::string>& v) {
-    w.Key(key);
-    w.StartArray();
-    for (const auto& s : v) str(s);
-    w.EndArray();
-  };
-  w.StartObject();
-  w.Key("schema_version");
-  w.Int(1);
-  w.Key("generator");
-  str(r.generator);
-  w.Key("host");
-  str(r.host);
-  w.Key("source");
-  str(r.source);
-  w.Key("ready");
-  w.Bool(r.ready);
-  w.Key("gpus");
-  w.Uint64(r.gpus);
-  w.Key("ready_gpus");
-  w.Uint64(r.ready_gpus);
-  w.Key("problems");
-  w.StartArray();
+  w.begin_object();
+  w.key("schema_version").integer(1);
+  w.key("generator").string(r.generator);
+  w.key("host").string(r.host);
+  w.key("source").string(r.source);
+  w.key("ready").boolean(r.ready);
+  w.key("gpus").unsigned_integer(r.gpus);
+  w.key("ready_gpus").unsigned_integer(r.ready_gpus);
+  w.key("problems").begin_array();
   for (const auto& p : r.problems) {
-    w.StartObject();
-    w.Key("code");
-    str(p.code);
-    w.Key("device");
-    if (p.device.empty()) w.Null();
-    else str(p.device);
-    w.Key("message");
-    str(p.message);
-    w.Key("fix");
-    str(p.fix);
-    w.Key("step");
-    str(group_name(p.group));
-    list("commands", p.commands);
-    w.EndObject();
+    w.begin_object();
+    w.key("code").string(p.code);
+    w.key("device");
+    empty_as_null(p.device);
+    w.key("message").string(p.message);
+    w.key("fix").string(p.fix);
+    w.key("step").string(group_name(p.group));
+    w.key("commands").strings(p.commands);
+    w.end_object();
   }
-  w.EndArray();
-  list("notes", r.notes);
-  w.Key("cpu_vendor");
-  if (r.cpu_vendor.empty()) w.Null();
-  else str(r.cpu_vendor);
-  list("kernel_cmdline", r.kernel_cmdline);
-  w.Key("kernel_cmdline_by_vendor");
+  w.end_array();
+  w.key("notes").strings(r.notes);
+  w.key("cpu_vendor");
+  empty_as_null(r.cpu_vendor);
+  w.key("kernel_cmdline").strings(r.kernel_cmdline);
+  w.key("kernel_cmdline_by_vendor");
   if (!r.iommu_needed) {
-    w.Null();
+    w.null();
   } else {
-    w.StartObject();
-    list("intel", r.kernel_cmdline_intel);
-    list("amd", r.kernel_cmdline_amd);
-    w.EndObject();
+    w.begin_object();
+    w.key("intel").strings(r.kernel_cmdline_intel);
+    w.key("amd").strings(r.kernel_cmdline_amd);
+    w.end_object();
   }
-  w.Key("modprobe_conf_path");
-  str(kDoctorModprobePath);
-  w.Key("modprobe_conf");
-  if (r.modprobe_conf.empty()) w.Null();
-  else str(r.modprobe_conf);
-  list("vfio_ids", r.vfio_ids);
-  list("softdep_drivers", r.softdep_drivers);
-  list("vfio_notes", r.vfio_notes);
-  list("driverctl", r.driverctl);
-  list("commands", r.commands);
-  list("vgpu_layouts", r.vgpu_layouts);
-  list("nova_conf_files", r.nova_conf_files);
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize()) + "\n";
+  w.key("modprobe_conf_path").string(kDoctorModprobePath);
+  w.key("modprobe_conf");
+  empty_as_null(r.modprobe_conf);
+  w.key("vfio_ids").strings(r.vfio_ids);
+  w.key("softdep_drivers").strings(r.softdep_drivers);
+  w.key("vfio_notes").strings(r.vfio_notes);
+  w.key("driverctl").strings(r.driverctl);
+  w.key("commands").strings(r.commands);
+  w.key("vgpu_layouts").strings(r.vgpu_layouts);
+  w.key("nova_conf_files").strings(r.nova_conf_files);
+  w.end_object();
+  return w.finish();
 }
 
 }  // namespace gpu_agent

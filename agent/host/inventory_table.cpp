@@ -5,13 +5,10 @@
 #include <map>
 #include <sstream>
 
+#include "table.h"
+
 namespace gpu_agent {
 namespace {
-
-std::string pad(std::string s, size_t w) {
-  if (s.size() < w) s.append(w - s.size(), ' ');
-  return s;
-}
 
 std::string name_of(const Gpu& g) {
   std::string n;
@@ -29,14 +26,13 @@ std::string inventory_to_table(const Inventory& inv) {
       << (inv.iommu_enabled ? "on" : "off") << ", source " << inv.source << "\n";
   if (inv.gpus.empty()) out << "No GPUs (PCI class 0300/0302) found.\n";
   else {
-    out << "\n"
-        << pad("ADDRESS", 14) << pad("ID", 11) << pad("NUMA", 6) << pad("DRIVER", 12) << pad("GROUP", 7)
-        << pad("MODE", 13) << pad("READY", 7) << "NAME\n";
-    for (const auto& g : inv.gpus) {
-      out << pad(g.address.to_string(), 14) << pad(g.id_pair(), 11) << pad(std::to_string(g.numa_node), 6)
-          << pad(g.driver.value_or("-"), 12) << pad(g.iommu_group ? std::to_string(*g.iommu_group) : "-", 7)
-          << pad(g.mode, 13) << pad(g.assignable ? "yes" : "NO", 7) << name_of(g) << "\n";
-    }
+    TextTable table({{"ADDRESS", 12}, {"ID", 9}, {"NUMA", 4}, {"DRIVER", 10}, {"GROUP", 5}, {"MODE", 11},
+                     {"READY", 5}, {"NAME"}});
+    for (const auto& g : inv.gpus)
+      table.add_row({g.address.to_string(), g.id_pair(), std::to_string(g.numa_node), g.driver.value_or("-"),
+                     g.iommu_group ? std::to_string(*g.iommu_group) : "-", g.mode, g.assignable ? "yes" : "NO",
+                     name_of(g)});
+    out << "\n" << table.render();
   }
   for (const auto& g : inv.gpus) {
     const bool details = !g.problems.empty() || !g.group_members.empty() || g.sriov || !g.mdev_types.empty() ||
@@ -76,14 +72,16 @@ std::string inventory_to_table(const Inventory& inv) {
         s.instances += t.instances.size();
       }
       out << "  mdev types (" << order.size() << "):\n";
+      TextTable table({{"", 12}, {"", 20}, {"", 9}, {}}, "    ");
       for (const auto& id : order) {
         const Sum& s = sums[id];
-        out << "    " << pad(id, 14) << pad(s.name, 22)
-            << pad(s.fb ? std::to_string(*s.fb) + " MiB" : "-", 11) << "available " << s.available;
-        if (s.parents > 1) out << " on " << s.parents_free << " of " << s.parents << " VFs";
-        if (s.instances) out << ", " << s.instances << " in use";
-        out << "\n";
+        std::string available = "available " + std::to_string(s.available);
+        if (s.parents > 1)
+          available += " on " + std::to_string(s.parents_free) + " of " + std::to_string(s.parents) + " VFs";
+        if (s.instances) available += ", " + std::to_string(s.instances) + " in use";
+        table.add_row({id, s.name, s.fb ? std::to_string(*s.fb) + " MiB" : "-", available});
       }
+      out << table.render();
     }
     if (!g.vgpu_types.empty()) {
       std::map<int64_t, std::pair<std::string, int>> sums;
@@ -92,8 +90,10 @@ std::string inventory_to_table(const Inventory& inv) {
         sums[t.id].second += 1;
       }
       out << "  vendor VFIO vGPU types (" << sums.size() << "), creatable now:\n";
+      TextTable table({{"", 6}, {"", 24}, {}}, "    ");
       for (const auto& [id, s] : sums)
-        out << "    " << pad(std::to_string(id), 8) << pad(s.first, 26) << "on " << s.second << " VF(s)\n";
+        table.add_row({std::to_string(id), s.first, "on " + std::to_string(s.second) + " VF(s)"});
+      out << table.render();
     }
     for (const auto& p : g.problems) {
       out << (p.blocking ? "  ✗ " : "  ! ") << p.message << "\n";

@@ -2,13 +2,13 @@
 
 #include "inventory.h"
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <utility>
+
+#include "json.h"
 
 namespace gpu_agent {
 namespace {
@@ -52,6 +52,16 @@ std::string why_not(const Gpu& g) {
     out += p.code + ": " + p.message;
   }
   return out.empty() ? std::string("not assignable") : out;
+}
+
+// A device_spec or alias value: a JSON object of strings on one line, as nova's
+// documentation writes them ({"vendor_id": "10de", "product_id": "20b5"}).
+std::string option_value(std::initializer_list<std::pair<const char*, std::string>> members) {
+  JsonWriter w(JsonStyle::one_line);
+  w.begin_object();
+  for (const auto& [k, v] : members) w.key(k).string(v);
+  w.end_object();
+  return w.finish();
 }
 
 }  // namespace
@@ -160,9 +170,11 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
     for (const auto& [v, d] : ids) {
       const std::string vendor = to_hex(v, 4), product = to_hex(d, 4);
       cfg.aliases.push_back({pool.key, name, vendor, product,
-                             "{\"name\": \"" + name + "\", \"vendor_id\": \"" + vendor + "\", \"product_id\": \"" +
-                                 product + "\", \"device_type\": \"" + device_type + "\", \"numa_policy\": \"" +
-                                 policy + "\"}",
+                             option_value({{"name", name},
+                                           {"vendor_id", vendor},
+                                           {"product_id", product},
+                                           {"device_type", device_type},
+                                           {"numa_policy", policy}}),
                              pool.resource_class,
                              // what a flavor requires: a default pool's descriptive traits add nothing to its class
                              pool.configured ? pool.traits : std::vector<std::string>{}});
@@ -192,21 +204,21 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
       }
       NovaDeviceSpec s{pool.key, "vendor_product", "gpu", {}, ""};
       for (const Gpu* g : gpus) s.devices.push_back(g->address);
-      s.json = "{\"vendor_id\": \"" + to_hex(id.first, 4) + "\", \"product_id\": \"" + to_hex(id.second, 4) + "\"}";
+      s.json = option_value({{"vendor_id", to_hex(id.first, 4)}, {"product_id", to_hex(id.second, 4)}});
       cfg.device_specs.push_back(std::move(s));
     }
     std::sort(by_address.begin(), by_address.end(),
               [](const Gpu* a, const Gpu* b) { return a->address < b->address; });
     for (const Gpu* g : by_address)
       cfg.device_specs.push_back(
-          {pool.key, "address", "gpu", {g->address}, "{\"address\": \"" + g->address.to_string() + "\"}"});
+          {pool.key, "address", "gpu", {g->address}, option_value({{"address", g->address.to_string()}})});
     // Other functions of the same card in the GPU's IOMMU group (HDMI audio, USB-C):
     // vfio hands the whole group to the guest, so nova must know them too.
     for (const Gpu* g : ready)
       for (const auto& m : g->group_members) {
         if (!m.same_card || (m.class_code && is_gpu_class(*m.class_code >> 8))) continue;
         cfg.device_specs.push_back(
-            {pool.key, "address", "companion", {m.address}, "{\"address\": \"" + m.address.to_string() + "\"}"});
+            {pool.key, "address", "companion", {m.address}, option_value({{"address", m.address.to_string()}})});
       }
   }
 
@@ -237,8 +249,9 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
                          "in placement as " + rc + " (set [pci] report_in_placement = true)";
       for (const auto& p : l.parents)
         cfg.device_specs.push_back({l.name, "address", "vgpu", {p.address},
-                                    "{\"address\": \"" + p.address.to_string() + "\", \"managed\": \"no\", "
-                                    "\"resource_class\": \"" + rc + "\"}"});
+                                    option_value({{"address", p.address.to_string()},
+                                                  {"managed", "no"},
+                                                  {"resource_class", rc}})});
       continue;
     }
     if (rel->nova_major < kUssuri && !cfg.mdev_types.empty()) {
@@ -375,112 +388,68 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
 }
 
 std::string nova_config_to_json(const NovaConfig& cfg, NovaRole role) {
-  rapidjson::StringBuffer sb;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
-  w.SetIndent(' ', 2);
-  auto str = [&](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
-  w.StartObject();
-  w.Key("schema_version");
-  w.Int(1);
-  w.Key("generator");
-  str(cfg.generator);
-  w.Key("hostname");
-  str(cfg.hostname);
-  w.Key("source");
-  str(cfg.source);
-  w.Key("nova_release");
-  str(cfg.release.name);
-  w.Key("nova_major");
-  w.Int(cfg.release.nova_major);
-  w.Key("role");
-  str(to_string(role));
-  w.Key("numa_policy");
-  str(cfg.numa_policy);
+  JsonWriter w(JsonStyle::pretty);
+  auto addresses = [&](const std::vector<PciAddress>& v) {
+    w.begin_array();
+    for (const auto& a : v) w.string(a.to_string());
+    w.end_array();
+  };
+  w.begin_object();
+  w.key("schema_version").integer(1);
+  w.key("generator").string(cfg.generator);
+  w.key("hostname").string(cfg.hostname);
+  w.key("source").string(cfg.source);
+  w.key("nova_release").string(cfg.release.name);
+  w.key("nova_major").integer(cfg.release.nova_major);
+  w.key("role").string(to_string(role));
+  w.key("numa_policy").string(cfg.numa_policy);
   if (has_compute(role)) {
-    w.Key("device_spec_option");
-    str(cfg.device_spec_option);
-    w.Key("device_specs");
-    w.StartArray();
+    w.key("device_spec_option").string(cfg.device_spec_option);
+    w.key("device_specs").begin_array();
     for (const auto& s : cfg.device_specs) {
-      w.StartObject();
-      w.Key("pool");
-      str(s.pool);
-      w.Key("kind");
-      str(s.kind);
-      w.Key("role");
-      str(s.role);
-      w.Key("devices");
-      w.StartArray();
-      for (const auto& d : s.devices) str(d.to_string());
-      w.EndArray();
-      w.Key("value");
-      str(s.json);
-      w.EndObject();
+      w.begin_object();
+      w.key("pool").string(s.pool);
+      w.key("kind").string(s.kind);
+      w.key("role").string(s.role);
+      w.key("devices");
+      addresses(s.devices);
+      w.key("value").string(s.json);
+      w.end_object();
     }
-    w.EndArray();
+    w.end_array();
   }
-  w.Key("aliases");
-  w.StartArray();
+  w.key("aliases").begin_array();
   for (const auto& a : cfg.aliases) {
-    w.StartObject();
-    w.Key("pool");
-    str(a.pool);
-    w.Key("name");
-    str(a.name);
-    w.Key("value");
-    str(a.json);
-    w.Key("resource_class");
-    str(a.resource_class);
-    w.Key("traits");
-    w.StartArray();
-    for (const auto& t : a.traits) str(t);
-    w.EndArray();
-    w.EndObject();
+    w.begin_object();
+    w.key("pool").string(a.pool);
+    w.key("name").string(a.name);
+    w.key("value").string(a.json);
+    w.key("resource_class").string(a.resource_class);
+    w.key("traits").strings(a.traits);
+    w.end_object();
   }
-  w.EndArray();
+  w.end_array();
   if (has_compute(role)) {
-    w.Key("mdev_types");
-    w.StartArray();
+    w.key("mdev_types").begin_array();
     for (const auto& t : cfg.mdev_types) {
-      w.StartObject();
-      w.Key("layout");
-      str(t.layout);
-      w.Key("type");
-      str(t.type_id);
-      w.Key("name");
-      str(t.short_name);
-      w.Key("group");
-      str(t.group);
-      w.Key("device_addresses");
-      w.StartArray();
-      for (const auto& a : t.device_addresses) str(a.to_string());
-      w.EndArray();
-      if (t.mdev_class) {
-        w.Key("mdev_class");
-        str(*t.mdev_class);
-      }
-      if (t.max_instances) {
-        w.Key("max_instances");
-        w.Int64(*t.max_instances);
-      }
-      w.EndObject();
+      w.begin_object();
+      w.key("layout").string(t.layout);
+      w.key("type").string(t.type_id);
+      w.key("name").string(t.short_name);
+      w.key("group").string(t.group);
+      w.key("device_addresses");
+      addresses(t.device_addresses);
+      if (t.mdev_class) w.key("mdev_class").string(*t.mdev_class);
+      if (t.max_instances) w.key("max_instances").integer(*t.max_instances);
+      w.end_object();
     }
-    w.EndArray();
+    w.end_array();
   }
-  if (has_api(role)) {
-    w.Key("enabled_filters");
-    w.StartArray();
-    for (const auto& f : cfg.enabled_filters) str(f);
-    w.EndArray();
-  }
-  w.Key("notes");
-  w.StartArray();
-  for (const auto& n : cfg.notes) str(n);
-  w.EndArray();
-  w.Key("ini");
-  str(nova_config_to_ini(cfg, role));
-  w.EndObject();
-  return std::string(sb.GetString(), sb.GetSize()) + "\n";
+  if (has_api(role)) w.key("enabled_filters").strings(cfg.enabled_filters);
+  w.key("notes").strings(cfg.notes);
+  w.key("ini").string(nova_config_to_ini(cfg, role));
+  w.end_object();
+  return w.finish();
 }
 
 }  // namespace gpu_agent

@@ -1,17 +1,10 @@
 #include "requests.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include "json.h"
 #include "url.h"
 
 namespace gpu_agent::placement {
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void key(Writer& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void str(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 std::string provider_path(std::string_view uuid) { return "/resource_providers/" + http::percent_encode(uuid); }
 
@@ -41,19 +34,13 @@ Request list_providers(const ProviderQuery& query) {
 Request get_provider(std::string_view uuid) { return {"GET", provider_path(uuid), {}}; }
 
 Request create_provider(std::string_view name, std::string_view uuid, const std::optional<std::string>& parent_uuid) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  key(w, "name");
-  str(w, name);
-  key(w, "uuid");
-  str(w, uuid);
-  if (parent_uuid) {
-    key(w, "parent_provider_uuid");
-    str(w, *parent_uuid);
-  }
-  w.EndObject();
-  return {"POST", "/resource_providers", buf.GetString()};
+  JsonWriter w(JsonStyle::compact);
+  w.begin_object();
+  w.key("name").string(name);
+  w.key("uuid").string(uuid);
+  if (parent_uuid) w.key("parent_provider_uuid").string(*parent_uuid);
+  w.end_object();
+  return {"POST", "/resource_providers", w.finish()};
 }
 
 Request delete_provider(std::string_view uuid) { return {"DELETE", provider_path(uuid), {}}; }
@@ -61,49 +48,34 @@ Request delete_provider(std::string_view uuid) { return {"DELETE", provider_path
 Request get_inventories(std::string_view uuid) { return {"GET", provider_path(uuid) + "/inventories", {}}; }
 
 Request put_inventories(std::string_view uuid, std::int64_t generation, const InventoryMap& inventories) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  key(w, "resource_provider_generation");
-  w.Int64(generation);
-  key(w, "inventories");
-  w.StartObject();
+  JsonWriter w(JsonStyle::compact);
+  w.begin_object();
+  w.key("resource_provider_generation").integer(generation);
+  w.key("inventories").begin_object();
   for (const auto& [rc, inv] : inventories) {
-    key(w, rc);
-    w.StartObject();
-    key(w, "total");
-    w.Int64(inv.total);
-    key(w, "reserved");
-    w.Int64(inv.reserved);
-    key(w, "min_unit");
-    w.Int64(inv.min_unit);
-    key(w, "max_unit");
-    w.Int64(inv.max_unit);
-    key(w, "step_size");
-    w.Int64(inv.step_size);
-    key(w, "allocation_ratio");
-    w.Double(inv.allocation_ratio);
-    w.EndObject();
+    w.key(rc).begin_object();
+    w.key("total").integer(inv.total);
+    w.key("reserved").integer(inv.reserved);
+    w.key("min_unit").integer(inv.min_unit);
+    w.key("max_unit").integer(inv.max_unit);
+    w.key("step_size").integer(inv.step_size);
+    w.key("allocation_ratio").number(inv.allocation_ratio);
+    w.end_object();
   }
-  w.EndObject();
-  w.EndObject();
-  return {"PUT", provider_path(uuid) + "/inventories", buf.GetString()};
+  w.end_object();
+  w.end_object();
+  return {"PUT", provider_path(uuid) + "/inventories", w.finish()};
 }
 
 Request get_traits(std::string_view uuid) { return {"GET", provider_path(uuid) + "/traits", {}}; }
 
 Request put_traits(std::string_view uuid, std::int64_t generation, const std::set<std::string>& traits) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  key(w, "resource_provider_generation");
-  w.Int64(generation);
-  key(w, "traits");
-  w.StartArray();
-  for (const auto& t : traits) str(w, t);
-  w.EndArray();
-  w.EndObject();
-  return {"PUT", provider_path(uuid) + "/traits", buf.GetString()};
+  JsonWriter w(JsonStyle::compact);
+  w.begin_object();
+  w.key("resource_provider_generation").integer(generation);
+  w.key("traits").strings(traits);
+  w.end_object();
+  return {"PUT", provider_path(uuid) + "/traits", w.finish()};
 }
 
 Request get_usages(std::string_view uuid) { return {"GET", provider_path(uuid) + "/usages", {}}; }

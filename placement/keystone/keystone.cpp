@@ -1,29 +1,21 @@
 #include "keystone.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 
+#include "json.h"
+
 namespace gpu_agent::keystone {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void kv(Writer& w, const char* k, const std::string& v) {
-  w.Key(k);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
-void domain(Writer& w, const std::string& id, const std::string& name) {
-  w.Key("domain");
-  w.StartObject();
-  if (!id.empty()) kv(w, "id", id);
-  else kv(w, "name", name);
-  w.EndObject();
+void domain(JsonWriter& w, const std::string& id, const std::string& name) {
+  w.key("domain").begin_object();
+  if (!id.empty()) w.key("id").string(id);
+  else w.key("name").string(name);
+  w.end_object();
 }
 
 constexpr auto kRenewBefore = std::chrono::seconds(60);
@@ -38,60 +30,48 @@ std::string v3_url(const std::string& auth_url) {
 }
 
 std::string auth_request_body(const Credentials& c) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("auth");
-  w.StartObject();
-  w.Key("identity");
-  w.StartObject();
-  w.Key("methods");
-  w.StartArray();
+  JsonWriter w(JsonStyle::compact);
+  w.begin_object();
+  w.key("auth").begin_object();
+  w.key("identity").begin_object();
   const bool appcred = c.method == "application_credential";
-  w.String(appcred ? "application_credential" : "password");
-  w.EndArray();
+  w.key("methods").begin_array().string(appcred ? "application_credential" : "password").end_array();
   if (appcred) {
-    w.Key("application_credential");
-    w.StartObject();
-    if (!c.application_credential_id.empty()) kv(w, "id", c.application_credential_id);
+    w.key("application_credential").begin_object();
+    if (!c.application_credential_id.empty()) w.key("id").string(c.application_credential_id);
     else {
-      kv(w, "name", c.application_credential_name);
-      w.Key("user");
-      w.StartObject();
-      kv(w, "name", c.username);
+      w.key("name").string(c.application_credential_name);
+      w.key("user").begin_object();
+      w.key("name").string(c.username);
       domain(w, c.user_domain_id, c.user_domain_name);
-      w.EndObject();
+      w.end_object();
     }
-    kv(w, "secret", c.application_credential_secret);
-    w.EndObject();
+    w.key("secret").string(c.application_credential_secret);
+    w.end_object();
   } else {
-    w.Key("password");
-    w.StartObject();
-    w.Key("user");
-    w.StartObject();
-    kv(w, "name", c.username);
+    w.key("password").begin_object();
+    w.key("user").begin_object();
+    w.key("name").string(c.username);
     domain(w, c.user_domain_id, c.user_domain_name);
-    kv(w, "password", c.password);
-    w.EndObject();
-    w.EndObject();
+    w.key("password").string(c.password);
+    w.end_object();
+    w.end_object();
   }
-  w.EndObject();  // identity
+  w.end_object();  // identity
   if (!appcred) {  // an application credential carries its own project scope
-    w.Key("scope");
-    w.StartObject();
-    w.Key("project");
-    w.StartObject();
-    if (!c.project_id.empty()) kv(w, "id", c.project_id);
+    w.key("scope").begin_object();
+    w.key("project").begin_object();
+    if (!c.project_id.empty()) w.key("id").string(c.project_id);
     else {
-      kv(w, "name", c.project_name);
+      w.key("name").string(c.project_name);
       domain(w, c.project_domain_id, c.project_domain_name);
     }
-    w.EndObject();
-    w.EndObject();
+    w.end_object();
+    w.end_object();
   }
-  w.EndObject();  // auth
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
+  w.end_object();  // auth
+  w.end_object();
+  return w.finish();
 }
 
 Result<std::chrono::system_clock::time_point> parse_iso8601(const std::string& s) {
