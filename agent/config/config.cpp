@@ -352,12 +352,21 @@ Result<bool> parse_placement_section(const IniFile& ini, const IniSection&, Agen
   return true;
 }
 
+// [pool:NAME] or [vgpu:NAME]: the name after the 5-character prefix, the keys by their table.
+template <typename T>
+Result<T> named_section(const IniFile& ini, const IniSection& s, const std::vector<Key<T>>& keys, const char* like) {
+  T t;
+  t.name = s.name.substr(5);
+  t.line = s.line;
+  if (t.name.empty()) return make_error(ini.where(s.line) + ": [" + s.name + "] needs a name, like " + like);
+  if (auto ok = apply_keys(ini, s, s.name, keys, t); !ok) return ok.error();
+  return t;
+}
+
 Result<bool> parse_pool_section(const IniFile& ini, const IniSection& s, AgentConfig& c) {
-  PoolConfig pool;
-  pool.name = s.name.substr(5);
-  pool.line = s.line;
-  if (pool.name.empty()) return make_error(ini.where(s.line) + ": [pool:] needs a name, like [pool:h100]");
-  if (auto ok = apply_keys(ini, s, s.name, kPoolRules, pool); !ok) return ok;
+  auto read = named_section(ini, s, kPoolRules, "[pool:h100]");
+  if (!read) return read.error();
+  PoolConfig& pool = *read;
   const std::string here = ini.where(s.line) + ": [" + s.name + "]";
   if (pool.match.empty() && pool.addresses.empty())
     return make_error(here + " selects no GPUs: give match = VENDOR:PRODUCT or addresses = 0000:3b:00.0, ...");
@@ -372,11 +381,9 @@ Result<bool> parse_pool_section(const IniFile& ini, const IniSection& s, AgentCo
 }
 
 Result<bool> parse_vgpu_section(const IniFile& ini, const IniSection& s, AgentConfig& c) {
-  VgpuLayoutConfig l;
-  l.name = s.name.substr(5);
-  l.line = s.line;
-  if (l.name.empty()) return make_error(ini.where(s.line) + ": [vgpu:] needs a name, like [vgpu:a40_24q]");
-  if (auto ok = apply_keys(ini, s, s.name, kVgpuRules, l); !ok) return ok;
+  auto read = named_section(ini, s, kVgpuRules, "[vgpu:a40_24q]");
+  if (!read) return read.error();
+  VgpuLayoutConfig& l = *read;
   const std::string here = ini.where(s.line) + ": [" + s.name + "]";
   if (l.type.empty()) return make_error(here + " needs type = A40-24Q (a vGPU type name or id)");
   if (!l.all && l.match.empty() && l.addresses.empty())
