@@ -96,34 +96,62 @@ Result<std::string> expand_name(const std::string& tmpl, const Flavor& f) {
   return out;
 }
 
-Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
-  FlavorSet set;
-  set.generator = in.generator;
-  set.host = in.host;
-  if (in.pools.empty() && in.vgpus.empty())
-    return make_error("no GPU pool to make flavors for on " + in.host +
-                      ": `gpu-agent inventory` says why each GPU is not assignable");
-  for (const auto& p : in.pools)
-    if (p.gpus <= 0)
-      return make_error("pool " + p.key + " has no assignable GPU on " + in.host +
-                        ": fix the GPUs (`gpu-agent inventory`), or generate on a host where it has some");
+namespace {
 
-  int host_gpus = 0;  // every pool's GPUs: the host's capacity is shared among them
-  for (const auto& p : in.pools) host_gpus += p.gpus;
+// Where a flavor's name comes from, for the messages that say what to change.
+struct NameSource {
+  std::string kind;        // "flavor", "vGPU flavor"
+  std::string setting;     // "[flavors] name_template", "[flavors:8x] name", "[flavors] vgpu_name_template"
+  std::string named_after; // "the pool's name", "the layout's name"
+  std::string tell_apart;  // what to put in which template so two flavors get two names
+};
 
-  Share shares[3] = {
+// nova's rules for a flavor name (1 to 255 characters, no space at either end, no
+// control character), and one name per flavor of the set: the same for both kinds.
+Result<bool> check_flavor_name(const std::string& name, const NameSource& src, std::set<std::string>& taken) {
+  if (name.empty() || name.size() > 255)
+    return make_error(src.kind + " name '" + name.substr(0, 80) + (name.size() > 80 ? "...'" : "'") + " has " +
+                      std::to_string(name.size()) + " characters; nova takes 1 to 255: shorten " + src.setting +
+                      " or " + src.named_after);
+  if (name.front() == ' ' || name.back() == ' ')
+    return make_error(src.kind + " name '" + name + "' starts or ends with a space, which nova refuses");
+  for (char ch : name)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+      return make_error(src.kind + " name '" + name + "' has a control character; nova refuses it");
+  if (!taken.insert(name).second)
+    return make_error("two flavors would be named '" + name + "': put " + src.tell_apart);
+  return true;
+}
+
+Flavor named(Flavor f, const std::string& name) {
+  f.name = name;
+  f.id = uuid5("gpu-agent flavor " + f.name);
+  return f;
+}
+
+// The per-GPU shares of vCPU, RAM and ephemeral disk: as configured, or derived
+// from the host's capacity in placement.
+struct Shares {
+  Share share[3];
+  std::string sizing;  // how they were chosen, one line
+};
+
+Result<Shares> derive_shares(const Inputs& in, const FlavorSettings& s, int host_gpus) {
+  Shares out{{
       {"vCPUs", "vcpus_per_gpu", "VCPU", s.vcpus_per_gpu, false, std::nullopt, 0},
       {"MB of RAM", "ram_mb_per_gpu", "MEMORY_MB", s.ram_mb_per_gpu, false, std::nullopt, 0},
       {"GB of ephemeral disk", "ephemeral_gb_per_gpu", "DISK_GB", s.ephemeral_gb_per_gpu, false, std::nullopt, 0},
-  };
-  for (auto& sh : shares) sh.given = sh.per_gpu.has_value();
+  }, ""};
+  Share* shares = out.share;
+  for (int r = 0; r < 3; ++r) shares[r].given = shares[r].per_gpu.has_value();
   if (in.capacity) {
     shares[0].cap = in.capacity->vcpu;
     shares[1].cap = in.capacity->memory_mb;
     shares[2].cap = in.capacity->disk_gb;
   }
-  std::string sizing;
-  for (auto& sh : shares) {
+  std::string& sizing = out.sizing;
+  for (int r = 0; r < 3; ++r) {
+    Share& sh = shares[r];
     if (in.pools.empty()) break;  // vGPU flavors only: sized by their layouts
     if (sh.cap) sh.usable = sh.cap->usable();
     // the root disk comes out of DISK_GB too: what is left per GPU is ephemeral
@@ -151,7 +179,156 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
   }
   if (!in.pools.empty() && *shares[0].per_gpu < 1) return make_error("[flavors] vcpus_per_gpu must be at least 1");
   if (!in.pools.empty() && *shares[1].per_gpu < 1) return make_error("[flavors] ram_mb_per_gpu must be at least 1");
-  set.sizing = sizing + (in.capacity ? " (capacity of " + in.capacity->host + " in placement)" : "");
+  return out;
+}
+
+// An Nx flavor's vCPU, RAM and disks: the shares times N (a derived share gives the
+// whole-host flavor everything placement offers), then its [flavors:Nx] values.
+void size_flavor(Flavor& f, int n, int host_gpus, const Shares& shares, const FlavorSettings& s) {
+  f.disk_gb = s.disk_gb;
+  f.swap_mb = s.swap_mb;
+  const bool whole_host = n == host_gpus;
+  int64_t* fields[3] = {&f.vcpus, &f.ram_mb, &f.ephemeral_gb};
+  for (int r = 0; r < 3; ++r) {
+    const Share& sh = shares.share[r];
+    // A derived share: the whole-host flavor takes everything placement offers,
+    // so nothing is stranded by rounding the per-GPU share down.
+    *fields[r] = (whole_host && !sh.given && sh.cap) ? sh.usable : *sh.per_gpu * n;
+  }
+  if (auto o = s.overrides.find(n); o != s.overrides.end()) {
+    if (o->second.vcpus) f.vcpus = *o->second.vcpus;
+    if (o->second.ram_mb) f.ram_mb = *o->second.ram_mb;
+    if (o->second.disk_gb) f.disk_gb = *o->second.disk_gb;
+    if (o->second.ephemeral_gb) f.ephemeral_gb = *o->second.ephemeral_gb;
+    if (o->second.swap_mb) f.swap_mb = *o->second.swap_mb;
+  }
+}
+
+// Does an Nx flavor fit what the host gives one server, and does it have a vCPU and RAM?
+Result<bool> check_fits(const Flavor& f, const PoolInput& pool, const Inputs& in, const Shares& shares,
+                        const FlavorSettings& s) {
+  const int n = f.gpus;
+  if (in.capacity) {
+    const int64_t want[3] = {f.vcpus, f.ram_mb, f.ephemeral_gb + f.disk_gb};
+    for (int r = 0; r < 3; ++r) {
+      const Share& sh = shares.share[r];
+      if (!sh.cap) continue;
+      const int64_t can = sh.cap->usable();
+      if (want[r] > can)
+        return make_error("a " + std::to_string(n) + "x flavor of pool " + pool.key + " asks for " +
+                          std::to_string(want[r]) + " " + sh.rc + " but compute node " + in.capacity->host +
+                          " offers " + std::to_string(can) + " to one server (total - reserved, times "
+                          "allocation_ratio, at most max_unit): lower [flavors] " + sh.key +
+                          (s.overrides.count(n) ? " or [flavors:" + std::to_string(n) + "x]" : std::string()) +
+                          " in " + s.source);
+    }
+  }
+  if (f.vcpus < 1 || f.ram_mb < 1)
+    return make_error("a " + std::to_string(n) + "x flavor of pool " + pool.key +
+                      " would have no vCPU or no RAM; nova needs at least 1 of each");
+  return true;
+}
+
+// "resources:CLASS=N" and "trait:T=required" for each of required, noted in traits.
+void add_placement_specs(Flavor& f, const std::string& resource_class, int64_t n,
+                         const std::set<std::string>& required, std::set<std::string>& traits) {
+  f.extra_specs.emplace_back("resources:" + resource_class, std::to_string(n));
+  for (const auto& t : required) {
+    f.extra_specs.emplace_back("trait:" + t, "required");
+    traits.insert(t);
+  }
+}
+
+// Extra specs: placement gets the pool's class and the traits; nova's PCI claim the alias;
+// then [flavors] extra_specs, which may not set one of those.
+Result<bool> add_pool_specs(Flavor& f, const PoolInput& pool, const Inputs& in, const FlavorSettings& s,
+                            std::set<std::string>& traits) {
+  std::set<std::string> required(in.host_traits.begin(), in.host_traits.end());
+  required.insert(pool.traits.begin(), pool.traits.end());
+  required.insert(s.required_traits.begin(), s.required_traits.end());
+  add_placement_specs(f, pool.resource_class, f.gpus, required, traits);
+  if (s.pci_alias) f.extra_specs.emplace_back("pci_passthrough:alias", pool.alias + ":" + std::to_string(f.gpus));
+  for (const auto& kv : s.extra_specs) {
+    for (const auto& have : f.extra_specs)
+      if (have.first == kv.first)
+        return make_error("[flavors] extra_specs sets " + kv.first + ", which the agent sets itself (" + have.first +
+                          "=" + have.second + "); remove it from " + s.source);
+    f.extra_specs.push_back(kv);
+  }
+  return true;
+}
+
+// The pool's Nx flavor, sized, checked and named.
+Result<Flavor> pool_flavor(const PoolInput& pool, int n, const Inputs& in, const FlavorSettings& s,
+                           const Shares& shares, int host_gpus, std::set<std::string>& traits,
+                           std::set<std::string>& names) {
+  if (n < 1) return make_error("[flavors] sizes: " + std::to_string(n) + " is not a GPU count (1 or more)");
+  if (n > pool.gpus)
+    return make_error("a " + std::to_string(n) + "x flavor needs " + std::to_string(n) + " GPUs of pool " + pool.key +
+                      ", but " + in.host + " has " + std::to_string(pool.gpus) + ": take " + std::to_string(n) +
+                      " out of [flavors] sizes, or size the family on a host with " + std::to_string(n) +
+                      " (--fixture, --compute-node-name)");
+  Flavor f;
+  f.pool = pool.key;
+  f.resource_class = pool.resource_class;
+  f.gpus = n;
+  f.is_public = s.is_public;
+  size_flavor(f, n, host_gpus, shares, s);
+  if (auto ok = check_fits(f, pool, in, shares, s); !ok) return ok.error();
+  if (auto ok = add_pool_specs(f, pool, in, s, traits); !ok) return ok.error();
+
+  const auto o = s.overrides.find(n);
+  const std::optional<std::string> name_override = o == s.overrides.end() ? std::nullopt : o->second.name;
+  auto name = name_override ? Result<std::string>(*name_override) : expand_name(s.name_template, f);
+  if (!name) return make_error(name.error().message + " (in " + s.source + ")");
+  const NameSource src{"flavor", name_override ? "[flavors:" + std::to_string(n) + "x] name" : "[flavors] name_template",
+                       "the pool's name", "{pool} and {n} in [flavors] name_template (now '" + s.name_template + "')"};
+  if (auto ok = check_flavor_name(*name, src, names); !ok) return ok.error();
+  return named(std::move(f), *name);
+}
+
+// The layout's flavor: one vGPU, sized as the layout says.
+Result<Flavor> vgpu_flavor(const VgpuInput& v, const FlavorSettings& s, std::set<std::string>& traits,
+                           std::set<std::string>& names) {
+  Flavor f;
+  f.pool = v.layout;
+  f.vgpu_type = v.type;
+  f.resource_class = v.resource_class;
+  f.vcpus = v.vcpus;
+  f.ram_mb = v.ram_mb;
+  f.disk_gb = v.disk_gb;
+  f.is_public = s.is_public;
+  std::set<std::string> required(v.traits.begin(), v.traits.end());
+  required.insert(s.required_traits.begin(), s.required_traits.end());
+  add_placement_specs(f, v.resource_class, 1, required, traits);
+  for (const auto& kv : s.extra_specs) f.extra_specs.push_back(kv);
+  auto name = expand_name(s.vgpu_name_template, f);
+  if (!name) return make_error(name.error().message + " (vgpu_name_template, in " + s.source + ")");
+  const NameSource src{"vGPU flavor", "[flavors] vgpu_name_template", "the layout's name",
+                       "{pool} (the layout) in [flavors] vgpu_name_template (now '" + s.vgpu_name_template + "')"};
+  if (auto ok = check_flavor_name(*name, src, names); !ok) return ok.error();
+  return named(std::move(f), *name);
+}
+
+}  // namespace
+
+Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
+  FlavorSet set;
+  set.generator = in.generator;
+  set.host = in.host;
+  if (in.pools.empty() && in.vgpus.empty())
+    return make_error("no GPU pool to make flavors for on " + in.host +
+                      ": `gpu-agent inventory` says why each GPU is not assignable");
+  for (const auto& p : in.pools)
+    if (p.gpus <= 0)
+      return make_error("pool " + p.key + " has no assignable GPU on " + in.host +
+                        ": fix the GPUs (`gpu-agent inventory`), or generate on a host where it has some");
+
+  int host_gpus = 0;  // every pool's GPUs: the host's capacity is shared among them
+  for (const auto& p : in.pools) host_gpus += p.gpus;
+  auto shares = derive_shares(in, s, host_gpus);
+  if (!shares) return shares.error();
+  set.sizing = shares->sizing + (in.capacity ? " (capacity of " + in.capacity->host + " in placement)" : "");
   if (!in.vgpus.empty()) set.sizing += std::string(set.sizing.empty() ? "" : "; ") + "vGPU flavors as their [vgpu:*] layouts say";
 
   std::set<std::string> traits;
@@ -162,122 +339,15 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
       set.notes.push_back("pool " + pool.key + " has " + std::to_string(pool.gpus) +
                           " GPUs; the default family stops at 8x (set [flavors] sizes for more)");
     for (int n : sizes) {
-      if (n < 1) return make_error("[flavors] sizes: " + std::to_string(n) + " is not a GPU count (1 or more)");
-      if (n > pool.gpus)
-        return make_error("a " + std::to_string(n) + "x flavor needs " + std::to_string(n) + " GPUs of pool " +
-                          pool.key + ", but " + in.host + " has " + std::to_string(pool.gpus) +
-                          ": take " + std::to_string(n) + " out of [flavors] sizes, or size the family on a host "
-                          "with " + std::to_string(n) + " (--fixture, --compute-node-name)");
-      Flavor f;
-      f.pool = pool.key;
-      f.resource_class = pool.resource_class;
-      f.gpus = n;
-      f.is_public = s.is_public;
-      f.disk_gb = s.disk_gb;
-      f.swap_mb = s.swap_mb;
-      const bool whole_host = n == host_gpus;
-      int64_t* fields[3] = {&f.vcpus, &f.ram_mb, &f.ephemeral_gb};
-      for (int r = 0; r < 3; ++r) {
-        const Share& sh = shares[r];
-        // A derived share: the whole-host flavor takes everything placement offers,
-        // so nothing is stranded by rounding the per-GPU share down.
-        *fields[r] = (whole_host && !sh.given && sh.cap) ? sh.usable : *sh.per_gpu * n;
-      }
-      std::optional<std::string> name_override;
-      if (auto o = s.overrides.find(n); o != s.overrides.end()) {
-        if (o->second.vcpus) f.vcpus = *o->second.vcpus;
-        if (o->second.ram_mb) f.ram_mb = *o->second.ram_mb;
-        if (o->second.disk_gb) f.disk_gb = *o->second.disk_gb;
-        if (o->second.ephemeral_gb) f.ephemeral_gb = *o->second.ephemeral_gb;
-        if (o->second.swap_mb) f.swap_mb = *o->second.swap_mb;
-        name_override = o->second.name;
-      }
-      // does it fit the host?
-      if (in.capacity) {
-        const int64_t want[3] = {f.vcpus, f.ram_mb, f.ephemeral_gb + f.disk_gb};
-        for (int r = 0; r < 3; ++r) {
-          const Share& sh = shares[r];
-          if (!sh.cap) continue;
-          const int64_t can = sh.cap->usable();
-          if (want[r] > can)
-            return make_error("a " + std::to_string(n) + "x flavor of pool " + pool.key + " asks for " +
-                              std::to_string(want[r]) + " " + sh.rc + " but compute node " + in.capacity->host +
-                              " offers " + std::to_string(can) + " to one server (total - reserved, times "
-                              "allocation_ratio, at most max_unit): lower [flavors] " + sh.key +
-                              (s.overrides.count(n) ? " or [flavors:" + std::to_string(n) + "x]" : std::string()) +
-                              " in " + s.source);
-        }
-      }
-      if (f.vcpus < 1 || f.ram_mb < 1)
-        return make_error("a " + std::to_string(n) + "x flavor of pool " + pool.key +
-                          " would have no vCPU or no RAM; nova needs at least 1 of each");
-
-      // extra specs: placement gets the pool's class and the traits; nova's PCI claim the alias
-      f.extra_specs.emplace_back("resources:" + pool.resource_class, std::to_string(n));
-      std::set<std::string> required(in.host_traits.begin(), in.host_traits.end());
-      required.insert(pool.traits.begin(), pool.traits.end());
-      required.insert(s.required_traits.begin(), s.required_traits.end());
-      for (const auto& t : required) {
-        f.extra_specs.emplace_back("trait:" + t, "required");
-        traits.insert(t);
-      }
-      if (s.pci_alias) f.extra_specs.emplace_back("pci_passthrough:alias", pool.alias + ":" + std::to_string(n));
-      for (const auto& kv : s.extra_specs) {
-        for (const auto& have : f.extra_specs)
-          if (have.first == kv.first)
-            return make_error("[flavors] extra_specs sets " + kv.first + ", which the agent sets itself (" +
-                              have.first + "=" + have.second + "); remove it from " + s.source);
-        f.extra_specs.push_back(kv);
-      }
-
-      auto name = name_override ? Result<std::string>(*name_override) : expand_name(s.name_template, f);
-      if (!name) return make_error(name.error().message + " (in " + s.source + ")");
-      if (name->empty() || name->size() > 255)
-        return make_error("flavor name '" + name->substr(0, 80) + (name->size() > 80 ? "...'" : "'") + " has " +
-                          std::to_string(name->size()) + " characters; nova takes 1 to 255: shorten " +
-                          (name_override ? "[flavors:" + std::to_string(n) + "x] name" : "[flavors] name_template") +
-                          " or the pool's name");
-      if (name->front() == ' ' || name->back() == ' ')
-        return make_error("flavor name '" + *name + "' starts or ends with a space, which nova refuses");
-      for (char ch : *name)
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
-          return make_error("flavor name '" + *name + "' has a control character; nova refuses it");
-      if (!names.insert(*name).second)
-        return make_error("two flavors would be named '" + *name + "': put {pool} and {n} in [flavors] "
-                          "name_template (now '" + s.name_template + "')");
-      f.name = *name;
-      f.id = uuid5("gpu-agent flavor " + f.name);
-      set.flavors.push_back(std::move(f));
+      auto f = pool_flavor(pool, n, in, s, *shares, host_gpus, traits, names);
+      if (!f) return f.error();
+      set.flavors.push_back(std::move(*f));
     }
   }
   for (const auto& v : in.vgpus) {
-    Flavor f;
-    f.pool = v.layout;
-    f.vgpu_type = v.type;
-    f.resource_class = v.resource_class;
-    f.vcpus = v.vcpus;
-    f.ram_mb = v.ram_mb;
-    f.disk_gb = v.disk_gb;
-    f.is_public = s.is_public;
-    f.extra_specs.emplace_back("resources:" + v.resource_class, "1");
-    std::set<std::string> required(v.traits.begin(), v.traits.end());
-    required.insert(s.required_traits.begin(), s.required_traits.end());
-    for (const auto& t : required) {
-      f.extra_specs.emplace_back("trait:" + t, "required");
-      traits.insert(t);
-    }
-    for (const auto& kv : s.extra_specs) f.extra_specs.push_back(kv);
-    auto name = expand_name(s.vgpu_name_template, f);
-    if (!name) return make_error(name.error().message + " (vgpu_name_template, in " + s.source + ")");
-    if (name->empty() || name->size() > 255)
-      return make_error("vGPU flavor name '" + name->substr(0, 80) + "' has " + std::to_string(name->size()) +
-                        " characters; nova takes 1 to 255: shorten [flavors] vgpu_name_template");
-    if (!names.insert(*name).second)
-      return make_error("two flavors would be named '" + *name + "': put {pool} (the layout) in [flavors] "
-                        "vgpu_name_template (now '" + s.vgpu_name_template + "')");
-    f.name = *name;
-    f.id = uuid5("gpu-agent flavor " + f.name);
-    set.flavors.push_back(std::move(f));
+    auto f = vgpu_flavor(v, s, traits, names);
+    if (!f) return f.error();
+    set.flavors.push_back(std::move(*f));
   }
   set.traits.assign(traits.begin(), traits.end());
   return set;

@@ -254,26 +254,26 @@ Result<std::string> MemFs::read_file(std::string_view path) const {
   return os_error("cannot read " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
 }
 
-Result<std::string> MemFs::read_link(std::string_view path) const {
-  auto r = walk(path, false);
+Result<const MemFs::Node*> MemFs::entry(std::string_view path, bool follow_last, Node::Kind want, const char* verb,
+                                        int wrong_kind) const {
+  auto r = walk(path, follow_last);
   if (!r) return r.error();
-  const Node* n = &nodes_.at(*r);
-  if (n->kind == Node::Kind::error)
-    return os_error("cannot read link " + display(path) + ": " + std::strerror(n->err), n->err);
-  if (n->kind != Node::Kind::link)
-    return os_error("cannot read link " + display(path) + ": " + std::strerror(EINVAL), EINVAL);
-  return n->data;
+  const Node* n = &nodes_.at(*r);  // walk only returns paths that exist
+  if (n->kind == want) return n;
+  const int err = n->kind == Node::Kind::error ? n->err : wrong_kind;
+  return os_error(std::string("cannot ") + verb + " " + display(path) + ": " + std::strerror(err), err);
+}
+
+Result<std::string> MemFs::read_link(std::string_view path) const {
+  auto n = entry(path, false, Node::Kind::link, "read link", EINVAL);
+  if (!n) return n.error();
+  return (*n)->data;
 }
 
 Result<std::vector<std::string>> MemFs::list_dir(std::string_view path) const {
-  auto r = walk(path, true);
-  if (!r) return r.error();
-  const Node* n = &nodes_.at(*r);
-  if (n->kind == Node::Kind::error)
-    return os_error("cannot list " + display(path) + ": " + std::strerror(n->err), n->err);
-  if (n->kind != Node::Kind::dir)
-    return os_error("cannot list " + display(path) + ": " + std::strerror(ENOTDIR), ENOTDIR);
-  return std::vector<std::string>(n->children.begin(), n->children.end());
+  auto n = entry(path, true, Node::Kind::dir, "list", ENOTDIR);
+  if (!n) return n.error();
+  return std::vector<std::string>((*n)->children.begin(), (*n)->children.end());
 }
 
 Result<std::string> MemFs::resolve(std::string_view path) const { return walk(path, true); }

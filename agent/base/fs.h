@@ -87,6 +87,10 @@ class MemFs final : public Fs {
   Node& put(std::string_view path, Node::Kind kind);
   // Canonical path of `path`; follow_last decides whether a final link is followed.
   Result<std::string> walk(std::string_view path, bool follow_last) const;
+  // The entry at path when it is of kind want, else the error reading it gives:
+  // "cannot VERB PATH: ..." with its errno, or wrong_kind's for another kind.
+  Result<const Node*> entry(std::string_view path, bool follow_last, Node::Kind want, const char* verb,
+                            int wrong_kind) const;
   const Node* find(std::string_view canonical) const;
 
   std::string origin_;

@@ -1,7 +1,9 @@
 #include "parse.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace gpu_agent {
 namespace {
@@ -79,6 +81,16 @@ Result<int64_t> parse_int(std::string_view text) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
   if (ec != std::errc{} || end != s.data() + s.size()) return make_error("not a number: " + quoted(text));
+  return v;
+}
+
+Result<double> parse_seconds(std::string_view text, double min, double max) {
+  const std::string s(text);  // strtod needs the terminating NUL
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end || !std::isfinite(v) || v < min || v > max)
+    return make_error("'" + s + "' is not a number from " + std::to_string(static_cast<long>(min)) + " to " +
+                      std::to_string(static_cast<long>(max)));
   return v;
 }
 

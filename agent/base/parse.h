@@ -29,6 +29,11 @@ Result<PciAddress> parse_pci_address(std::string_view text);
 Result<uint32_t> parse_hex(std::string_view text, int max_digits);
 // "-1\n" -> -1; decimal only.
 Result<int64_t> parse_int(std::string_view text);
+// "2.5" -> 2.5: a number of seconds from min to max, as strtod reads it (no
+// trailing characters; NaN and infinity are not numbers). The one parser for
+// durations (interval, jitter, retry, timeout; the CLI's --interval). Error:
+// "'TEXT' is not a number from MIN to MAX", the bounds as whole numbers.
+Result<double> parse_seconds(std::string_view text, double min, double max);
 // 0x10de, 4 -> "10de" (upper: "10DE"): IDs as the JSON, traits and messages show them.
 std::string to_hex(uint32_t value, int width, bool upper = false);
 // Trim ASCII whitespace (sysfs values end with "\n").

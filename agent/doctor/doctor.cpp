@@ -8,6 +8,7 @@
 #include <set>
 
 #include "json.h"
+#include "pools.h"
 #include "vgpu.h"
 
 namespace gpu_agent {
@@ -45,14 +46,6 @@ const char* group_name(FixGroup g) {
 }
 
 // ---- vGPU host state ([vgpu:*] layouts) ----
-
-bool layout_selects(const VgpuLayoutConfig& l, const Gpu& g, bool& explicitly) {
-  explicitly = std::find(l.addresses.begin(), l.addresses.end(), g.address) != l.addresses.end();
-  if (explicitly || l.all) return true;
-  for (const auto& [v, d] : l.match)
-    if (g.vendor_id == v && g.product_id == d) return true;
-  return false;
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -148,27 +141,27 @@ std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layou
   return out;
 }
 
-void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport& r) {
-  const AgentConfig& cfg = *options.config;
-  for (const auto& lc : cfg.vgpu_layouts) r.vgpu_layouts.push_back(lc.name);
-  const std::string config_name = cfg.path.empty() ? std::string("the agent's config") : cfg.path;
+// The layout a GPU with SR-IOV VFs off belongs to, if any: by address, or by model
+// or `all` when it is on NVIDIA's host driver (a passthrough one on vfio-pci is not
+// the layout's). T4-style GPUs, with their types on the PF, need no VFs.
+const VgpuLayoutConfig* layout_needing_vfs(const AgentConfig& cfg, const Gpu& g) {
+  if (!g.sriov || g.sriov->total_vfs == 0 || g.sriov->num_vfs != 0) return nullptr;
+  for (const auto& t : g.mdev_types)
+    if (t.parent == g.address) return nullptr;
+  for (const auto& lc : cfg.vgpu_layouts) {
+    const Selected selected = select_gpu(g, lc.addresses, lc.match, lc.all);
+    if (selected == Selected::by_address ||
+        (selected == Selected::by_model && g.driver == std::optional<std::string>("nvidia")))
+      return &lc;
+  }
+  return nullptr;
+}
 
-  // (a) SR-IOV VFs off on a layout's GPU (num_vfs 0 after every reboot)
+// (a) SR-IOV VFs off on a layout's GPU (num_vfs 0 after every reboot). True when some are.
+bool check_vfs_enabled(const Inventory& inv, const AgentConfig& cfg, DoctorReport& r) {
   bool vfs_off = false;
   for (const auto& g : inv.gpus) {
-    if (!g.sriov || g.sriov->total_vfs == 0 || g.sriov->num_vfs != 0) continue;
-    bool pf_types = false;  // T4-style: types on the PF, the VFs play no part
-    for (const auto& t : g.mdev_types) pf_types |= t.parent == g.address;
-    if (pf_types) continue;
-    const VgpuLayoutConfig* layout = nullptr;
-    for (const auto& lc : cfg.vgpu_layouts) {
-      bool explicitly = false;
-      // by model or `all`, only GPUs on NVIDIA's host driver: a passthrough one on vfio-pci is not the layout's
-      if (layout_selects(lc, g, explicitly) && (explicitly || g.driver == std::optional<std::string>("nvidia"))) {
-        layout = &lc;
-        break;
-      }
-    }
+    const VgpuLayoutConfig* layout = layout_needing_vfs(cfg, g);
     if (!layout) continue;
     vfs_off = true;
     const std::string addr = g.address.to_string();
@@ -188,24 +181,12 @@ void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport
     if (same != r.problems.end()) *same = std::move(d);  // the verdict's, said for the layout
     else r.problems.push_back(std::move(d));
   }
+  return vfs_off;
+}
 
-  // (c) layouts that do not resolve: a conflict the operator must see
-  auto layouts = resolve_vgpu_layouts(inv, cfg);
-  if (!layouts) {
-    if (vfs_off) {
-      r.notes.push_back("[vgpu:*] layouts are checked again once the VFs are enabled: " + layouts.error().message);
-    } else {
-      r.problems.push_back({"vgpu_layout", "", layouts.error().message,
-                            "change the [vgpu:*] layout in " + config_name +
-                                " (or the host) as the message says; `gpu-agent inventory` lists each GPU's vGPU "
-                                "types and instances",
-                            FixGroup::device, {}});
-    }
-    return;
-  }
-
-  // (b) vGPU 17 VFs whose current_vgpu_type is 0 (reset by a reboot) while the layout declares a type
-  for (const auto& l : *layouts) {
+// (b) vGPU 17 VFs whose current_vgpu_type is 0 (reset by a reboot) while the layout declares a type
+void check_vgpu_types_set(const Inventory& inv, const std::vector<VgpuLayout>& layouts, DoctorReport& r) {
+  for (const auto& l : layouts) {
     if (l.kind != "vendor_vfio") continue;
     for (const auto& pf : l.gpus) {
       const Gpu* g = nullptr;
@@ -233,24 +214,52 @@ void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport
            std::move(lines)});
     }
   }
+}
 
-  // (d) the layouts and nova.conf disagree
-  if (options.nova_conf.empty()) return;
-  for (const auto& f : options.nova_conf) r.nova_conf_files.push_back(f.path);
-  if (vfs_off) {
-    r.notes.push_back("nova.conf is compared with the [vgpu:*] layouts once the VFs are enabled");
-    return;
-  }
-  auto diffs = nova_disagreements(*layouts, options.nova_conf);
+// (d) the layouts and nova.conf disagree
+void check_nova_conf(const std::vector<VgpuLayout>& layouts, const std::vector<IniFile>& nova_conf,
+                     DoctorReport& r) {
+  auto diffs = nova_disagreements(layouts, nova_conf);
   if (diffs.empty()) return;
   r.problems.push_back({"nova_conf_mismatch", "",
-                        "nova.conf (" + nova_files(options.nova_conf) + ") and the [vgpu:*] layouts disagree: " +
+                        "nova.conf (" + nova_files(nova_conf) + ") and the [vgpu:*] layouts disagree: " +
                             join(diffs, "; "),
                         "write nova's vGPU config from the layouts (and remove the [devices]/[mdev_*] lines that "
                         "disagree from the other nova.conf files), then restart nova-compute",
                         FixGroup::device,
                         {std::string("gpu-agent nova-config --role compute -o ") + kDoctorNovaSnippetPath,
                          "systemctl restart nova-compute"}});
+}
+
+void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport& r) {
+  const AgentConfig& cfg = *options.config;
+  for (const auto& lc : cfg.vgpu_layouts) r.vgpu_layouts.push_back(lc.name);
+  const std::string config_name = cfg.path.empty() ? std::string("the agent's config") : cfg.path;
+  const bool vfs_off = check_vfs_enabled(inv, cfg, r);
+
+  // (c) layouts that do not resolve: a conflict the operator must see
+  auto layouts = resolve_vgpu_layouts(inv, cfg);
+  if (!layouts) {
+    if (vfs_off) {
+      r.notes.push_back("[vgpu:*] layouts are checked again once the VFs are enabled: " + layouts.error().message);
+    } else {
+      r.problems.push_back({"vgpu_layout", "", layouts.error().message,
+                            "change the [vgpu:*] layout in " + config_name +
+                                " (or the host) as the message says; `gpu-agent inventory` lists each GPU's vGPU "
+                                "types and instances",
+                            FixGroup::device, {}});
+    }
+    return;
+  }
+  check_vgpu_types_set(inv, *layouts, r);
+
+  if (options.nova_conf.empty()) return;
+  for (const auto& f : options.nova_conf) r.nova_conf_files.push_back(f.path);
+  if (vfs_off) {
+    r.notes.push_back("nova.conf is compared with the [vgpu:*] layouts once the VFs are enabled");
+    return;
+  }
+  check_nova_conf(*layouts, options.nova_conf, r);
 }
 
 }  // namespace
@@ -272,14 +281,10 @@ std::optional<std::string> parse_cpu_vendor(std::string_view cpuinfo) {
   return std::nullopt;
 }
 
-DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& options) {
-  DoctorReport r;
-  r.host = inv.hostname;
-  r.source = inv.source;
-  r.generator = options.generator;
-  r.gpus = inv.gpus.size();
-  if (options.cpu_vendor == "intel" || options.cpu_vendor == "amd") r.cpu_vendor = *options.cpu_vendor;
+namespace {
 
+// The verdict's problems of every GPU: blocking ones grouped by their fix, the rest as notes.
+void collect_gpu_problems(const Inventory& inv, DoctorReport& r) {
   for (const auto& g : inv.gpus) {
     const std::string addr = g.address.to_string();
     if (g.assignable) {
@@ -302,6 +307,76 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
       r.problems.push_back(std::move(d));
     }
   }
+}
+
+// Every device that should be on vfio-pci: each passthrough GPU and the other
+// functions of its card. ids= binds by ID, so an ID a vGPU GPU shares stays out.
+void plan_vfio_binding(const Inventory& inv, DoctorReport& r) {
+  std::set<std::string> ids, drivers, vgpu_ids;
+  std::map<std::string, std::string> vgpu_addr;  // id -> first vGPU GPU with it
+  for (const auto& g : inv.gpus)
+    if (g.mode == "vgpu" && g.vendor_id && g.product_id) {
+      vgpu_ids.insert(g.id_pair());
+      vgpu_addr.emplace(g.id_pair(), g.address.to_string());
+    }
+  auto want = [&](const std::string& id, const std::string& addr, const std::optional<std::string>& driver,
+                  bool needs_binding) {
+    if (!id.empty()) ids.insert(id);
+    if (!needs_binding) return;
+    if (driver) {
+      drivers.insert(module_of(*driver));
+      if (*driver == "nouveau") r.blacklist_nouveau = true;
+    }
+    r.driverctl.push_back("driverctl set-override " + addr + " vfio-pci");
+  };
+  for (const auto& g : inv.gpus) {
+    if (g.mode != "passthrough") continue;
+    want(g.id_pair(), g.address.to_string(), g.driver, !g.driver || *g.driver != "vfio-pci");
+    for (const auto& m : g.group_members) {
+      if (!m.same_card) continue;
+      const std::string id =
+          m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string();
+      want(id, m.address.to_string(), m.driver, !vfio_safe_driver(m.driver));
+    }
+  }
+  for (const auto& id : ids) {
+    if (!vgpu_ids.count(id)) {
+      r.vfio_ids.push_back(id);
+      continue;
+    }
+    r.vfio_notes.push_back(id + " is also the ID of " + vgpu_addr[id] +
+                           ", a vGPU GPU on the nvidia driver: `ids=` would take that one too, so it is left "
+                           "out; bind the passthrough ones with the driverctl lines instead");
+  }
+  r.softdep_drivers.assign(drivers.begin(), drivers.end());
+  r.softdep_drivers.erase(std::remove(r.softdep_drivers.begin(), r.softdep_drivers.end(), "vfio-pci"),
+                          r.softdep_drivers.end());
+  // The same device can be reached twice (a companion listed under two GPUs).
+  std::sort(r.driverctl.begin(), r.driverctl.end());
+  r.driverctl.erase(std::unique(r.driverctl.begin(), r.driverctl.end()), r.driverctl.end());
+}
+
+// The modprobe.d file for the binding planned above.
+std::string modprobe_conf(const DoctorReport& r) {
+  std::string c = std::string("# ") + kDoctorModprobePath + ": from `" + r.generator + " doctor` on " + r.host + "\n" +
+                  "# vfio-pci claims these devices at boot, before their usual drivers load.\n";
+  if (!r.vfio_ids.empty()) c += "options vfio-pci ids=" + join(r.vfio_ids, ",") + "\n";
+  for (const auto& d : r.softdep_drivers) c += "softdep " + d + " pre: vfio-pci\n";
+  if (r.blacklist_nouveau) c += "blacklist nouveau\noptions nouveau modeset=0\n";
+  return c;
+}
+
+}  // namespace
+
+DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& options) {
+  DoctorReport r;
+  r.host = inv.hostname;
+  r.source = inv.source;
+  r.generator = options.generator;
+  r.gpus = inv.gpus.size();
+  if (options.cpu_vendor == "intel" || options.cpu_vendor == "amd") r.cpu_vendor = *options.cpu_vendor;
+
+  collect_gpu_problems(inv, r);
   for (const auto& w : inv.warnings) r.notes.push_back(w);
   for (const auto& n : options.notes) r.notes.push_back(n);
   if (options.config && !options.config->vgpu_layouts.empty()) check_vgpu(inv, options, r);
@@ -320,61 +395,10 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
     if (r.cpu_vendor == "intel") r.kernel_cmdline = kIntelArgs;
     if (r.cpu_vendor == "amd") r.kernel_cmdline = kAmdArgs;
   }
-
   if (r.vfio_needed) {
-    // Every device that should be on vfio-pci: each passthrough GPU and the other
-    // functions of its card. ids= binds by ID, so an ID a vGPU GPU shares stays out.
-    std::set<std::string> ids, drivers, vgpu_ids;
-    std::map<std::string, std::string> vgpu_addr;  // id -> first vGPU GPU with it
-    for (const auto& g : inv.gpus)
-      if (g.mode == "vgpu" && g.vendor_id && g.product_id) {
-        vgpu_ids.insert(g.id_pair());
-        vgpu_addr.emplace(g.id_pair(), g.address.to_string());
-      }
-    auto want = [&](const std::string& id, const std::string& addr, const std::optional<std::string>& driver,
-                    bool needs_binding) {
-      if (!id.empty()) ids.insert(id);
-      if (!needs_binding) return;
-      if (driver) {
-        drivers.insert(module_of(*driver));
-        if (*driver == "nouveau") r.blacklist_nouveau = true;
-      }
-      r.driverctl.push_back("driverctl set-override " + addr + " vfio-pci");
-    };
-    for (const auto& g : inv.gpus) {
-      if (g.mode != "passthrough") continue;
-      want(g.id_pair(), g.address.to_string(), g.driver, !g.driver || *g.driver != "vfio-pci");
-      for (const auto& m : g.group_members) {
-        if (!m.same_card) continue;
-        const std::string id =
-            m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string();
-        want(id, m.address.to_string(), m.driver, !vfio_safe_driver(m.driver));
-      }
-    }
-    for (const auto& id : ids) {
-      if (!vgpu_ids.count(id)) {
-        r.vfio_ids.push_back(id);
-        continue;
-      }
-      r.vfio_notes.push_back(id + " is also the ID of " + vgpu_addr[id] +
-                             ", a vGPU GPU on the nvidia driver: `ids=` would take that one too, so it is left "
-                             "out; bind the passthrough ones with the driverctl lines instead");
-    }
-    r.softdep_drivers.assign(drivers.begin(), drivers.end());
-    r.softdep_drivers.erase(std::remove(r.softdep_drivers.begin(), r.softdep_drivers.end(), "vfio-pci"),
-                            r.softdep_drivers.end());
-    // The same device can be reached twice (a companion listed under two GPUs).
-    std::sort(r.driverctl.begin(), r.driverctl.end());
-    r.driverctl.erase(std::unique(r.driverctl.begin(), r.driverctl.end()), r.driverctl.end());
-
-    std::string& c = r.modprobe_conf;
-    c = std::string("# ") + kDoctorModprobePath + ": from `" + r.generator + " doctor` on " + r.host + "\n" +
-        "# vfio-pci claims these devices at boot, before their usual drivers load.\n";
-    if (!r.vfio_ids.empty()) c += "options vfio-pci ids=" + join(r.vfio_ids, ",") + "\n";
-    for (const auto& d : r.softdep_drivers) c += "softdep " + d + " pre: vfio-pci\n";
-    if (r.blacklist_nouveau) c += "blacklist nouveau\noptions nouveau modeset=0\n";
+    plan_vfio_binding(inv, r);
+    r.modprobe_conf = modprobe_conf(r);
   }
-
   if (r.iommu_needed) r.commands.push_back("update-grub");
   if (r.vfio_needed) r.commands.push_back("update-initramfs -u");
   if (r.iommu_needed || r.vfio_needed) r.commands.push_back("reboot");

@@ -160,6 +160,203 @@ void read_vendor_vgpu(const Fs& fs, const std::string& dev, const PciAddress& pa
   }
 }
 
+// Pass 1: every PCI device, briefly. Entries that are no PCI address are warnings.
+std::map<PciAddress, RawDevice> read_devices(const Fs& fs, const std::vector<std::string>& entries,
+                                             std::vector<std::string>& warnings) {
+  std::map<PciAddress, RawDevice> devices;
+  for (const auto& name : entries) {
+    auto addr = parse_pci_address(name);
+    if (!addr) {
+      warnings.push_back(fs.display("bus/pci/devices/" + name) + ": " + addr.error().message + "; ignored");
+      continue;
+    }
+    devices.emplace(*addr, read_raw(fs, "bus/pci/devices/" + name, *addr));
+  }
+  return devices;
+}
+
+// Required: vendor and device. A broken one makes this GPU unusable, not the host.
+void read_ids(const Fs& fs, const std::string& dev, Gpu& gpu) {
+  for (auto [attr, field] : {std::pair{"vendor", &gpu.vendor_id}, std::pair{"device", &gpu.product_id}}) {
+    auto raw_text = fs.read_file(dev + "/" + attr);
+    if (!raw_text) {
+      gpu.problems.push_back(read_problem(raw_text.error(), true));
+      continue;
+    }
+    auto v = parse_id(*raw_text);
+    if (v) *field = *v;
+    else gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
+  }
+}
+
+// Optional: absent is normal on some kernels and in guests; garbage is noted.
+void read_optional_attrs(const Fs& fs, const std::string& dev, Gpu& gpu) {
+  auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
+  if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
+  else note(v.error());
+  if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
+  else note(v.error());
+  if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
+  else note(v.error());
+  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) gpu.numa_node = v->value_or(-1);
+  else note(v.error());
+  if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
+  else note(v.error());
+  if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
+  if (auto grp = link_name(fs, dev + "/iommu_group"); !grp) note(grp.error());
+  else if (*grp && !gpu.iommu_group)
+    note(make_error(fs.display(dev + "/iommu_group") + " -> " + **grp + ": not a group number"));
+}
+
+// The other members of the GPU's IOMMU group.
+void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, Gpu& gpu) {
+  if (!gpu.iommu_group) return;
+  const std::string gdir = "kernel/iommu_groups/" + std::to_string(*gpu.iommu_group) + "/devices";
+  auto members = fs.list_dir(gdir);
+  if (!members) {
+    gpu.problems.push_back(read_problem(members.error(), false));
+    return;
+  }
+  for (const auto& m : *members) {
+    auto maddr = parse_pci_address(m);
+    if (!maddr || *maddr == gpu.address) continue;
+    GroupMember gm;
+    gm.address = *maddr;
+    gm.same_card = maddr->same_card(gpu.address);
+    if (auto it = devices.find(*maddr); it != devices.end()) {
+      gm.class_code = it->second.class_code;
+      const std::string& e = it->second.entry;
+      if (auto v = optional_attr<uint32_t>(fs, e + "/vendor", parse_id); v) gm.vendor_id = *v;
+      if (auto v = optional_attr<uint32_t>(fs, e + "/device", parse_id); v) gm.product_id = *v;
+      gm.driver = it->second.driver;
+    }
+    gpu.group_members.push_back(std::move(gm));
+  }
+}
+
+// SR-IOV: the VF count and the VFs behind the virtfnN links, in index order.
+void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress, RawDevice>& devices, Gpu& gpu) {
+  auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
+  auto total = optional_attr<int64_t>(fs, dev + "/sriov_totalvfs", parse_int);
+  if (!total) note(total.error());
+  std::vector<std::pair<int64_t, std::string>> vf_links;
+  if (auto names = fs.list_dir(dev); names) {
+    for (const auto& n : *names)
+      if (n.rfind("virtfn", 0) == 0)
+        if (auto idx = parse_int(std::string_view(n).substr(6)); idx) vf_links.emplace_back(*idx, n);
+  }
+  std::sort(vf_links.begin(), vf_links.end());
+  if (!(total && *total && **total > 0) && vf_links.empty()) return;
+  Sriov s;
+  s.total_vfs = total && *total ? **total : static_cast<int64_t>(vf_links.size());
+  auto num = optional_attr<int64_t>(fs, dev + "/sriov_numvfs", parse_int);
+  if (num && *num) s.num_vfs = **num;
+  else if (!num) note(num.error());
+  else s.num_vfs = static_cast<int64_t>(vf_links.size());
+  for (const auto& [idx, link] : vf_links) {
+    auto target = fs.read_link(dev + "/" + link);
+    if (!target) {
+      note(target.error());
+      continue;
+    }
+    auto vaddr = parse_pci_address(base_name(*target));
+    if (!vaddr) {
+      note(make_error(fs.display(dev + "/" + link) + " -> " + *target + ": " + vaddr.error().message));
+      continue;
+    }
+    VirtualFunction vf;
+    vf.address = *vaddr;
+    if (auto it = devices.find(*vaddr); it != devices.end()) {
+      vf.driver = it->second.driver;
+      vf.iommu_group = it->second.iommu_group;
+    }
+    s.vfs.push_back(std::move(vf));
+  }
+  gpu.sriov = std::move(s);
+}
+
+// One GPU (a PF of class VGA or 3D) as far as pass 2 reads it: all but its vGPU types and mdevs.
+Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawDevice>& devices,
+             const InventoryOptions& options) {
+  const std::string dev = "bus/pci/devices/" + raw.address.to_string();
+  Gpu gpu;
+  gpu.address = raw.address;
+  gpu.class_code = *raw.class_code;
+  auto canon = fs.resolve(raw.entry);
+  gpu.sysfs_path = canon ? *canon : raw.entry;
+  gpu.driver = raw.driver;
+  gpu.iommu_group = raw.iommu_group;
+  read_ids(fs, dev, gpu);
+  read_optional_attrs(fs, dev, gpu);
+  if (options.names && gpu.vendor_id) {
+    gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
+    if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
+  }
+  read_group_members(fs, devices, gpu);
+  read_sriov(fs, dev, devices, gpu);
+  return gpu;
+}
+
+// vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO)
+void read_vgpu_types(const Fs& fs, std::map<std::string, TypeInfo>& type_cache, Gpu& gpu) {
+  const std::string dev = "bus/pci/devices/" + gpu.address.to_string();
+  read_mdev_types(fs, dev, gpu.address, type_cache, gpu);
+  read_vendor_vgpu(fs, dev, gpu.address, gpu, nullptr);
+  if (!gpu.sriov) return;
+  for (auto& vf : gpu.sriov->vfs) {
+    const std::string vdev = "bus/pci/devices/" + vf.address.to_string();
+    const size_t before = gpu.mdev_types.size();
+    read_mdev_types(fs, vdev, vf.address, type_cache, gpu);
+    // VFs of one GPU offer the same types: size the list from the first
+    // (704 entries on an A40) instead of doubling past it.
+    if (&vf == &gpu.sriov->vfs.front())
+      gpu.mdev_types.reserve(gpu.mdev_types.size() + (gpu.sriov->vfs.size() - 1) * (gpu.mdev_types.size() - before));
+    if (fs.exists(vdev + "/nvidia")) read_vendor_vgpu(fs, vdev, vf.address, gpu, &vf);
+  }
+}
+
+// Existing mdev instances: bus/mdev/devices/UUID -> .../PARENT/UUID, with an mdev_type link.
+void read_mdevs(const Fs& fs, Inventory& inv) {
+  auto uuids = fs.list_dir("bus/mdev/devices");
+  if (!uuids) {
+    if (uuids.error().kind != ErrorKind::not_found) inv.warnings.push_back(uuids.error().message);
+    return;
+  }
+  for (const auto& uuid : *uuids) {
+    const std::string p = "bus/mdev/devices/" + uuid;
+    auto canon = fs.resolve(p);
+    if (!canon) {
+      inv.warnings.push_back("mdev " + uuid + ": " + canon.error().message);
+      continue;
+    }
+    auto parent = parse_pci_address(base_name(dir_name(*canon)));
+    auto type = fs.read_link(p + "/mdev_type");
+    if (!parent || !type) {
+      inv.warnings.push_back("mdev " + uuid + ": cannot tell its parent device or type (" +
+                             (type ? parent.error().message : type.error().message) + ")");
+      continue;
+    }
+    inv.mdevs.push_back({uuid, std::string(base_name(*type)), *parent});
+  }
+}
+
+// The mdevs on the GPU or its VFs, on the GPU and on their types.
+void attach_mdevs(const std::vector<MdevInstance>& mdevs, Gpu& gpu) {
+  auto mine = [&](const PciAddress& a) {
+    if (a == gpu.address) return true;
+    if (gpu.sriov)
+      for (const auto& vf : gpu.sriov->vfs)
+        if (vf.address == a) return true;
+    return false;
+  };
+  for (const auto& m : mdevs) {
+    if (!mine(m.parent)) continue;
+    gpu.mdevs.push_back(m);
+    for (auto& t : gpu.mdev_types)
+      if (t.parent == m.parent && t.id == m.type_id) t.instances.push_back(m.uuid);
+  }
+}
+
 }  // namespace
 
 bool is_gpu_class(uint32_t class_code) {
@@ -184,189 +381,24 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
   auto groups = fs.list_dir("kernel/iommu_groups");
   inv.iommu_enabled = groups && !groups->empty();
 
-  // Pass 1: every PCI device, briefly.
-  std::map<PciAddress, RawDevice> devices;
-  for (const auto& name : *entries) {
-    auto addr = parse_pci_address(name);
-    if (!addr) {
-      inv.warnings.push_back(fs.display("bus/pci/devices/" + name) + ": " + addr.error().message + "; ignored");
-      continue;
-    }
-    devices.emplace(*addr, read_raw(fs, "bus/pci/devices/" + name, *addr));
-  }
-
-  std::map<std::string, TypeInfo> type_cache;
+  const std::map<PciAddress, RawDevice> devices = read_devices(fs, *entries, inv.warnings);
   for (const auto& [addr, raw] : devices) {
     if (raw.class_error) {
       inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
       continue;
     }
     if (!is_gpu_class(*raw.class_code) || raw.is_vf) continue;  // VFs are shown under their PF
-
-    const std::string dev = "bus/pci/devices/" + addr.to_string();
-    Gpu gpu;
-    gpu.address = addr;
-    gpu.class_code = *raw.class_code;
-    auto canon = fs.resolve(raw.entry);
-    gpu.sysfs_path = canon ? *canon : raw.entry;
-    gpu.driver = raw.driver;
-    gpu.iommu_group = raw.iommu_group;
-
-    // Required: vendor and device. A broken one makes this GPU unusable, not the host.
-    for (auto [attr, field] : {std::pair{"vendor", &gpu.vendor_id}, std::pair{"device", &gpu.product_id}}) {
-      auto raw_text = fs.read_file(dev + "/" + attr);
-      if (!raw_text) {
-        gpu.problems.push_back(read_problem(raw_text.error(), true));
-        continue;
-      }
-      auto v = parse_id(*raw_text);
-      if (v) *field = *v;
-      else gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
-    }
-    // Optional: absent is normal on some kernels and in guests; garbage is noted.
-    auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
-    if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
-    else note(v.error());
-    if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
-    else note(v.error());
-    if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
-    else note(v.error());
-    if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) gpu.numa_node = v->value_or(-1);
-    else note(v.error());
-    if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
-    else note(v.error());
-    if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
-    if (auto grp = link_name(fs, dev + "/iommu_group"); !grp) note(grp.error());
-    else if (*grp && !gpu.iommu_group)
-      note(make_error(fs.display(dev + "/iommu_group") + " -> " + **grp + ": not a group number"));
-
-    if (options.names && gpu.vendor_id) {
-      gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
-      if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
-    }
-
-    // IOMMU group members
-    if (gpu.iommu_group) {
-      const std::string gdir = "kernel/iommu_groups/" + std::to_string(*gpu.iommu_group) + "/devices";
-      auto members = fs.list_dir(gdir);
-      if (!members) note(members.error());
-      else
-        for (const auto& m : *members) {
-          auto maddr = parse_pci_address(m);
-          if (!maddr || *maddr == addr) continue;
-          GroupMember gm;
-          gm.address = *maddr;
-          gm.same_card = maddr->same_card(addr);
-          if (auto it = devices.find(*maddr); it != devices.end()) {
-            gm.class_code = it->second.class_code;
-            const std::string& e = it->second.entry;
-            if (auto v = optional_attr<uint32_t>(fs, e + "/vendor", parse_id); v) gm.vendor_id = *v;
-            if (auto v = optional_attr<uint32_t>(fs, e + "/device", parse_id); v) gm.product_id = *v;
-            gm.driver = it->second.driver;
-          }
-          gpu.group_members.push_back(std::move(gm));
-        }
-    }
-
-    // SR-IOV
-    auto total = optional_attr<int64_t>(fs, dev + "/sriov_totalvfs", parse_int);
-    if (!total) note(total.error());
-    std::vector<std::pair<int64_t, std::string>> vf_links;
-    if (auto names = fs.list_dir(dev); names) {
-      for (const auto& n : *names)
-        if (n.rfind("virtfn", 0) == 0)
-          if (auto idx = parse_int(std::string_view(n).substr(6)); idx) vf_links.emplace_back(*idx, n);
-    }
-    std::sort(vf_links.begin(), vf_links.end());
-    if ((total && *total && **total > 0) || !vf_links.empty()) {
-      Sriov s;
-      s.total_vfs = total && *total ? **total : static_cast<int64_t>(vf_links.size());
-      auto num = optional_attr<int64_t>(fs, dev + "/sriov_numvfs", parse_int);
-      if (num && *num) s.num_vfs = **num;
-      else if (!num) note(num.error());
-      else s.num_vfs = static_cast<int64_t>(vf_links.size());
-      for (const auto& [idx, link] : vf_links) {
-        auto target = fs.read_link(dev + "/" + link);
-        if (!target) {
-          note(target.error());
-          continue;
-        }
-        auto vaddr = parse_pci_address(base_name(*target));
-        if (!vaddr) {
-          note(make_error(fs.display(dev + "/" + link) + " -> " + *target + ": " + vaddr.error().message));
-          continue;
-        }
-        VirtualFunction vf;
-        vf.address = *vaddr;
-        if (auto it = devices.find(*vaddr); it != devices.end()) {
-          vf.driver = it->second.driver;
-          vf.iommu_group = it->second.iommu_group;
-        }
-        s.vfs.push_back(std::move(vf));
-      }
-      gpu.sriov = std::move(s);
-    }
-
-    inv.gpus.push_back(std::move(gpu));
+    inv.gpus.push_back(read_gpu(fs, raw, devices, options));
   }
   // Names are all looked up: pci.ids need not stay loaded while the mdev types,
   // the bulk of the model, are read.
   if (options.names) options.names->release();
 
-  // vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO)
+  std::map<std::string, TypeInfo> type_cache;
+  for (auto& gpu : inv.gpus) read_vgpu_types(fs, type_cache, gpu);
+  read_mdevs(fs, inv);
   for (auto& gpu : inv.gpus) {
-    const std::string dev = "bus/pci/devices/" + gpu.address.to_string();
-    read_mdev_types(fs, dev, gpu.address, type_cache, gpu);
-    read_vendor_vgpu(fs, dev, gpu.address, gpu, nullptr);
-    if (gpu.sriov)
-      for (auto& vf : gpu.sriov->vfs) {
-        const std::string vdev = "bus/pci/devices/" + vf.address.to_string();
-        const size_t before = gpu.mdev_types.size();
-        read_mdev_types(fs, vdev, vf.address, type_cache, gpu);
-        // VFs of one GPU offer the same types: size the list from the first
-        // (704 entries on an A40) instead of doubling past it.
-        if (&vf == &gpu.sriov->vfs.front())
-          gpu.mdev_types.reserve(gpu.mdev_types.size() +
-                                 (gpu.sriov->vfs.size() - 1) * (gpu.mdev_types.size() - before));
-        if (fs.exists(vdev + "/nvidia")) read_vendor_vgpu(fs, vdev, vf.address, gpu, &vf);
-      }
-  }
-
-  // Existing mdev instances: bus/mdev/devices/UUID -> .../PARENT/UUID, with an mdev_type link.
-  if (auto uuids = fs.list_dir("bus/mdev/devices"); uuids) {
-    for (const auto& uuid : *uuids) {
-      const std::string p = "bus/mdev/devices/" + uuid;
-      auto canon = fs.resolve(p);
-      if (!canon) {
-        inv.warnings.push_back("mdev " + uuid + ": " + canon.error().message);
-        continue;
-      }
-      auto parent = parse_pci_address(base_name(dir_name(*canon)));
-      auto type = fs.read_link(p + "/mdev_type");
-      if (!parent || !type) {
-        inv.warnings.push_back("mdev " + uuid + ": cannot tell its parent device or type (" +
-                               (type ? parent.error().message : type.error().message) + ")");
-        continue;
-      }
-      inv.mdevs.push_back({uuid, std::string(base_name(*type)), *parent});
-    }
-  } else if (uuids.error().kind != ErrorKind::not_found) {
-    inv.warnings.push_back(uuids.error().message);
-  }
-  for (auto& gpu : inv.gpus) {
-    auto mine = [&](const PciAddress& a) {
-      if (a == gpu.address) return true;
-      if (gpu.sriov)
-        for (const auto& vf : gpu.sriov->vfs)
-          if (vf.address == a) return true;
-      return false;
-    };
-    for (const auto& m : inv.mdevs) {
-      if (!mine(m.parent)) continue;
-      gpu.mdevs.push_back(m);
-      for (auto& t : gpu.mdev_types)
-        if (t.parent == m.parent && t.id == m.type_id) t.instances.push_back(m.uuid);
-    }
+    attach_mdevs(inv.mdevs, gpu);
     judge(gpu, inv.iommu_enabled);
   }
   return inv;

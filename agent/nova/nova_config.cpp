@@ -108,122 +108,130 @@ std::string nova_alias_name(const std::string& pool_key) {
   return out.substr(0, 256);  // nova's alias schema: name up to 256 characters
 }
 
-Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
-                                    const NovaConfigOptions& options, const std::vector<VgpuLayout>& layouts) {
-  auto rel = parse_nova_release(options.release);
-  if (!rel) return rel.error();
-  NovaConfig cfg;
-  cfg.generator = options.generator;
-  cfg.release = *rel;
-  cfg.hostname = inv.hostname;
-  cfg.source = inv.source;
-  cfg.device_spec_option = rel->nova_major >= kZed ? "device_spec" : "passthrough_whitelist";
+namespace {
 
-  const std::string policy = lower(options.numa_policy);
+// nova's [pci] option values, as JSON objects.
+std::string alias_json(const std::string& name, const std::string& vendor, const std::string& product,
+                       const std::string& device_type, const std::string& numa_policy) {
+  return option_value({{"name", name},
+                       {"vendor_id", vendor},
+                       {"product_id", product},
+                       {"device_type", device_type},
+                       {"numa_policy", numa_policy}});
+}
+std::string id_spec_json(uint32_t vendor, uint32_t product) {
+  return option_value({{"vendor_id", to_hex(vendor, 4)}, {"product_id", to_hex(product, 4)}});
+}
+std::string address_spec_json(const PciAddress& a) { return option_value({{"address", a.to_string()}}); }
+std::string unmanaged_spec_json(const PciAddress& a, const std::string& resource_class) {
+  return option_value({{"address", a.to_string()}, {"managed", "no"}, {"resource_class", resource_class}});
+}
+
+// The NUMA policy, lower case, when the release accepts it.
+Result<std::string> numa_policy_for(const NovaRelease& rel, const std::string& numa_policy) {
+  const std::string policy = lower(numa_policy);
   std::vector<std::string> policies{"required", "legacy", "preferred"};
-  if (rel->nova_major >= kWallaby) policies.push_back("socket");
+  if (rel.nova_major >= kWallaby) policies.push_back("socket");
   if (std::find(policies.begin(), policies.end(), policy) == policies.end()) {
     std::string known;
     for (const auto& p : policies) known += (known.empty() ? "" : ", ") + p;
-    return make_error("numa_policy '" + options.numa_policy + "' is not accepted by nova " + rel->name +
-                      " (" + known + ")");
+    return make_error("numa_policy '" + numa_policy + "' is not accepted by nova " + rel.name + " (" + known + ")");
   }
-  cfg.numa_policy = policy;
+  return policy;
+}
 
-  size_t assignable = 0;
-  std::map<std::string, std::string> alias_owner;  // alias name -> pool key
-  for (const auto& pool : pools) {
-    std::vector<const Gpu*> members, ready;
-    for (const auto* list : {&pool.assignable, &pool.unavailable})
-      for (const auto& a : *list)
-        if (const Gpu* g = find_gpu(inv, a)) members.push_back(g);
-    for (const auto& a : pool.assignable)
-      if (const Gpu* g = find_gpu(inv, a)) ready.push_back(g);
-    if (members.empty()) {
-      cfg.notes.push_back("pool " + pool.key + " has no GPU on this host: no alias or device_spec for it");
+// A pool's GPUs on this host: all of them, and those assignable now.
+struct PoolGpus {
+  std::vector<const Gpu*> members, ready;
+};
+PoolGpus pool_gpus(const Inventory& inv, const Pool& pool) {
+  PoolGpus out;
+  for (const auto* list : {&pool.assignable, &pool.unavailable})
+    for (const auto& a : *list)
+      if (const Gpu* g = find_gpu(inv, a)) out.members.push_back(g);
+  for (const auto& a : pool.assignable)
+    if (const Gpu* g = find_gpu(inv, a)) out.ready.push_back(g);
+  return out;
+}
+
+// One alias name per pool; one entry per vendor/product of its members. nova keys the
+// alias by device_type: the PF of an SR-IOV-capable GPU is "type-PF" to nova's libvirt
+// driver, a plain one "type-PCI", and aliases sharing a name must agree.
+Result<bool> add_aliases(const Pool& pool, const std::vector<const Gpu*>& members, const std::string& policy,
+                         std::map<std::string, std::string>& alias_owner, NovaConfig& cfg) {
+  std::set<bool> kinds;
+  for (const Gpu* g : members) kinds.insert(sriov_capable(*g));
+  if (kinds.size() > 1)
+    return make_error("pool " + pool.key +
+                      " holds both SR-IOV-capable GPUs (nova: type-PF) and plain ones (type-PCI); one nova "
+                      "alias cannot request both: split it into two [pool:*] sections");
+  const std::string device_type = *kinds.begin() ? "type-PF" : "type-PCI";
+  const std::string name = nova_alias_name(pool.key);
+  if (name.empty()) return make_error("pool '" + pool.key + "' gives an empty nova alias name");
+  if (auto [it, fresh] = alias_owner.emplace(name, pool.key); !fresh)
+    return make_error("pools " + it->second + " and " + pool.key + " both give the nova alias name '" + name +
+                      "'; rename one [pool:*] section");
+  std::set<std::pair<uint32_t, uint32_t>> ids;
+  for (const Gpu* g : members)
+    if (g->vendor_id && g->product_id) ids.emplace(*g->vendor_id, *g->product_id);
+  for (const auto& [v, d] : ids) {
+    const std::string vendor = to_hex(v, 4), product = to_hex(d, 4);
+    cfg.aliases.push_back({pool.key, name, vendor, product, alias_json(name, vendor, product, device_type, policy),
+                           pool.resource_class,
+                           // what a flavor requires: a default pool's descriptive traits add nothing to its class
+                           pool.configured ? pool.traits : std::vector<std::string>{}});
+  }
+  return true;
+}
+
+// A vendor/product device spec matches exactly these GPUs when every device of the
+// host with that ID is one of them (assignable, in this pool) and no GPU of the
+// vendor has VFs.
+bool id_matches_exactly(const Inventory& inv, std::pair<uint32_t, uint32_t> id, const std::vector<const Gpu*>& gpus) {
+  bool exact = true;
+  for (const auto& g : inv.gpus) {
+    if (g.sriov && (g.sriov->num_vfs > 0 || !g.sriov->vfs.empty()) && g.vendor_id == id.first) exact = false;
+    for (const auto& m : g.group_members)
+      if (m.vendor_id == id.first && m.product_id == id.second) exact = false;
+    if (g.vendor_id != id.first || g.product_id != id.second) continue;
+    if (std::find(gpus.begin(), gpus.end(), &g) == gpus.end()) exact = false;
+  }
+  return exact;
+}
+
+// Device specs: by vendor/product where that matches exactly, else by address; then
+// the other functions of the same card in the GPU's IOMMU group (HDMI audio, USB-C):
+// vfio hands the whole group to the guest, so nova must know them too.
+void add_device_specs(const Inventory& inv, const Pool& pool, const std::vector<const Gpu*>& ready,
+                      NovaConfig& cfg) {
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<const Gpu*>> by_id;
+  std::vector<const Gpu*> by_address;
+  for (const Gpu* g : ready) {
+    if (g->vendor_id && g->product_id) by_id[{*g->vendor_id, *g->product_id}].push_back(g);
+    else by_address.push_back(g);
+  }
+  for (auto& [id, gpus] : by_id) {
+    if (!id_matches_exactly(inv, id, gpus)) {
+      by_address.insert(by_address.end(), gpus.begin(), gpus.end());
       continue;
     }
-    for (const auto& a : pool.unavailable)
-      cfg.notes.push_back("pool " + pool.key + ": " + a.to_string() +
-                          " is not assignable now and is left out of " + cfg.device_spec_option +
-                          " (see `gpu-agent inventory`)");
-
-    // nova keys the alias by device_type: the PF of an SR-IOV-capable GPU is "type-PF" to
-    // nova's libvirt driver, a plain one "type-PCI", and aliases sharing a name must agree.
-    std::set<bool> kinds;
-    for (const Gpu* g : members) kinds.insert(sriov_capable(*g));
-    if (kinds.size() > 1)
-      return make_error("pool " + pool.key +
-                        " holds both SR-IOV-capable GPUs (nova: type-PF) and plain ones (type-PCI); one nova "
-                        "alias cannot request both: split it into two [pool:*] sections");
-    const std::string device_type = *kinds.begin() ? "type-PF" : "type-PCI";
-
-    // One alias name per pool; one entry per vendor/product of its members.
-    const std::string name = nova_alias_name(pool.key);
-    if (name.empty()) return make_error("pool '" + pool.key + "' gives an empty nova alias name");
-    if (auto [it, fresh] = alias_owner.emplace(name, pool.key); !fresh)
-      return make_error("pools " + it->second + " and " + pool.key + " both give the nova alias name '" + name +
-                        "'; rename one [pool:*] section");
-    std::set<std::pair<uint32_t, uint32_t>> ids;
-    for (const Gpu* g : members)
-      if (g->vendor_id && g->product_id) ids.emplace(*g->vendor_id, *g->product_id);
-    for (const auto& [v, d] : ids) {
-      const std::string vendor = to_hex(v, 4), product = to_hex(d, 4);
-      cfg.aliases.push_back({pool.key, name, vendor, product,
-                             option_value({{"name", name},
-                                           {"vendor_id", vendor},
-                                           {"product_id", product},
-                                           {"device_type", device_type},
-                                           {"numa_policy", policy}}),
-                             pool.resource_class,
-                             // what a flavor requires: a default pool's descriptive traits add nothing to its class
-                             pool.configured ? pool.traits : std::vector<std::string>{}});
-    }
-
-    // Device specs: by vendor/product only when that matches exactly these GPUs, i.e.
-    // every device of the host with that ID is a GPU of this pool, assignable, with no VFs.
-    assignable += ready.size();
-    std::map<std::pair<uint32_t, uint32_t>, std::vector<const Gpu*>> by_id;
-    std::vector<const Gpu*> by_address;
-    for (const Gpu* g : ready) {
-      if (g->vendor_id && g->product_id) by_id[{*g->vendor_id, *g->product_id}].push_back(g);
-      else by_address.push_back(g);
-    }
-    for (auto& [id, gpus] : by_id) {
-      bool exact = true;
-      for (const auto& g : inv.gpus) {
-        if (g.sriov && (g.sriov->num_vfs > 0 || !g.sriov->vfs.empty()) && g.vendor_id == id.first) exact = false;
-        for (const auto& m : g.group_members)
-          if (m.vendor_id == id.first && m.product_id == id.second) exact = false;
-        if (g.vendor_id != id.first || g.product_id != id.second) continue;
-        if (std::find(gpus.begin(), gpus.end(), &g) == gpus.end()) exact = false;
-      }
-      if (!exact) {
-        by_address.insert(by_address.end(), gpus.begin(), gpus.end());
-        continue;
-      }
-      NovaDeviceSpec s{pool.key, "vendor_product", "gpu", {}, ""};
-      for (const Gpu* g : gpus) s.devices.push_back(g->address);
-      s.json = option_value({{"vendor_id", to_hex(id.first, 4)}, {"product_id", to_hex(id.second, 4)}});
-      cfg.device_specs.push_back(std::move(s));
-    }
-    std::sort(by_address.begin(), by_address.end(),
-              [](const Gpu* a, const Gpu* b) { return a->address < b->address; });
-    for (const Gpu* g : by_address)
-      cfg.device_specs.push_back(
-          {pool.key, "address", "gpu", {g->address}, option_value({{"address", g->address.to_string()}})});
-    // Other functions of the same card in the GPU's IOMMU group (HDMI audio, USB-C):
-    // vfio hands the whole group to the guest, so nova must know them too.
-    for (const Gpu* g : ready)
-      for (const auto& m : g->group_members) {
-        if (!m.same_card || (m.class_code && is_gpu_class(*m.class_code >> 8))) continue;
-        cfg.device_specs.push_back(
-            {pool.key, "address", "companion", {m.address}, option_value({{"address", m.address.to_string()}})});
-      }
+    NovaDeviceSpec s{pool.key, "vendor_product", "gpu", {}, id_spec_json(id.first, id.second)};
+    for (const Gpu* g : gpus) s.devices.push_back(g->address);
+    cfg.device_specs.push_back(std::move(s));
   }
+  std::sort(by_address.begin(), by_address.end(), [](const Gpu* a, const Gpu* b) { return a->address < b->address; });
+  for (const Gpu* g : by_address)
+    cfg.device_specs.push_back({pool.key, "address", "gpu", {g->address}, address_spec_json(g->address)});
+  for (const Gpu* g : ready)
+    for (const auto& m : g->group_members) {
+      if (!m.same_card || (m.class_code && is_gpu_class(*m.class_code >> 8))) continue;
+      cfg.device_specs.push_back({pool.key, "address", "companion", {m.address}, address_spec_json(m.address)});
+    }
+}
 
-  // Zed aliases carry only IDs: two pools of one model are the same devices to nova-compute,
-  // which may then give a guest scheduled (in placement) onto one pool a GPU of the other.
+// Zed aliases carry only IDs: two pools of one model are the same devices to nova-compute,
+// which may then give a guest scheduled (in placement) onto one pool a GPU of the other.
+void note_shared_alias_ids(NovaConfig& cfg) {
   std::map<std::pair<std::string, std::string>, std::set<std::string>> alias_by_id;
   for (const auto& al : cfg.aliases) alias_by_id[{al.vendor_id, al.product_id}].insert(al.name);
   for (const auto& [id, names] : alias_by_id) {
@@ -234,72 +242,114 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
                         ": nova cannot tell their GPUs apart on this host, so a guest may get a GPU of the other "
                         "pool than placement counted; give each model one pool");
   }
+}
+
+// A vGPU 17 layout (no mdev bus): its VFs as PCI devices with managed "no", nova 2025.1 and later.
+void add_vendor_vfio_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
+  if (rel.nova_major < kEpoxy) {
+    cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name + " is a vGPU 17 type (no mdev bus): nova gives its "
+                        "VFs to guests as PCI devices left on NVIDIA's driver, which needs [pci] device_spec "
+                        "\"managed\": \"no\" (nova 2025.1 and later); nothing is written for it here");
+    return;
+  }
+  const std::string rc =
+      l.resource_class == "VGPU" ? "CUSTOM_" + to_trait_part("VGPU_" + l.short_name) : l.resource_class;
+  cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name + ": vGPU 17 VFs as PCI devices with managed \"no\", "
+                      "in placement as " + rc + " (set [pci] report_in_placement = true)");
+  for (const auto& p : l.parents)
+    cfg.device_specs.push_back({l.name, "address", "vgpu", {p.address}, unmanaged_spec_json(p.address, rc)});
+}
+
+// An mdev layout: one enabled type and its [mdev_<type>] group, as the release has them.
+Result<bool> add_mdev_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
+  if (rel.nova_major < kUssuri && !cfg.mdev_types.empty()) {
+    cfg.notes.push_back("[vgpu:" + l.name + "]: nova " + rel.name + " uses only the first enabled vGPU type; "
+                        "left out");
+    return true;
+  }
+  NovaMdevType t;
+  t.layout = l.name;
+  t.type_id = l.type_id;
+  t.short_name = l.short_name;
+  t.group = (rel.nova_major >= kXena ? "mdev_" : "vgpu_") + l.type_id;
+  for (const auto& p : l.parents) t.device_addresses.push_back(p.address);
+  if (rel.nova_major >= kXena && l.resource_class != "VGPU") t.mdev_class = l.resource_class;
+  if (rel.nova_major < kXena && l.resource_class != "VGPU")
+    cfg.notes.push_back("[vgpu:" + l.name + "] mdev_class " + l.resource_class + " needs nova xena or later; " +
+                        rel.name + " reports VGPU");
+  if (rel.nova_major >= kBobcat && l.capacity > 0) t.max_instances = l.capacity;
+  for (const auto& other : cfg.mdev_types)
+    if (other.type_id == t.type_id)
+      return make_error("[vgpu:" + other.layout + "] and [vgpu:" + l.name + "] both enable " + t.type_id + " (" +
+                        t.short_name + "); nova has one [" + t.group + "] group per type: merge the two layouts");
+  cfg.mdev_types.push_back(std::move(t));
+  return true;
+}
+
+// Why there is nothing for [pci] on a host without an assignable GPU, GPU by GPU.
+Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
+  std::string msg = "no GPU on " + inv.hostname + " (" + inv.source +
+                    ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +
+                    " to write for nova.";
+  if (inv.gpus.empty())
+    return make_error(msg + "\n  it has no GPU (PCI class 0300 or 0302) at all.\nRun this on a GPU compute node, "
+                            "or give its capture with --fixture (see `gpu-agent capture`).");
+  bool all_vgpu = true;
+  for (const auto& g : inv.gpus) {
+    msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
+    all_vgpu &= g.mode == "vgpu";
+  }
+  if (all_vgpu)
+    return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
+                            "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
+                            "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
+  msg += "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
+         "then run `gpu-agent nova-config` again.";
+  return make_error(msg);
+}
+
+}  // namespace
+
+Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
+                                    const NovaConfigOptions& options, const std::vector<VgpuLayout>& layouts) {
+  auto rel = parse_nova_release(options.release);
+  if (!rel) return rel.error();
+  NovaConfig cfg;
+  cfg.generator = options.generator;
+  cfg.release = *rel;
+  cfg.hostname = inv.hostname;
+  cfg.source = inv.source;
+  cfg.device_spec_option = rel->nova_major >= kZed ? "device_spec" : "passthrough_whitelist";
+  auto policy = numa_policy_for(*rel, options.numa_policy);
+  if (!policy) return policy.error();
+  cfg.numa_policy = *policy;
+
+  size_t assignable = 0;
+  std::map<std::string, std::string> alias_owner;  // alias name -> pool key
+  for (const auto& pool : pools) {
+    const PoolGpus gpus = pool_gpus(inv, pool);
+    if (gpus.members.empty()) {
+      cfg.notes.push_back("pool " + pool.key + " has no GPU on this host: no alias or device_spec for it");
+      continue;
+    }
+    for (const auto& a : pool.unavailable)
+      cfg.notes.push_back("pool " + pool.key + ": " + a.to_string() + " is not assignable now and is left out of " +
+                          cfg.device_spec_option + " (see `gpu-agent inventory`)");
+    if (auto ok = add_aliases(pool, gpus.members, *policy, alias_owner, cfg); !ok) return ok.error();
+    assignable += gpus.ready.size();
+    add_device_specs(inv, pool, gpus.ready, cfg);
+  }
+  note_shared_alias_ids(cfg);
 
   // vGPU: one enabled type per layout, its parents as device_addresses
   cfg.enabled_types_option = rel->nova_major >= kXena ? "enabled_mdev_types" : "enabled_vgpu_types";
   for (const auto& l : layouts) {
-    if (l.kind == "vendor_vfio") {
-      cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name + " is a vGPU 17 type (no mdev bus): nova gives its "
-                          "VFs to guests as PCI devices left on NVIDIA's driver, which needs [pci] device_spec "
-                          "\"managed\": \"no\" (nova 2025.1 and later); nothing is written for it here");
-      if (rel->nova_major < kEpoxy) continue;
-      const std::string rc = l.resource_class == "VGPU" ? "CUSTOM_" + to_trait_part("VGPU_" + l.short_name)
-                                                         : l.resource_class;
-      cfg.notes.back() = "[vgpu:" + l.name + "] " + l.short_name + ": vGPU 17 VFs as PCI devices with managed \"no\", "
-                         "in placement as " + rc + " (set [pci] report_in_placement = true)";
-      for (const auto& p : l.parents)
-        cfg.device_specs.push_back({l.name, "address", "vgpu", {p.address},
-                                    option_value({{"address", p.address.to_string()},
-                                                  {"managed", "no"},
-                                                  {"resource_class", rc}})});
-      continue;
-    }
-    if (rel->nova_major < kUssuri && !cfg.mdev_types.empty()) {
-      cfg.notes.push_back("[vgpu:" + l.name + "]: nova " + rel->name + " uses only the first enabled vGPU type; "
-                          "left out");
-      continue;
-    }
-    NovaMdevType t;
-    t.layout = l.name;
-    t.type_id = l.type_id;
-    t.short_name = l.short_name;
-    t.group = (rel->nova_major >= kXena ? "mdev_" : "vgpu_") + l.type_id;
-    for (const auto& p : l.parents) t.device_addresses.push_back(p.address);
-    if (rel->nova_major >= kXena && l.resource_class != "VGPU") t.mdev_class = l.resource_class;
-    if (rel->nova_major < kXena && l.resource_class != "VGPU")
-      cfg.notes.push_back("[vgpu:" + l.name + "] mdev_class " + l.resource_class + " needs nova xena or later; " +
-                          rel->name + " reports VGPU");
-    if (rel->nova_major >= kBobcat && l.capacity > 0) t.max_instances = l.capacity;
-    for (const auto& other : cfg.mdev_types)
-      if (other.type_id == t.type_id)
-        return make_error("[vgpu:" + other.layout + "] and [vgpu:" + l.name + "] both enable " + t.type_id + " (" +
-                          t.short_name + "); nova has one [" + t.group + "] group per type: merge the two layouts");
-    cfg.mdev_types.push_back(std::move(t));
+    if (l.kind == "vendor_vfio") add_vendor_vfio_layout(l, *rel, cfg);
+    else if (auto ok = add_mdev_layout(l, *rel, cfg); !ok) return ok.error();
   }
 
-  if (assignable == 0 && !layouts.empty()) {
-    // a vGPU host: no passthrough pool, nothing for [pci] but the notes
-  } else if (assignable == 0) {
-    std::string msg = "no GPU on " + inv.hostname + " (" + inv.source +
-                      ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +
-                      " to write for nova.";
-    if (inv.gpus.empty())
-      return make_error(msg + "\n  it has no GPU (PCI class 0300 or 0302) at all.\nRun this on a GPU compute node, "
-                              "or give its capture with --fixture (see `gpu-agent capture`).");
-    bool all_vgpu = true;
-    for (const auto& g : inv.gpus) {
-      msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
-      all_vgpu &= g.mode == "vgpu";
-    }
-    if (all_vgpu)
-      return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
-                              "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
-                              "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
-    msg += "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
-           "then run `gpu-agent nova-config` again.";
-    return make_error(msg);
-  }
-
+  // a vGPU host has no passthrough pool: nothing for [pci] but the notes
+  if (assignable == 0 && layouts.empty()) return no_assignable_gpu(inv, cfg);
   cfg.enabled_filters = {"ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
                          "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter", "PciPassthroughFilter"};
   return cfg;

@@ -13,15 +13,22 @@ void sort_unique(std::vector<std::string>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-bool matches(const PoolConfig& p, const Gpu& g) {
-  for (const auto& a : p.addresses)
-    if (a == g.address) return true;
-  for (const auto& [v, d] : p.match)
-    if (g.vendor_id == v && g.product_id == d) return true;
-  return false;
+}  // namespace
+
+Selected select_gpu(const Gpu& gpu, const std::vector<PciAddress>& addresses,
+                    const std::vector<std::pair<uint32_t, uint32_t>>& models, bool all) {
+  if (std::find(addresses.begin(), addresses.end(), gpu.address) != addresses.end()) return Selected::by_address;
+  if (all) return Selected::by_model;
+  for (const auto& [v, d] : models)
+    if (gpu.vendor_id == v && gpu.product_id == d) return Selected::by_model;
+  return Selected::no;
 }
 
-}  // namespace
+std::optional<PciAddress> first_non_gpu(const Inventory& inv, const std::vector<PciAddress>& addresses) {
+  for (const auto& a : addresses)
+    if (std::none_of(inv.gpus.begin(), inv.gpus.end(), [&](const Gpu& g) { return g.address == a; })) return a;
+  return std::nullopt;
+}
 
 std::string to_trait_part(const std::string& text) {
   std::string out;
@@ -47,6 +54,43 @@ std::string model_name(const std::string& product_name) {
   return product_name;
 }
 
+namespace {
+
+std::string config_name(const AgentConfig& cfg) { return cfg.path.empty() ? std::string("config") : cfg.path; }
+
+// The pool of every passthrough GPU of one model that no [pool:*] section claims.
+Pool default_pool(const Gpu& g) {
+  const uint32_t vendor = *g.vendor_id, product = *g.product_id;
+  Pool p;
+  p.key = g.id_pair();
+  p.key[4] = '_';
+  p.resource_class = "CUSTOM_PGPU_" + to_hex(vendor, 4, true) + "_" + to_hex(product, 4, true);
+  p.traits.push_back("CUSTOM_GPU_VENDOR_" + to_hex(vendor, 4, true));
+  p.traits.push_back("CUSTOM_GPU_PRODUCT_" + to_hex(vendor, 4, true) + "_" + to_hex(product, 4, true));
+  if (g.product_name) {
+    std::string model = to_trait_part(model_name(*g.product_name));
+    if (!model.empty()) p.traits.push_back("CUSTOM_GPU_MODEL_" + model.substr(0, 200));
+  }
+  return p;
+}
+
+void add_member(Pool& pool, const Gpu& g) {
+  (g.assignable ? pool.assignable : pool.unavailable).push_back(g.address);
+  // vendor/product of the pool, when all its members agree (used for nova's [pci] alias)
+  const bool first = pool.assignable.size() + pool.unavailable.size() == 1;
+  if (first) {
+    pool.vendor_id = g.vendor_id;
+    pool.product_id = g.product_id;
+    pool.product_name = g.product_name;
+  } else if (pool.vendor_id != g.vendor_id || pool.product_id != g.product_id) {
+    pool.vendor_id.reset();
+    pool.product_id.reset();
+    pool.product_name.reset();
+  }
+}
+
+}  // namespace
+
 Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& cfg) {
   std::vector<Pool> pools;
   for (const auto& pc : cfg.pools) {
@@ -56,24 +100,20 @@ Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& 
     p.traits = pc.traits;
     p.configured = true;
     pools.push_back(std::move(p));
-    for (const auto& a : pc.addresses) {
-      bool found = false;
-      for (const auto& g : inv.gpus) found |= g.address == a;
-      if (!found)
-        return make_error((cfg.path.empty() ? std::string("config") : cfg.path) + ": [pool:" + pc.name +
-                          "] names " + a.to_string() + ", which is not a GPU on this host (see `gpu-agent inventory`)");
-    }
+    if (auto a = first_non_gpu(inv, pc.addresses))
+      return make_error(config_name(cfg) + ": [pool:" + pc.name + "] names " + a->to_string() +
+                        ", which is not a GPU on this host (see `gpu-agent inventory`)");
   }
   std::map<std::pair<uint32_t, uint32_t>, size_t> defaults;  // vendor/product -> index in pools
   for (const auto& g : inv.gpus) {
     if (g.mode != "passthrough") continue;  // vGPU GPUs are nova's (ARCHITECTURE.md, "vGPU is nova's")
     const PoolConfig* claimed = nullptr;
     for (const auto& pc : cfg.pools) {
-      if (!matches(pc, g)) continue;
+      if (select_gpu(g, pc.addresses, pc.match) == Selected::no) continue;
       if (claimed)
-        return make_error((cfg.path.empty() ? std::string("config") : cfg.path) + ": GPU " + g.address.to_string() +
-                          " (" + g.id_pair() + ") is selected by both [pool:" + claimed->name + "] and [pool:" +
-                          pc.name + "]; a GPU belongs to one pool");
+        return make_error(config_name(cfg) + ": GPU " + g.address.to_string() + " (" + g.id_pair() +
+                          ") is selected by both [pool:" + claimed->name + "] and [pool:" + pc.name +
+                          "]; a GPU belongs to one pool");
       claimed = &pc;
     }
     Pool* pool = nullptr;
@@ -82,36 +122,14 @@ Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& 
         if (p.configured && p.key == claimed->name) pool = &p;
     } else {
       if (!cfg.default_pools || !g.vendor_id || !g.product_id) continue;
-      auto id = std::make_pair(*g.vendor_id, *g.product_id);
-      auto it = defaults.find(id);
+      auto it = defaults.find({*g.vendor_id, *g.product_id});
       if (it == defaults.end()) {
-        Pool p;
-        p.key = g.id_pair();
-        p.key[4] = '_';
-        p.resource_class = "CUSTOM_PGPU_" + to_hex(id.first, 4, true) + "_" + to_hex(id.second, 4, true);
-        p.traits.push_back("CUSTOM_GPU_VENDOR_" + to_hex(id.first, 4, true));
-        p.traits.push_back("CUSTOM_GPU_PRODUCT_" + to_hex(id.first, 4, true) + "_" + to_hex(id.second, 4, true));
-        if (g.product_name) {
-          std::string model = to_trait_part(model_name(*g.product_name));
-          if (!model.empty()) p.traits.push_back("CUSTOM_GPU_MODEL_" + model.substr(0, 200));
-        }
-        pools.push_back(std::move(p));
-        it = defaults.emplace(id, pools.size() - 1).first;
+        pools.push_back(default_pool(g));
+        it = defaults.emplace(std::make_pair(*g.vendor_id, *g.product_id), pools.size() - 1).first;
       }
       pool = &pools[it->second];
     }
-    (g.assignable ? pool->assignable : pool->unavailable).push_back(g.address);
-    // vendor/product of the pool, when all its members agree (used for nova's [pci] alias)
-    const bool first = pool->assignable.size() + pool->unavailable.size() == 1;
-    if (first) {
-      pool->vendor_id = g.vendor_id;
-      pool->product_id = g.product_id;
-      pool->product_name = g.product_name;
-    } else if (pool->vendor_id != g.vendor_id || pool->product_id != g.product_id) {
-      pool->vendor_id.reset();
-      pool->product_id.reset();
-      pool->product_name.reset();
-    }
+    add_member(*pool, g);
   }
   for (auto& p : pools) {
     sort_unique(p.traits);

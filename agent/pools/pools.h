@@ -29,6 +29,14 @@ std::string to_trait_part(const std::string& text);
 // "GH100 [H100 SXM5 80GB]" -> "H100 SXM5 80GB" (pci.ids keeps the marketing name in brackets).
 std::string model_name(const std::string& product_name);
 
+// How a [pool:*] or [vgpu:*] section selects a GPU: not at all, by its model
+// (vendor:product in `match`, or `match = all`), or by naming its PCI address.
+enum class Selected { no, by_model, by_address };
+Selected select_gpu(const Gpu& gpu, const std::vector<PciAddress>& addresses,
+                    const std::vector<std::pair<uint32_t, uint32_t>>& models, bool all = false);
+// The first of these addresses that is not a GPU of the inventory, if any.
+std::optional<PciAddress> first_non_gpu(const Inventory& inv, const std::vector<PciAddress>& addresses);
+
 // Errors: a GPU claimed by two [pool:*] sections, an address that names no GPU.
 Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& cfg);
 

@@ -95,6 +95,13 @@ Result<T> PlacementClient::decoded(const Request& request, Result<T> parsed) {
                     ": unexpected response: " + parsed.error().message);
 }
 
+template <typename T>
+Result<T> PlacementClient::call(const Request& request, Result<T> (*parse)(std::string_view body)) {
+  auto res = execute(request);
+  if (!res) return res.error();
+  return decoded(request, parse(res->body));
+}
+
 Result<VersionRange> PlacementClient::get_versions() {
   const Request req = requests::get_versions();
   auto res = send(req, false);
@@ -116,26 +123,17 @@ Result<Microversion> PlacementClient::negotiate() {
 }
 
 Result<std::vector<Provider>> PlacementClient::list_providers(const ProviderQuery& query) {
-  const Request req = requests::list_providers(query);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::providers(res->body));
+  return call(requests::list_providers(query), parse::providers);
 }
 
 Result<Provider> PlacementClient::get_provider(std::string_view uuid) {
-  const Request req = requests::get_provider(uuid);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::provider(res->body));
+  return call(requests::get_provider(uuid), parse::provider);
 }
 
 Result<Provider> PlacementClient::create_provider(std::string_view name, std::string_view uuid,
                                                   const std::optional<std::string>& parent_uuid) {
-  const Request req = requests::create_provider(name, uuid, parent_uuid);
-  auto res = execute(req);
-  if (!res) return res.error();
   // >= 1.20 answers 200 with the provider (kMinMicroversion guarantees it).
-  return decoded(req, parse::provider(res->body));
+  return call(requests::create_provider(name, uuid, parent_uuid), parse::provider);
 }
 
 Result<Done> PlacementClient::delete_provider(std::string_view uuid) {
@@ -145,40 +143,25 @@ Result<Done> PlacementClient::delete_provider(std::string_view uuid) {
 }
 
 Result<ProviderInventories> PlacementClient::get_inventories(std::string_view uuid) {
-  const Request req = requests::get_inventories(uuid);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::inventories(res->body));
+  return call(requests::get_inventories(uuid), parse::inventories);
 }
 
 Result<ProviderInventories> PlacementClient::put_inventories(std::string_view uuid, std::int64_t generation,
                                                              const InventoryMap& inventories) {
-  const Request req = requests::put_inventories(uuid, generation, inventories);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::inventories(res->body));
+  return call(requests::put_inventories(uuid, generation, inventories), parse::inventories);
 }
 
 Result<ProviderTraits> PlacementClient::get_traits(std::string_view uuid) {
-  const Request req = requests::get_traits(uuid);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::provider_traits(res->body));
+  return call(requests::get_traits(uuid), parse::provider_traits);
 }
 
 Result<ProviderTraits> PlacementClient::put_traits(std::string_view uuid, std::int64_t generation,
                                                    const std::set<std::string>& traits) {
-  const Request req = requests::put_traits(uuid, generation, traits);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::provider_traits(res->body));
+  return call(requests::put_traits(uuid, generation, traits), parse::provider_traits);
 }
 
 Result<ProviderUsages> PlacementClient::get_usages(std::string_view uuid) {
-  const Request req = requests::get_usages(uuid);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::usages(res->body));
+  return call(requests::get_usages(uuid), parse::usages);
 }
 
 Result<bool> PlacementClient::ensure_trait(std::string_view name) {
@@ -194,10 +177,7 @@ Result<bool> PlacementClient::ensure_resource_class(std::string_view name) {
 }
 
 Result<std::vector<std::string>> PlacementClient::list_traits(std::string_view name_filter) {
-  const Request req = requests::list_traits(name_filter);
-  auto res = execute(req);
-  if (!res) return res.error();
-  return decoded(req, parse::trait_names(res->body));
+  return call(requests::list_traits(name_filter), parse::trait_names);
 }
 
 }  // namespace gpu_agent::placement

@@ -71,6 +71,9 @@ class PlacementClient {
   Result<http::Response> send(const Request& request, bool versioned);
   template <typename T>
   Result<T> decoded(const Request& request, Result<T> parsed);
+  // execute, then the answer's body through parse (an unparsable one is bad_input).
+  template <typename T>
+  Result<T> call(const Request& request, Result<T> (*parse)(std::string_view body));
 
   std::unique_ptr<http::Client> http_;
   std::shared_ptr<TokenSource> tokens_;

@@ -64,6 +64,17 @@ Result<std::int64_t> generation_of(const Value& doc, std::string_view where) {
   return g;
 }
 
+// A provider's inventories, traits or usages ({"resource_provider_generation": N,
+// "NAME": ...}): the generation, and the member NAME, an object (or an array).
+Result<const Value*> generation_and(const Value& doc, const char* name, bool array, std::int64_t& generation) {
+  auto gen = generation_of(doc, name);
+  if (!gen) return gen.error();
+  generation = *gen;
+  const Value* v = member(doc, name);
+  if (!v || !(array ? v->IsArray() : v->IsObject())) return missing(name, name, array ? "an array" : "an object");
+  return v;
+}
+
 }  // namespace
 
 Result<VersionRange> versions(std::string_view body) {
@@ -112,12 +123,9 @@ Result<ProviderInventories> inventories(std::string_view body) {
   auto doc = document(body);
   if (!doc) return doc.error();
   ProviderInventories out;
-  auto gen = generation_of(*doc, "inventories");
-  if (!gen) return gen.error();
-  out.generation = *gen;
-  const Value* map = member(*doc, "inventories");
-  if (!map || !map->IsObject()) return missing("inventories", "inventories", "an object");
-  for (const auto& m : map->GetObject()) {
+  auto map = generation_and(*doc, "inventories", false, out.generation);
+  if (!map) return map.error();
+  for (const auto& m : (*map)->GetObject()) {
     const std::string rc(m.name.GetString(), m.name.GetStringLength());
     const std::string where = "inventory of " + rc;
     if (!m.value.IsObject()) return make_error(where + ": not an object");
@@ -139,12 +147,9 @@ Result<ProviderTraits> provider_traits(std::string_view body) {
   auto doc = document(body);
   if (!doc) return doc.error();
   ProviderTraits out;
-  auto gen = generation_of(*doc, "traits");
-  if (!gen) return gen.error();
-  out.generation = *gen;
-  const Value* list = member(*doc, "traits");
-  if (!list || !list->IsArray()) return missing("traits", "traits", "an array");
-  for (const auto& t : list->GetArray()) {
+  auto list = generation_and(*doc, "traits", true, out.generation);
+  if (!list) return list.error();
+  for (const auto& t : (*list)->GetArray()) {
     if (!t.IsString()) return make_error("traits: an entry is not a string");
     out.traits.emplace(t.GetString(), t.GetStringLength());
   }
@@ -155,12 +160,9 @@ Result<ProviderUsages> usages(std::string_view body) {
   auto doc = document(body);
   if (!doc) return doc.error();
   ProviderUsages out;
-  auto gen = generation_of(*doc, "usages");
-  if (!gen) return gen.error();
-  out.generation = *gen;
-  const Value* map = member(*doc, "usages");
-  if (!map || !map->IsObject()) return missing("usages", "usages", "an object");
-  for (const auto& m : map->GetObject()) {
+  auto map = generation_and(*doc, "usages", false, out.generation);
+  if (!map) return map.error();
+  for (const auto& m : (*map)->GetObject()) {
     if (!m.value.IsInt64()) return make_error("usages: value for " + std::string(m.name.GetString()) + " is not an integer");
     out.usages.emplace(std::string(m.name.GetString(), m.name.GetStringLength()), m.value.GetInt64());
   }

@@ -123,6 +123,26 @@ BOOST_AUTO_TEST_CASE(int_table) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(seconds_table) {
+  struct Row {
+    std::string text;
+    std::optional<double> want;
+  };
+  const std::vector<Row> rows{
+      {"60", 60.0},           {"0.5", 0.5},           {"1e2", 100.0},        {"86400", 86400.0},
+      {"0.001", 0.001},       {"", std::nullopt},     {"soon", std::nullopt}, {"5s", std::nullopt},
+      {"86401", std::nullopt}, {"0.0001", std::nullopt}, {"nan", std::nullopt}, {"inf", std::nullopt},
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT("input " << show(r.text)) {
+      auto got = parse_seconds(r.text, 0.001, 86400);
+      BOOST_TEST(got.ok() == r.want.has_value());
+      if (got && r.want) BOOST_TEST(*got == *r.want);
+    }
+  }
+  BOOST_TEST(parse_seconds("soon", 1, 86400).error().message == "'soon' is not a number from 1 to 86400");
+}
+
 BOOST_AUTO_TEST_CASE(trim_space_strips_sysfs_padding) {
   BOOST_TEST(trim_space("vfio-pci\n") == "vfio-pci");
   BOOST_TEST(trim_space(" \t\r\n") == "");

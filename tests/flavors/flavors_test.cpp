@@ -197,6 +197,39 @@ BOOST_AUTO_TEST_CASE(names_over_255_characters_are_refused) {
   BOOST_TEST(contains(set.error().message, "nova takes 1 to 255"));
 }
 
+// vGPU flavors' names follow the same rules as the passthrough family's, each
+// message naming the vGPU template to change.
+BOOST_AUTO_TEST_CASE(vgpu_names_follow_the_same_rules) {
+  Inputs in;
+  in.host = "gpu-a40-0";
+  VgpuInput v;
+  v.layout = "a40_24q";
+  v.type = "A40-24Q";
+  v.resource_class = "VGPU";
+  in.vgpus.push_back(v);
+  FlavorSettings s;
+  s.vgpu_name_template = std::string(250, 'a') + "-{type}";
+  auto longer = make_flavors(in, s);
+  BOOST_TEST_REQUIRE(!longer.ok());
+  BOOST_TEST(contains(longer.error().message, "vGPU flavor name '" + std::string(80, 'a') + "...' has 258 characters"));
+  BOOST_TEST(contains(longer.error().message, "shorten [flavors] vgpu_name_template or the layout's name"));
+  s.vgpu_name_template = " vgpu-{type}";
+  auto spaced = make_flavors(in, s);
+  BOOST_TEST_REQUIRE(!spaced.ok());
+  BOOST_TEST(spaced.error().message == "vGPU flavor name ' vgpu-A40-24Q' starts or ends with a space, which nova refuses");
+  s.vgpu_name_template = "vgpu\t{type}";
+  auto control = make_flavors(in, s);
+  BOOST_TEST_REQUIRE(!control.ok());
+  BOOST_TEST(contains(control.error().message, "has a control character; nova refuses it"));
+  in.vgpus.push_back(v);
+  in.vgpus.back().layout = "a40_24q_b";
+  s.vgpu_name_template = "vgpu-{type}";
+  auto twice = make_flavors(in, s);
+  BOOST_TEST_REQUIRE(!twice.ok());
+  BOOST_TEST(contains(twice.error().message, "two flavors would be named 'vgpu-A40-24Q': put {pool} (the layout) in "
+                                             "[flavors] vgpu_name_template"));
+}
+
 BOOST_AUTO_TEST_CASE(colliding_names_and_unknown_fields_are_refused) {
   Inputs two = one_pool(8, "a100");
   PoolInput other = two.pools[0];
