@@ -342,8 +342,11 @@ instances_path = $c/state/instances"
   say "placement at $placement_url"
   wait $dbpid || tail_fail "$LOGS/db-sync.log" "nova db setup failed"
   say "nova api db, cell0 and cell1 ready"
-  # the API needs no message bus to start: before rabbit is up
-  OS_NOVA_DISABLE_EVENTLET_PATCHING=1 bg nova-api "$PY" "$E2E/nova_api_launcher.py" "$DIR"
+  # the API needs no message bus to start: before rabbit is up. The launcher of
+  # scripts/nova-api-server.sh, reading nova.conf.d/ too; tests/e2e on the path
+  # for the paste filter gpu_agent_noauth_token and gpu_agent_sqlite
+  OS_NOVA_DISABLE_EVENTLET_PATCHING=1 PYTHONPATH=$E2E${PYTHONPATH:+:$PYTHONPATH} \
+    bg nova-api "$PY" "$HERE/nova_api_wsgi.py" --conf-d --preload gpu_agent_sqlite "$DIR"
 
   for _ in $(seq 1 300); do
     (echo > "/dev/tcp/127.0.0.1/$rmq_port") 2>/dev/null && break
@@ -375,7 +378,7 @@ import gpu_agent_sqlite
 main()" --config-file "$c/nova-compute.conf" --config-dir "$c/nova.conf.d"
   done
   local api
-  api=$(wait_line nova-api 's#^listening \(http://[^/]*\)/$#\1#p' 90)
+  api=$(wait_line nova-api 's#^Available at \(http://[^/]*\)/$#\1#p' 90)
   local nova_url=$api/v2.1
   say "nova-api at $nova_url"
 
