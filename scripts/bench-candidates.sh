@@ -66,9 +66,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ $HOSTS =~ ^[1-9][0-9]*$ ]] || die "--hosts must be a positive integer, not '$HOSTS'"
-[[ $GPUS =~ ^[1-9][0-9]*$ ]] && [ "$GPUS" -le 200 ] || die "--gpus must be 1..200, not '$GPUS'"
+[[ $GPUS =~ ^[1-9][0-9]*$ && $GPUS -le 200 ]] || die "--gpus must be 1..200, not '$GPUS'"
 [[ $SIZES =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--sizes must be like 1,2,4,8, not '$SIZES'"
-[[ $TIMEOUT =~ ^[0-9]+(\.[0-9]+)?$ ]] && [ "$TIMEOUT" != 0 ] || die "--timeout must be a positive number of seconds, not '$TIMEOUT'"
+[[ $TIMEOUT =~ ^[0-9]+(\.[0-9]+)?$ && $TIMEOUT != 0 ]] || die "--timeout must be a positive number of seconds, not '$TIMEOUT'"
 [[ $MEM_LIMIT =~ ^[0-9]+$ ]] || die "--mem-limit must be a number of MB, not '$MEM_LIMIT'"
 
 PY=/usr/bin/python3  # Debian's: stdlib only, same interpreter as placement

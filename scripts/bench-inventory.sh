@@ -68,9 +68,13 @@ names=(agent-json agent-table lspci)
 cmd[agent-json]="$agent inventory --sysfs-root $root --json --libvirt-uri none --pci-ids $pci_ids"
 cmd[agent-table]="$agent inventory --sysfs-root $root --libvirt-uri none --pci-ids $pci_ids"
 cmd[lspci]="lspci -nnk -D -A linux-sysfs -O sysfs.path=$root/bus/pci -i $pci_ids"
+# cmd[] holds command lines (hyperfine takes them as strings); argv is one of
+# them split into words, for running it directly
+argv=()
 
 for n in "${names[@]}"; do  # each must succeed, and say how much it printed
-  bytes=$(${cmd[$n]} 2>/dev/null | wc -c)
+  read -ra argv <<< "${cmd[$n]}"
+  bytes=$("${argv[@]}" 2>/dev/null | wc -c)
   say "$n: ${cmd[$n]}  ($bytes bytes of output)"
 done
 
@@ -84,8 +88,9 @@ hyperfine -N --style none --warmup "$warmup" --runs "$runs" --export-json "$work
 declare -A rss
 for n in "${names[@]}"; do
   max=0
+  read -ra argv <<< "${cmd[$n]}"
   for _ in $(seq "$rss_runs"); do
-    /usr/bin/time -v -o "$work/time.txt" ${cmd[$n]} >/dev/null 2>&1
+    /usr/bin/time -v -o "$work/time.txt" "${argv[@]}" >/dev/null 2>&1
     kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
     [ "$kb" -gt "$max" ] && max=$kb
   done
@@ -98,22 +103,24 @@ for n in "${names[@]}"; do
   heap[$n]=-; instr[$n]=-
   [ -n "${NO_VALGRIND:-}" ] && continue
   say "valgrind: $n"
-  valgrind --tool=massif --massif-out-file="$work/massif.$n" ${cmd[$n]} >/dev/null 2>&1
+  read -ra argv <<< "${cmd[$n]}"
+  valgrind --tool=massif --massif-out-file="$work/massif.$n" "${argv[@]}" >/dev/null 2>&1
   heap[$n]=$(awk -F= '/^mem_heap_B=/ {h=$2} /^mem_heap_extra_B=/ {if (h+$2 > m) m = h+$2} END {print m}' "$work/massif.$n")
-  valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.$n" ${cmd[$n]} >/dev/null 2>"$work/callgrind.$n.log"
+  valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.$n" "${argv[@]}" >/dev/null 2>"$work/callgrind.$n.log"
   instr[$n]=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.$n.log")
 done
 
 # --- what each reads ---------------------------------------------------------------
 declare -A files dirs links stats calls
 for n in "${names[@]}"; do
-  strace -f -qq -o "$work/strace.$n" -e trace=%file,getdents64 ${cmd[$n]} >/dev/null 2>&1
+  read -ra argv <<< "${cmd[$n]}"
+  strace -f -qq -o "$work/strace.$n" -e trace=%file,getdents64 "${argv[@]}" >/dev/null 2>&1
   t=$work/strace.$n
   files[$n]=$(grep -F "\"$root" "$t" | grep -E '^[0-9]* *openat\(' | grep -v O_DIRECTORY | grep -vc '= -1' || true)
   dirs[$n]=$(grep -F "\"$root" "$t" | grep -E '^[0-9]* *openat\(' | grep O_DIRECTORY | grep -vc '= -1' || true)
   links[$n]=$(grep -F "\"$root" "$t" | grep -cE '^[0-9]* *readlink(at)?\(' || true)
   stats[$n]=$(grep -F "\"$root" "$t" | grep -cE '^[0-9]* *(newfstatat|statx|stat|lstat|access|faccessat2?)\(' || true)
-  strace -f -qq -c -o "$work/count.$n" ${cmd[$n]} >/dev/null 2>&1
+  strace -f -qq -c -o "$work/count.$n" "${argv[@]}" >/dev/null 2>&1
   calls[$n]=$(awk '$NF == "total" {print $4}' "$work/count.$n")
 done
 

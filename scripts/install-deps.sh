@@ -30,6 +30,9 @@ PKGS=(
   # CPack's Depends, python3-apt for Ansible's apt module, systemd-analyze
   # for the unit's security score (PID 1 need not be systemd)
   dpkg-dev python3-apt systemd
+  # repository habits (scripts/lint.sh): shellcheck for every shell script,
+  # clang-format to check the C++ against the top-level .clang-format
+  shellcheck clang-format
 )
 
 missing=()

@@ -80,7 +80,14 @@ marker() {  # what the cmdline of each of our processes contains
     *) echo "$DIR" ;;
   esac
 }
-names() { [ -d "$PIDS" ] && ls "$PIDS" 2>/dev/null | sed -n 's/\.pid$//p'; true; }
+names() {  # NAME of every PIDS/NAME.pid, sorted
+  local f
+  for f in "$PIDS"/*.pid; do
+    [ -e "$f" ] || continue
+    f=${f##*/}
+    echo "${f%.pid}"
+  done
+}
 
 stop_group() {  # stop_group TIMEOUT_S NAME...: SIGTERM together, then SIGKILL
   local t=$1 n pid; shift
@@ -108,12 +115,12 @@ stop_group() {  # stop_group TIMEOUT_S NAME...: SIGTERM together, then SIGKILL
 }
 
 do_stop() {
-  local n nova=()
+  local n services=()
   for n in $(names); do
-    case $n in nova-*|stub) nova+=("$n") ;; esac
+    case $n in nova-*|stub) services+=("$n") ;; esac
   done
   # oslo.service's graceful stop takes ~4 s per service: all at once
-  [ ${#nova[@]} -eq 0 ] || stop_group 20 "${nova[@]}"
+  [ ${#services[@]} -eq 0 ] || stop_group 20 "${services[@]}"
   if [ -d "$DIR/placement" ]; then "$HERE/placement-server.sh" stop "$DIR/placement" >/dev/null 2>&1 || true; fi
   stop_group 30 rabbitmq   # the wrapper stops beam cleanly on SIGTERM
   stop_group 5 epmd
@@ -167,9 +174,10 @@ sys.argv[0] = "nova-manage"; sys.exit(main())' \
 }
 
 do_start() {
-  "$PY" -c 'import nova, placement' 2>/dev/null || die_deps=1
-  [ -z "${die_deps:-}" ] && [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ||
-    { say "python3-nova, python3-placement or rabbitmq-server missing: run scripts/install-deps.sh"; exit 1; }
+  if ! "$PY" -c 'import nova, placement' 2>/dev/null || [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    say "python3-nova, python3-placement or rabbitmq-server missing: run scripts/install-deps.sh"
+    exit 1
+  fi
   local n
   for n in $(names); do
     ours "$n" "$(marker "$n")" && { say "$n is running: scripts/nova-stack.sh stop $DIR first"; exit 1; }
@@ -181,7 +189,7 @@ do_start() {
   local hosts=() fixtures=() h f
   for n in $computes; do
     h=${n%%=*}; f=${n#*=}
-    [ -n "$h" ] && [ "$h" != "$n" ] && [ -f "$f" ] || fail "NOVA_STACK_COMPUTES: '$n' is not HOST=FIXTURE_FILE"
+    [[ -n $h && $h != "$n" && -f $f ]] || fail "NOVA_STACK_COMPUTES: '$n' is not HOST=FIXTURE_FILE"
     hosts+=("$h"); fixtures+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
   done
 
@@ -334,8 +342,11 @@ instances_path = $c/state/instances"
   say "placement at $placement_url"
   wait $dbpid || tail_fail "$LOGS/db-sync.log" "nova db setup failed"
   say "nova api db, cell0 and cell1 ready"
-  # the API needs no message bus to start: before rabbit is up
-  OS_NOVA_DISABLE_EVENTLET_PATCHING=1 bg nova-api "$PY" "$E2E/nova_api_launcher.py" "$DIR"
+  # the API needs no message bus to start: before rabbit is up. The launcher of
+  # scripts/nova-api-server.sh, reading nova.conf.d/ too; tests/e2e on the path
+  # for the paste filter gpu_agent_noauth_token and gpu_agent_sqlite
+  OS_NOVA_DISABLE_EVENTLET_PATCHING=1 PYTHONPATH=$E2E${PYTHONPATH:+:$PYTHONPATH} \
+    bg nova-api "$PY" "$HERE/nova_api_wsgi.py" --conf-d --preload gpu_agent_sqlite "$DIR"
 
   for _ in $(seq 1 300); do
     (echo > "/dev/tcp/127.0.0.1/$rmq_port") 2>/dev/null && break
@@ -367,7 +378,7 @@ import gpu_agent_sqlite
 main()" --config-file "$c/nova-compute.conf" --config-dir "$c/nova.conf.d"
   done
   local api
-  api=$(wait_line nova-api 's#^listening \(http://[^/]*\)/$#\1#p' 90)
+  api=$(wait_line nova-api 's#^Available at \(http://[^/]*\)/$#\1#p' 90)
   local nova_url=$api/v2.1
   say "nova-api at $nova_url"
 

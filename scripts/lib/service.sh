@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the service scripts (placement-server.sh, nova-api-server.sh): pid
 # files that name only our own processes, stopping them, status, and a watcher
 # that stops a server when the process that wanted it exits.

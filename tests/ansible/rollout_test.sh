@@ -20,7 +20,7 @@
 # Usage: rollout_test.sh --root REPO --build-dir DIR [--deb FILE] [--keep]
 set -euo pipefail
 
-ROOT= BUILD= DEB=${GPU_AGENT_DEB:-} KEEP=0
+ROOT='' BUILD='' DEB=${GPU_AGENT_DEB:-} KEEP=0
 while [ $# -gt 0 ]; do
   case $1 in
     --root) ROOT=$2; shift 2 ;;
@@ -113,13 +113,13 @@ ok "ansible-playbook --syntax-check site.yml gpu-flavors.yml"
 if command -v systemd-analyze > /dev/null; then
   score=$(systemd-analyze security --offline=true --threshold=20 "$ROOT/etc/gpu-agent.service" 2>&1 |
           sed -n 's/.*Overall exposure level for gpu-agent.service: \([0-9.]*\).*/\1/p')
-  [ -n "$score" ] && awk "BEGIN { exit !($score <= 2.0) }" || fail "systemd-analyze security: exposure '$score' > 2.0"
+  { [ -n "$score" ] && awk "BEGIN { exit !($score <= 2.0) }"; } || fail "systemd-analyze security: exposure '$score' > 2.0"
   ok "systemd-analyze security --offline=true etc/gpu-agent.service: exposure $score"
 fi
 
 # -- 2. the package --------------------------------------------------------------
 if [ -z "$DEB" ]; then
-  [ -n "$BUILD" ] && [ -f "$BUILD/CPackConfig.cmake" ] || fail "give --build-dir (with CPackConfig.cmake) or --deb"
+  [[ -n $BUILD && -f $BUILD/CPackConfig.cmake ]] || fail "give --build-dir (with CPackConfig.cmake) or --deb"
   # Package what this build dir already built: stage its install rules, then
   # CPack (with this build's CPack config: Depends, maintainer scripts) packs
   # the staged tree. Plain `cpack` would run the preinstall target, i.e. build
@@ -249,7 +249,7 @@ pl GET "/resource_providers/$CN/traits" | jq -e '.traits | index("CUSTOM_GPU_TEN
 ok "placement: $POOL with CUSTOM_PGPU_10DE_20B2 total 8, host trait on $NODE"
 
 SNIP=/etc/nova/nova.conf.d/50-gpu-agent-pci.conf
-grep -q '^device_spec = {"vendor_id": "10de", "product_id": "20b2"}' "$SNIP" && grep -q '^alias = ' "$SNIP" ||
+{ grep -q '^device_spec = {"vendor_id": "10de", "product_id": "20b2"}' "$SNIP" && grep -q '^alias = ' "$SNIP"; } ||
   fail "$SNIP lacks device_spec/alias"
 ok "$SNIP: device_spec and alias (role all: nova_compute and nova_api)"
 
@@ -289,7 +289,7 @@ ok "a new host trait: config changed, the daemon got SIGHUP (same pid $pid) and 
 
 play "$TMP/run4.log" -e gpu_agent_fixture="$ROOT/tests/data/hosts/h100-passthrough-guest.sysfs.txt" \
   -e gpu_agent_flavors_generate=false && fail "a host that is not ready passed doctor"
-grep -q 'IOMMU is off' "$TMP/run4.log" && grep -q 'Ask gpu-agent doctor' "$TMP/run4.log" ||
+{ grep -q 'IOMMU is off' "$TMP/run4.log" && grep -q 'Ask gpu-agent doctor' "$TMP/run4.log"; } ||
   { tail -n 30 "$TMP/run4.log"; fail "the failure is not doctor's advice"; }
 ok "a host that is not ready (IOMMU off): the play stops at doctor with its advice"
 

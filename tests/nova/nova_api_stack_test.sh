@@ -69,7 +69,7 @@ NOVA_PID=$(cat "$NOVA_DIR/pid")
 ok "nova-api started at $NOVA_URL (pid $NOVA_PID, $(since "$T0") s)"
 
 AGAIN=$("$NOVA_SERVER" start "$NOVA_DIR") || fail "second start failed"
-[ "$AGAIN" = "$NOVA_URL" ] && [ "$(cat "$NOVA_DIR/pid")" = "$NOVA_PID" ] ||
+{ [ "$AGAIN" = "$NOVA_URL" ] && [ "$(cat "$NOVA_DIR/pid")" = "$NOVA_PID" ]; } ||
   fail "second start is not idempotent: $AGAIN pid $(cat "$NOVA_DIR/pid")"
 "$NOVA_SERVER" status "$NOVA_DIR" | grep -q "^running $NOVA_URL pid $NOVA_PID$" || fail "status"
 ok "start again is a no-op; status says running"
@@ -146,7 +146,7 @@ ok "placement: 2 hosts with 4 x CUSTOM_PGPU_10DE_20B2 each, CUSTOM_X on gpu-stac
 # --- nova's query from the flavor in nova-api, against placement ------------------
 QT0=$(date +%s%N)
 OUT=$("$PY" "$QUERY" --nova-url "$NOVA_URL" --flavor "$FLAVOR" --placement "$PLACEMENT_URL") ||
-  { echo "$OUT" >&2; fail "nova_flavor_query.py --nova-url exited $?"; }
+  { qrc=$?; echo "$OUT" >&2; fail "nova_flavor_query.py --nova-url exited $qrc"; }
 QT=$(since "$QT0")
 QS=$(jq -r '.flavors[0].querystring' <<<"$OUT")
 # nova's to_querystring(): urlencoded, ':' -> %3A and ',' -> %2C, keys sorted
@@ -196,7 +196,7 @@ set +e
 "$NOVA_SERVER" status "$NOVA_DIR" > "$TMP/status.out"
 rc=$?
 set -e
-[ "$rc" = 3 ] && grep -qx stopped "$TMP/status.out" || fail "status after stop: rc $rc $(cat "$TMP/status.out")"
+{ [ "$rc" = 3 ] && grep -qx stopped "$TMP/status.out"; } || fail "status after stop: rc $rc $(cat "$TMP/status.out")"
 "$NOVA_SERVER" stop "$NOVA_DIR" || fail "second stop is not idempotent"
 ok "nova-api stopped, pid $NOVA_PID gone; status says stopped"
 
