@@ -76,10 +76,13 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
                                               {"provider-yaml", Format::provider_yaml}});
   if (!format) return usage_error(err, cmd, format.error().message);
   NovaConfigOptions opts;
-  opts.release = value(a, "nova-release").value_or(opts.release);
+
   opts.numa_policy = value(a, "numa-policy").value_or(opts.numa_policy);
   opts.generator = std::string("gpu-agent ") + kAgentVersion;
-  if (auto r = parse_nova_release(opts.release); !r) return usage_error(err, cmd, r.error().message);
+  if (auto r = parse_nova_release(value(a, "nova-release").value_or("zed")); !r)
+    return usage_error(err, cmd, r.error().message);
+  else
+    opts.release = *r;
   auto cfg = load_config_for(config_path);
   if (!cfg) {
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";

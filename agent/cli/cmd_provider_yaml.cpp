@@ -42,7 +42,7 @@ int nova_provider_yaml(const Args& a, const HostSources& src, const AgentConfig&
     if (!host) return fail(err, cmd, host.error());
     opts.host = host->inventory.hostname;
     for (const auto& l : host->layouts) {
-      if (l.kind != "mdev") {
+      if (l.kind != VgpuKind::mdev) {
         // vGPU 17 VFs are nova PCI devices: nova sets those providers' traits itself
         err << "gpu-agent " << cmd << ": note: [vgpu:" << l.name << "] " << l.short_name
             << " is a vGPU 17 type: its VFs are nova PCI devices, whose providers' traits nova replaces; "
@@ -72,7 +72,7 @@ int nova_provider_yaml(const Args& a, const HostSources& src, const AgentConfig&
     err << ", the traits of " << pgpu_layouts << " vGPU layout(s) on " << opts.named_providers.size()
         << " pGPU provider(s)";
   err << ")";
-  if (cfg.host_traits_owner != "nova" && !cfg.host_traits.empty())
+  if (cfg.host_traits_owner != TraitsOwner::nova && !cfg.host_traits.empty())
     err << "; set [agent] host_traits_owner = nova so the agent stops writing them itself";
   err << "\n";
   return 0;

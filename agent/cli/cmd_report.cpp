@@ -1,6 +1,4 @@
 // gpu-agent report (one reconcile pass) and run (the daemon).
-#include <cstdlib>
-
 #include <ostream>
 #include <string>
 #include <vector>
@@ -141,11 +139,9 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   }
   std::optional<double> interval;
   if (auto iv = value(a, "interval")) {
-    char* end = nullptr;
-    const double v = std::strtod(iv->c_str(), &end);
-    if (iv->empty() || *end || !(v >= 0.001 && v <= 86400))
-      return usage_error(err, argv[0], "--interval needs seconds from 0.001 to 86400");
-    interval = v;
+    auto v = parse_seconds(*iv, 0.001, 86400);
+    if (!v) return usage_error(err, argv[0], "--interval needs seconds from 0.001 to 86400");
+    interval = *v;
   }
   auto cfg = load_report_config(config_path, a);
   if (!cfg) return fail(err, argv[0], cfg.error());

@@ -221,7 +221,7 @@ const std::vector<Key<A>> kAgentRules{
        if (v != "agent" && v != "nova")
          return make_error("must be agent (the agent puts host_traits on the compute node) or nova "
                            "(nova's provider config does: nova-config --format provider-yaml)");
-       c.host_traits_owner = v;
+       c.host_traits_owner = v == "nova" ? TraitsOwner::nova : TraitsOwner::agent;
        return true;
      }},
     {"marker_trait",

@@ -55,6 +55,12 @@ struct VgpuLayoutConfig {
   int line = 0;
 };
 
+// Who puts [agent] host_traits on the compute node provider.
+enum class TraitsOwner {
+  agent,  // the report pass
+  nova,   // nova's provider config (`nova-config --format provider-yaml`)
+};
+
 struct AgentConfig {
   std::string path;  // empty when built-in defaults are used
   std::optional<std::string> compute_node_name;
@@ -68,7 +74,7 @@ struct AgentConfig {
   std::vector<std::string> host_traits;  // on the compute node (root) provider
   // Who puts host_traits on the compute node: "agent" (the reporter) or "nova"
   // (its provider config, `nova-config --format provider-yaml`); flavors require them either way.
-  std::string host_traits_owner = "agent";
+  TraitsOwner host_traits_owner = TraitsOwner::agent;
   std::string marker_trait = "CUSTOM_GPU_AGENT_MANAGED";
   std::vector<PoolConfig> pools;
   std::vector<VgpuLayoutConfig> vgpu_layouts;

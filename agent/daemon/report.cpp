@@ -170,10 +170,10 @@ placement::Desired Reporter::desired_for(const LoadedHost& host) const {
   placement::Desired desired;
   desired.root_name = host.inventory.hostname;
   desired.marker_trait = config_.marker_trait;
-  if (config_.host_traits_owner == "agent")
+  if (config_.host_traits_owner == TraitsOwner::agent)
     desired.root_traits.insert(config_.host_traits.begin(), config_.host_traits.end());
   desired.owned_traits = state_.owned_traits;
-  if (config_.host_traits_owner == "nova") {
+  if (config_.host_traits_owner == TraitsOwner::nova) {
     // Handed over to nova's provider config: forget having set them, so they are
     // kept like anybody else's and never removed, not even for a moment.
     if (auto it = desired.owned_traits.find(*root_uuid_); it != desired.owned_traits.end())

@@ -84,7 +84,7 @@ std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layou
   std::vector<std::string> out;
   std::map<std::string, const VgpuLayout*> want;  // type id -> layout (mdev layouts only)
   for (const auto& l : layouts)
-    if (l.kind == "mdev") want.emplace(l.type_id, &l);
+    if (l.kind == VgpuKind::mdev) want.emplace(l.type_id, &l);
   std::string option = "enabled_mdev_types";
   auto enabled = nova_value(files, "devices", option);
   if (!enabled) {
@@ -187,7 +187,7 @@ bool check_vfs_enabled(const Inventory& inv, const AgentConfig& cfg, DoctorRepor
 // (b) vGPU 17 VFs whose current_vgpu_type is 0 (reset by a reboot) while the layout declares a type
 void check_vgpu_types_set(const Inventory& inv, const std::vector<VgpuLayout>& layouts, DoctorReport& r) {
   for (const auto& l : layouts) {
-    if (l.kind != "vendor_vfio") continue;
+    if (l.kind != VgpuKind::vendor_vfio) continue;
     for (const auto& pf : l.gpus) {
       const Gpu* g = nullptr;
       for (const auto& x : inv.gpus)
@@ -289,7 +289,7 @@ void collect_gpu_problems(const Inventory& inv, DoctorReport& r) {
     const std::string addr = g.address.to_string();
     if (g.assignable) {
       ++r.ready_gpus;
-      ++(g.mode == "vgpu" ? r.vgpu_ready : r.passthrough_ready);
+      ++(g.mode == GpuMode::vgpu ? r.vgpu_ready : r.passthrough_ready);
     }
     for (const auto& p : g.problems) {
       if (!p.blocking) {
@@ -315,7 +315,7 @@ void plan_vfio_binding(const Inventory& inv, DoctorReport& r) {
   std::set<std::string> ids, drivers, vgpu_ids;
   std::map<std::string, std::string> vgpu_addr;  // id -> first vGPU GPU with it
   for (const auto& g : inv.gpus)
-    if (g.mode == "vgpu" && g.vendor_id && g.product_id) {
+    if (g.mode == GpuMode::vgpu && g.vendor_id && g.product_id) {
       vgpu_ids.insert(g.id_pair());
       vgpu_addr.emplace(g.id_pair(), g.address.to_string());
     }
@@ -330,7 +330,7 @@ void plan_vfio_binding(const Inventory& inv, DoctorReport& r) {
     r.driverctl.push_back("driverctl set-override " + addr + " vfio-pci");
   };
   for (const auto& g : inv.gpus) {
-    if (g.mode != "passthrough") continue;
+    if (g.mode != GpuMode::passthrough) continue;
     want(g.id_pair(), g.address.to_string(), g.driver, !g.driver || *g.driver != "vfio-pci");
     for (const auto& m : g.group_members) {
       if (!m.same_card) continue;

@@ -364,6 +364,15 @@ bool is_gpu_class(uint32_t class_code) {
   return base == kClassVga || base == kClass3d;
 }
 
+std::string_view to_string(GpuMode mode) {
+  switch (mode) {
+    case GpuMode::passthrough: return "passthrough";
+    case GpuMode::vgpu: return "vgpu";
+    case GpuMode::unknown: break;
+  }
+  return "unknown";
+}
+
 std::string Gpu::id_pair() const {
   auto hex4 = [](const std::optional<uint32_t>& v) { return v ? to_hex(*v, 4) : std::string("????"); };
   return hex4(vendor_id) + ":" + hex4(product_id);

@@ -64,7 +64,7 @@ void write_gpu(JsonWriter& w, const Gpu& g) {
   w.end_array();
   w.key("boot_vga").boolean(g.boot_vga);
   w.key("assignable").boolean(g.assignable);
-  w.key("mode").string(g.mode);
+  w.key("mode").string(to_string(g.mode));
   w.key("reasons").begin_array();
   for (const auto& p : g.problems)
     if (p.blocking) w.string(p.message + "; fix: " + p.fix);

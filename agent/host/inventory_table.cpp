@@ -30,7 +30,7 @@ std::string inventory_to_table(const Inventory& inv) {
                      {"READY", 5}, {"NAME"}});
     for (const auto& g : inv.gpus)
       table.add_row({g.address.to_string(), g.id_pair(), std::to_string(g.numa_node), g.driver.value_or("-"),
-                     g.iommu_group ? std::to_string(*g.iommu_group) : "-", g.mode, g.assignable ? "yes" : "NO",
+                     g.iommu_group ? std::to_string(*g.iommu_group) : "-", std::string(to_string(g.mode)), g.assignable ? "yes" : "NO",
                      name_of(g)});
     out << "\n" << table.render();
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parse.h"
@@ -70,6 +71,11 @@ struct GroupMember {
   bool same_card = false;  // another function of the GPU's own card (HDMI audio, USB-C)
 };
 
+// How a GPU would be given to guests: whole (vfio-pci passthrough), cut into
+// vGPUs by nova, or not known (the verdict could not decide).
+enum class GpuMode { unknown, passthrough, vgpu };
+std::string_view to_string(GpuMode mode);  // "unknown", "passthrough", "vgpu" (the inventory's words)
+
 struct Gpu {
   PciAddress address;
   std::optional<uint32_t> vendor_id, product_id, subsystem_vendor_id, subsystem_device_id;
@@ -89,7 +95,7 @@ struct Gpu {
 
   // verdict
   bool assignable = false;
-  std::string mode = "unknown";  // how it would be given: passthrough | vgpu | unknown
+  GpuMode mode = GpuMode::unknown;  // how it would be given to guests
   std::vector<Problem> problems;
 
   std::string id_pair() const;  // "10de:2330", "????:2330" when unreadable

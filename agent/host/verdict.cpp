@@ -137,15 +137,15 @@ void judge(Gpu& g, bool iommu_enabled) {
   for (const auto& p : g.problems)
     if (p.blocking) {  // unreadable identity: nothing safe to say about it
       g.assignable = false;
-      g.mode = "unknown";
+      g.mode = GpuMode::unknown;
       return;
     }
   const bool vfio = g.driver && *g.driver == "vfio-pci";
   if (!vfio && has_vgpu_support(g)) {
-    g.mode = "vgpu";
+    g.mode = GpuMode::vgpu;
     judge_vgpu(g, iommu_enabled);
   } else {
-    g.mode = "passthrough";
+    g.mode = GpuMode::passthrough;
     judge_passthrough(g, iommu_enabled);
   }
   g.assignable = true;

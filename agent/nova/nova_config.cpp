@@ -44,7 +44,7 @@ bool sriov_capable(const Gpu& g) { return g.sriov && g.sriov->total_vfs > 0; }
 
 // Why a GPU is not in any device spec, for the no-assignable-GPU error.
 std::string why_not(const Gpu& g) {
-  if (g.mode == "vgpu") return "vGPU mode (nova's [devices]/[mdev_*] config, not [pci] passthrough)";
+  if (g.mode == GpuMode::vgpu) return "vGPU mode (nova's [devices]/[mdev_*] config, not [pci] passthrough)";
   std::string out;
   for (const auto& p : g.problems) {
     if (!p.blocking) continue;
@@ -65,6 +65,8 @@ std::string option_value(std::initializer_list<std::pair<const char*, std::strin
 }
 
 }  // namespace
+
+NovaRelease default_nova_release() { return *parse_nova_release("zed"); }
 
 Result<NovaRelease> parse_nova_release(const std::string& text) {
   const std::string t = lower(text);
@@ -297,7 +299,7 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
   bool all_vgpu = true;
   for (const auto& g : inv.gpus) {
     msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
-    all_vgpu &= g.mode == "vgpu";
+    all_vgpu &= g.mode == GpuMode::vgpu;
   }
   if (all_vgpu)
     return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
@@ -312,8 +314,7 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
 
 Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
                                     const NovaConfigOptions& options, const std::vector<VgpuLayout>& layouts) {
-  auto rel = parse_nova_release(options.release);
-  if (!rel) return rel.error();
+  const NovaRelease* rel = &options.release;
   NovaConfig cfg;
   cfg.generator = options.generator;
   cfg.release = *rel;
@@ -344,7 +345,7 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
   // vGPU: one enabled type per layout, its parents as device_addresses
   cfg.enabled_types_option = rel->nova_major >= kXena ? "enabled_mdev_types" : "enabled_vgpu_types";
   for (const auto& l : layouts) {
-    if (l.kind == "vendor_vfio") add_vendor_vfio_layout(l, *rel, cfg);
+    if (l.kind == VgpuKind::vendor_vfio) add_vendor_vfio_layout(l, *rel, cfg);
     else if (auto ok = add_mdev_layout(l, *rel, cfg); !ok) return ok.error();
   }
 

@@ -24,8 +24,11 @@ struct NovaRelease {
 Result<NovaRelease> parse_nova_release(const std::string& text);
 std::string known_nova_releases();  // "train, ussuri, ..., 2025.2 (flamingo)"
 
+// Zed (nova 26), the default release.
+NovaRelease default_nova_release();
+
 struct NovaConfigOptions {
-  std::string release = "zed";
+  NovaRelease release = default_nova_release();
   // "preferred": an Nx flavor still schedules when its GPUs span both sockets of a
   // host and the guest has one NUMA node; nova's default "legacy" refuses that for
   // pinned/NUMA guests as soon as the devices report a NUMA node, which is the most

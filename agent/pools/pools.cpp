@@ -106,7 +106,7 @@ Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& 
   }
   std::map<std::pair<uint32_t, uint32_t>, size_t> defaults;  // vendor/product -> index in pools
   for (const auto& g : inv.gpus) {
-    if (g.mode != "passthrough") continue;  // vGPU GPUs are nova's (ARCHITECTURE.md, "vGPU is nova's")
+    if (g.mode != GpuMode::passthrough) continue;  // vGPU GPUs are nova's (ARCHITECTURE.md, "vGPU is nova's")
     const PoolConfig* claimed = nullptr;
     for (const auto& pc : cfg.pools) {
       if (select_gpu(g, pc.addresses, pc.match) == Selected::no) continue;

@@ -58,10 +58,11 @@ std::string offered(const Gpu& g) {
 }
 
 // The layout's type as one GPU offers it: on the PF (T4) or its VFs (A40) as an
-// mdev type, or on its VFs as a vGPU 17 vendor VFIO type. kind is empty when the
+// mdev type, or on its VFs as a vGPU 17 vendor VFIO type. kind is unset when the
 // GPU does not offer it.
 struct TypeOnGpu {
-  std::string kind, type_id, type_name;
+  std::optional<VgpuKind> kind;
+  std::string type_id, type_name;
   std::optional<int64_t> fb, max_inst;
   std::vector<VgpuParent> parents;
   int64_t capacity = 0, used = 0;  // vGPUs it can hold in all, instances there now
@@ -71,7 +72,7 @@ TypeOnGpu find_type(const std::string& type, const Gpu& g) {
   TypeOnGpu t;
   for (const auto& m : g.mdev_types) {
     if (!names_type(type, m.id, m.name)) continue;
-    t.kind = "mdev";
+    t.kind = VgpuKind::mdev;
     t.type_id = m.id;
     t.type_name = m.name;
     t.fb = m.parsed.framebuffer_mib;
@@ -81,12 +82,12 @@ TypeOnGpu find_type(const std::string& type, const Gpu& g) {
   }
   for (const auto& v : g.vgpu_types) {
     if (!names_type(type, std::to_string(v.id), v.name)) continue;
-    t.kind = "vendor_vfio";
+    t.kind = VgpuKind::vendor_vfio;
     t.type_id = std::to_string(v.id);
     t.type_name = v.name;
     t.parents.push_back({v.parent, g.address, 1, 0});
   }
-  if (t.kind == "vendor_vfio" && g.sriov) {
+  if (t.kind == VgpuKind::vendor_vfio && g.sriov) {
     // a VF already set to this type is in use (it is no longer "creatable")
     for (const auto& vf : g.sriov->vfs)
       if (vf.current_vgpu_type && std::to_string(*vf.current_vgpu_type) == t.type_id)
@@ -112,7 +113,7 @@ Result<bool> check_other_types(const std::string& where, const Gpu& g, const Typ
                       m.uuid + " of type " + m.type_id + ", not " + type + "; a GPU holds one type: delete that mdev "
                       "(`echo 1 > /sys/bus/mdev/devices/" + m.uuid + "/remove`) once no guest uses it, or change type");
   }
-  if (g.sriov && t.kind == "vendor_vfio") {
+  if (g.sriov && t.kind == VgpuKind::vendor_vfio) {
     for (const auto& vf : g.sriov->vfs)
       if (vf.current_vgpu_type && *vf.current_vgpu_type != 0 && std::to_string(*vf.current_vgpu_type) != t.type_id)
         return make_error(where + ": VF " + vf.address.to_string() + " of GPU " + g.address.to_string() +
@@ -126,7 +127,7 @@ Result<bool> check_other_types(const std::string& where, const Gpu& g, const Typ
 // One selected GPU of the layout: its type checked and added, or the error.
 Result<bool> add_gpu(const std::string& where, const VgpuLayoutConfig& lc, const Gpu& g, VgpuLayout& l) {
   TypeOnGpu t = find_type(lc.type, g);
-  if (t.kind.empty())
+  if (!t.kind)
     return make_error(where + ": GPU " + g.address.to_string() + " (" + g.id_pair() + ") does not offer vGPU type " +
                       lc.type + "; it offers: " + offered(g));
   if (!l.type_id.empty() && l.type_id != t.type_id)
@@ -137,7 +138,7 @@ Result<bool> add_gpu(const std::string& where, const VgpuLayoutConfig& lc, const
     return make_error(where + ": GPU " + g.address.to_string() + " has no room for a " +
                       short_vgpu_name(t.type_name) + " (" + t.type_id + "): available_instances is 0 on every " +
                       "parent; another type's vGPUs use it, or SR-IOV VFs are not enabled (see `gpu-agent doctor`)");
-  l.kind = t.kind;
+  l.kind = *t.kind;
   l.type_id = t.type_id;
   l.type_name = t.type_name;
   l.short_name = short_vgpu_name(t.type_name);

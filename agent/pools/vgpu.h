@@ -21,9 +21,13 @@ struct VgpuParent {
   int64_t in_use = 0;     // instances of the layout's type that exist on it
 };
 
+// Where a layout's vGPUs come from: mdevs on the mdev bus (nova's [devices]/[mdev_*]),
+// or vGPU 17+ vendor VFIO VFs with no mdev bus (nova PCI devices, managed "no").
+enum class VgpuKind { mdev, vendor_vfio };
+
 struct VgpuLayout {
   std::string name;       // [vgpu:NAME]
-  std::string kind;       // "mdev" (mdev bus) or "vendor_vfio" (vGPU 17+, no mdev bus)
+  VgpuKind kind = VgpuKind::mdev;
   std::string type_id;    // "nvidia-565", or "1052" for vendor VFIO
   std::string type_name;  // "NVIDIA A40-24Q"
   std::string short_name; // "A40-24Q"

@@ -23,7 +23,7 @@ std::string err(const std::string& text) {
   return c.error().message;
 }
 
-Gpu gpu(const std::string& addr, uint32_t v, uint32_t d, bool assignable, const std::string& mode = "passthrough") {
+Gpu gpu(const std::string& addr, uint32_t v, uint32_t d, bool assignable, GpuMode mode = GpuMode::passthrough) {
   Gpu g;
   g.address = *parse_pci_address(addr);
   g.vendor_id = v;
@@ -71,11 +71,11 @@ BOOST_AUTO_TEST_CASE(full_config_parses) {
 }
 
 BOOST_AUTO_TEST_CASE(host_traits_owner_is_agent_or_nova) {
-  BOOST_TEST(cfg("")->host_traits_owner == "agent");
-  BOOST_TEST(cfg("[agent]\nhost_traits_owner = agent\n")->host_traits_owner == "agent");
+  BOOST_TEST((cfg("")->host_traits_owner == TraitsOwner::agent));
+  BOOST_TEST((cfg("[agent]\nhost_traits_owner = agent\n")->host_traits_owner == TraitsOwner::agent));
   auto nova = cfg("[agent]\nhost_traits = CUSTOM_A\nhost_traits_owner = nova\n");
   BOOST_REQUIRE_MESSAGE(nova.ok(), (nova.ok() ? "" : nova.error().message));
-  BOOST_TEST(nova->host_traits_owner == "nova");
+  BOOST_TEST((nova->host_traits_owner == TraitsOwner::nova));
   BOOST_TEST(nova->host_traits == std::vector<std::string>{"CUSTOM_A"});  // flavors still require them
   const std::string e = err("[agent]\nhost_traits_owner = Nova\n");
   BOOST_TEST(e.find("gpu-agent.conf:2: [agent] host_traits_owner: must be agent") != std::string::npos, e);
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(nova_conf_placement_section_is_read_leniently) {
 BOOST_AUTO_TEST_CASE(default_pools_group_assignable_passthrough_gpus_by_model) {
   Inventory inv;
   inv.gpus = {gpu("0000:3b:00.0", 0x10de, 0x20b2, true), gpu("0000:86:00.0", 0x10de, 0x20b2, true),
-              gpu("0000:af:00.0", 0x10de, 0x20b2, false), gpu("0000:d8:00.0", 0x10de, 0x2235, false, "vgpu")};
+              gpu("0000:af:00.0", 0x10de, 0x20b2, false), gpu("0000:d8:00.0", 0x10de, 0x2235, false, GpuMode::vgpu)};
   auto pools = derive_pools(inv, *cfg(""));
   BOOST_REQUIRE(pools.ok());
   BOOST_REQUIRE_EQUAL(pools->size(), 1u);  // the vGPU GPU is nova's, not a pool

@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(h100_passthrough_guest_real_capture) {
   BOOST_TEST(contains(*g.product_name, "H100"), *g.product_name);
   // the verdict, and why
   BOOST_TEST(!g.assignable);
-  BOOST_TEST(g.mode == "passthrough");
+  BOOST_TEST((g.mode == GpuMode::passthrough));
   BOOST_TEST(problem_codes(g) == strings({"iommu_off", "driver_not_vfio"}), boost::test_tools::per_element());
   const Problem& drv = problem_of(g, "driver_not_vfio");
   BOOST_TEST(contains(drv.message, "0000:00:06.0 is bound to nvidia"));
@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(a100_all_eight_assignable) {
     const Gpu& g = inv.gpus[i];
     BOOST_TEST_CONTEXT(g.address.to_string()) {
       BOOST_TEST(g.assignable);
-      BOOST_TEST(g.mode == "passthrough");
+      BOOST_TEST((g.mode == GpuMode::passthrough));
       BOOST_TEST(g.problems.empty());
       BOOST_TEST(g.id_pair() == "10de:20b2");
       BOOST_TEST(*g.product_name == "GA100 [A100 SXM4 80GB]");
@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a100_variants) {
     const Inventory inv = inventory_of(tb.fs());
     const Gpu& g = gpu_at(inv, kA100Gpus[3]);
     BOOST_TEST(!g.assignable);
-    BOOST_TEST(g.mode == "passthrough");
+    BOOST_TEST((g.mode == GpuMode::passthrough));
     BOOST_TEST(problem_codes(g) == strings({"driver_not_vfio"}), boost::test_tools::per_element());
     BOOST_TEST(contains(problem_of(g, "driver_not_vfio").fix, "driverctl set-override 0000:4e:00.0 vfio-pci"));
   }
@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(consumer_gpu_variants) {
     const Inventory inv = inventory_of(tb.fs());
     const Gpu& g = gpu_at(inv, kRtx4090);
     BOOST_TEST(g.assignable);
-    BOOST_TEST(g.mode == "passthrough");
+    BOOST_TEST((g.mode == GpuMode::passthrough));
     BOOST_TEST(g.problems.empty());
   }
   {  // audio unbound also lets vfio take the group
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(t4_types_on_the_pf_and_the_instance) {
   for (size_t i = 0; i < 2; ++i) {
     const Gpu& g = inv.gpus[i];
     BOOST_TEST_CONTEXT(g.address.to_string()) {
-      BOOST_TEST(g.mode == "vgpu");
+      BOOST_TEST((g.mode == GpuMode::vgpu));
       BOOST_TEST(g.assignable);
       BOOST_TEST(g.problems.empty());
       BOOST_TEST(*g.driver == "nvidia");
@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(t4_variants) {
     tb.set_driver(kT4s[1], "vfio-pci").remove(std::string(kT4s[1]) + "/mdev_supported_types");
     const Inventory inv = inventory_of(tb.fs());
     const Gpu& g = gpu_at(inv, kT4s[1]);
-    BOOST_TEST(g.mode == "passthrough");
+    BOOST_TEST((g.mode == GpuMode::passthrough));
     BOOST_TEST(g.assignable);
     BOOST_TEST(g.mdev_types.empty());
   }
@@ -363,7 +363,7 @@ BOOST_AUTO_TEST_CASE(a40_types_live_on_the_vfs) {
     const Gpu& g = inv.gpus[i];
     const auto vfs = tb.vfs_of(kA40s[i]);
     BOOST_TEST_CONTEXT(g.address.to_string()) {
-      BOOST_TEST(g.mode == "vgpu");
+      BOOST_TEST((g.mode == GpuMode::vgpu));
       BOOST_TEST(g.assignable);
       BOOST_TEST(g.problems.empty());
       BOOST_TEST_REQUIRE(g.sriov.has_value());
@@ -436,7 +436,7 @@ BOOST_AUTO_TEST_CASE(a40_with_vfs_disabled) {
   const Inventory inv = inventory_of(a40_vfs_disabled().fs());
   BOOST_TEST(gpu_addresses(inv) == strings({kA40VfsOff}), boost::test_tools::per_element());
   const Gpu& g = inv.gpus[0];
-  BOOST_TEST(g.mode == "vgpu");
+  BOOST_TEST((g.mode == GpuMode::vgpu));
   BOOST_TEST(!g.assignable);
   BOOST_TEST_REQUIRE(g.sriov.has_value());
   BOOST_TEST(g.sriov->total_vfs == 32);
@@ -462,7 +462,7 @@ BOOST_AUTO_TEST_CASE(h100_vendor_vfio_types) {
     const auto vfs = tb.vfs_of(kH100s[i]);
     BOOST_TEST_CONTEXT(g.address.to_string()) {
       BOOST_TEST(g.id_pair() == "10de:2331");
-      BOOST_TEST(g.mode == "vgpu");
+      BOOST_TEST((g.mode == GpuMode::vgpu));
       BOOST_TEST(g.assignable);
       BOOST_TEST(g.problems.empty());
       BOOST_TEST(g.mdev_types.empty());
@@ -523,7 +523,7 @@ BOOST_AUTO_TEST_CASE(iommu_off_host) {
   const Gpu& g = inv.gpus[0];
   BOOST_TEST(*g.driver == "vfio-pci");
   BOOST_TEST(!g.iommu_group.has_value());
-  BOOST_TEST(g.mode == "passthrough");
+  BOOST_TEST((g.mode == GpuMode::passthrough));
   BOOST_TEST(!g.assignable);
   BOOST_TEST(problem_codes(g) == strings({"iommu_off"}), boost::test_tools::per_element());
   BOOST_TEST(contains(problem_of(g, "iommu_off").fix, "amd_iommu=on"));
@@ -555,7 +555,7 @@ BOOST_AUTO_TEST_CASE(broken_host_one_message_per_device) {
                                  std::tuple{"0000:08:00.0", "bus/pci/devices/0000:08:00.0/device", "Permission denied"}}) {
     const Gpu* g = one_problem(addr, "read_error", {file, why});
     BOOST_TEST(!g->assignable);
-    BOOST_TEST(g->mode == "unknown");
+    BOOST_TEST((g->mode == GpuMode::unknown));
     BOOST_TEST(problem_codes(*g) == strings({"read_error"}), boost::test_tools::per_element());
     BOOST_TEST(problem_of(*g, "read_error").blocking);
   }
@@ -579,7 +579,7 @@ BOOST_AUTO_TEST_CASE(broken_host_one_message_per_device) {
   // a garbage mdev description: named, the type is still listed, the GPU still offers vGPU
   {
     const Gpu* g = one_problem("0000:0a:00.0", "read_warning", {"mdev_supported_types/nvidia-230/description", "num_heads"});
-    BOOST_TEST(g->mode == "vgpu");
+    BOOST_TEST((g->mode == GpuMode::vgpu));
     BOOST_TEST(g->assignable);
     BOOST_TEST(g->mdev_types.size() == 13u);
     BOOST_TEST(!g->mdev_types[8].parsed.framebuffer_mib.has_value());

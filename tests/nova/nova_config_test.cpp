@@ -57,7 +57,9 @@ Result<NovaConfig> generate(const Inventory& inv, const AgentConfig& cfg, const 
   auto pools = derive_pools(inv, cfg);
   BOOST_TEST_REQUIRE(pools.ok(), (pools.ok() ? std::string() : pools.error().message));
   NovaConfigOptions o;
-  o.release = release;
+  auto rel = parse_nova_release(release);
+  BOOST_TEST_REQUIRE(rel.ok(), (rel.ok() ? std::string() : rel.error().message));
+  o.release = *rel;
   o.numa_policy = numa_policy;
   o.generator = "gpu-agent (test)";
   auto layouts = resolve_vgpu_layouts(inv, cfg);

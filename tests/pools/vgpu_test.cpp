@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(a40_type_by_name_resolves_to_its_vfs) {
   BOOST_TEST_REQUIRE(r.ok(), why(r));
   BOOST_TEST_REQUIRE(r->size() == 1u);
   const VgpuLayout& l = r->front();
-  BOOST_TEST(l.kind == "mdev");
+  BOOST_TEST((l.kind == VgpuKind::mdev));
   BOOST_TEST(l.type_id == "nvidia-565");
   BOOST_TEST(l.short_name == "A40-24Q");
   BOOST_TEST(l.parents.size() == 32u);  // every VF of the GPU offers the type
@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(vgpu17_vendor_types_on_h100_vfs) {
                                             "mdev_class = CUSTOM_VGPU_H100_20C\n"));
   BOOST_TEST_REQUIRE(r.ok(), why(r));
   const VgpuLayout& l = r->front();
-  BOOST_TEST(l.kind == "vendor_vfio");
+  BOOST_TEST((l.kind == VgpuKind::vendor_vfio));
   BOOST_TEST(l.type_id == "1052");
   BOOST_TEST(l.parents.size() == 32u);
   BOOST_TEST(l.framebuffer_mib.value_or(0) == 20480);
