@@ -9,7 +9,8 @@
 namespace gpu_agent::flavors {
 namespace {
 
-const char* const kFields[] = {"pool", "n", "type", "vcpus", "ram_gib", "ram_mb", "disk_gb", "ephemeral_gb", "rc", "alias"};
+const char* const kFields[] = {"pool",   "n",       "type",         "vcpus", "ram_gib",
+                               "ram_mb", "disk_gb", "ephemeral_gb", "rc",    "alias"};
 
 std::string field_value(const std::string& field, const Flavor& f, bool& known) {
   known = true;
@@ -44,13 +45,13 @@ std::vector<int> default_sizes(int gpus) {
 }
 
 struct Share {
-  const char* what;     // "vCPUs"
-  const char* key;      // "vcpus_per_gpu"
-  const char* rc;       // "VCPU"
+  const char* what;  // "vCPUs"
+  const char* key;   // "vcpus_per_gpu"
+  const char* rc;    // "VCPU"
   std::optional<int64_t> per_gpu;
-  bool given = false;   // set in the config (else derived from the capacity)
+  bool given = false;  // set in the config (else derived from the capacity)
   std::optional<Capacity> cap;
-  int64_t usable = 0;   // what the host can give one allocation (when cap)
+  int64_t usable = 0;  // what the host can give one allocation (when cap)
 };
 
 std::string dashed(std::string key) {
@@ -88,8 +89,8 @@ Result<std::string> expand_name(const std::string& tmpl, const Flavor& f) {
     bool known = false;
     std::string v = field_value(field, f, known);
     if (!known)
-      return make_error("name_template '" + tmpl + "' uses {" + field + "}, which is not a field (known: " +
-                        template_fields() + ")");
+      return make_error("name_template '" + tmpl + "' uses {" + field +
+                        "}, which is not a field (known: " + template_fields() + ")");
     out += v;
     i = close;
   }
@@ -100,10 +101,10 @@ namespace {
 
 // Where a flavor's name comes from, for the messages that say what to change.
 struct NameSource {
-  std::string kind;        // "flavor", "vGPU flavor"
-  std::string setting;     // "[flavors] name_template", "[flavors:8x] name", "[flavors] vgpu_name_template"
-  std::string named_after; // "the pool's name", "the layout's name"
-  std::string tell_apart;  // what to put in which template so two flavors get two names
+  std::string kind;         // "flavor", "vGPU flavor"
+  std::string setting;      // "[flavors] name_template", "[flavors:8x] name", "[flavors] vgpu_name_template"
+  std::string named_after;  // "the pool's name", "the layout's name"
+  std::string tell_apart;   // what to put in which template so two flavors get two names
 };
 
 // nova's rules for a flavor name (1 to 255 characters, no space at either end, no
@@ -118,8 +119,7 @@ Result<bool> check_flavor_name(const std::string& name, const NameSource& src, s
   for (char ch : name)
     if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
       return make_error(src.kind + " name '" + name + "' has a control character; nova refuses it");
-  if (!taken.insert(name).second)
-    return make_error("two flavors would be named '" + name + "': put " + src.tell_apart);
+  if (!taken.insert(name).second) return make_error("two flavors would be named '" + name + "': put " + src.tell_apart);
   return true;
 }
 
@@ -137,11 +137,13 @@ struct Shares {
 };
 
 Result<Shares> derive_shares(const Inputs& in, const FlavorSettings& s, int host_gpus) {
-  Shares out{{
-      {"vCPUs", "vcpus_per_gpu", "VCPU", s.vcpus_per_gpu, false, std::nullopt, 0},
-      {"MB of RAM", "ram_mb_per_gpu", "MEMORY_MB", s.ram_mb_per_gpu, false, std::nullopt, 0},
-      {"GB of ephemeral disk", "ephemeral_gb_per_gpu", "DISK_GB", s.ephemeral_gb_per_gpu, false, std::nullopt, 0},
-  }, ""};
+  Shares out{
+      {
+          {"vCPUs", "vcpus_per_gpu", "VCPU", s.vcpus_per_gpu, false, std::nullopt, 0},
+          {"MB of RAM", "ram_mb_per_gpu", "MEMORY_MB", s.ram_mb_per_gpu, false, std::nullopt, 0},
+          {"GB of ephemeral disk", "ephemeral_gb_per_gpu", "DISK_GB", s.ephemeral_gb_per_gpu, false, std::nullopt, 0},
+      },
+      ""};
   Share* shares = out.share;
   for (int r = 0; r < 3; ++r) shares[r].given = shares[r].per_gpu.has_value();
   if (in.capacity) {
@@ -158,16 +160,17 @@ Result<Shares> derive_shares(const Inputs& in, const FlavorSettings& s, int host
     if (sh.cap && std::string(sh.rc) == "DISK_GB") sh.usable -= s.disk_gb;
     if (!sh.per_gpu) {
       if (!in.capacity)
-        return make_error(std::string("[flavors] ") + sh.key + " is not set and there is no host capacity to derive it " +
-                          "from: set it in " + s.source + " (or --" + dashed(sh.key) + " N), or pass --from-placement " +
+        return make_error(std::string("[flavors] ") + sh.key +
+                          " is not set and there is no host capacity to derive it " + "from: set it in " + s.source +
+                          " (or --" + dashed(sh.key) + " N), or pass --from-placement " +
                           "to divide the compute node's " + sh.rc + " inventory in placement among its GPUs");
       if (!sh.cap)
         return make_error("compute node " + in.capacity->host + " has no " + sh.rc +
-                          " inventory in placement to derive [flavors] " + sh.key +
-                          " from: set it in " + s.source + " (is nova-compute running there?)");
+                          " inventory in placement to derive [flavors] " + sh.key + " from: set it in " + s.source +
+                          " (is nova-compute running there?)");
       if (sh.usable < host_gpus)
-        return make_error("compute node " + in.capacity->host + " offers " + std::to_string(sh.usable) + " " +
-                          sh.rc + " (total - reserved, times allocation_ratio) for " + std::to_string(host_gpus) +
+        return make_error("compute node " + in.capacity->host + " offers " + std::to_string(sh.usable) + " " + sh.rc +
+                          " (total - reserved, times allocation_ratio) for " + std::to_string(host_gpus) +
                           " GPUs: less than one per GPU; set [flavors] " + sh.key + " in " + s.source);
       sh.per_gpu = sh.usable / host_gpus;
       sizing += std::string(sizing.empty() ? "" : ", ") + sh.rc + " " + std::to_string(sh.usable) + "/" +
@@ -217,9 +220,10 @@ Result<bool> check_fits(const Flavor& f, const PoolInput& pool, const Inputs& in
       if (want[r] > can)
         return make_error("a " + std::to_string(n) + "x flavor of pool " + pool.key + " asks for " +
                           std::to_string(want[r]) + " " + sh.rc + " but compute node " + in.capacity->host +
-                          " offers " + std::to_string(can) + " to one server (total - reserved, times "
-                          "allocation_ratio, at most max_unit): lower [flavors] " + sh.key +
-                          (s.overrides.count(n) ? " or [flavors:" + std::to_string(n) + "x]" : std::string()) +
+                          " offers " + std::to_string(can) +
+                          " to one server (total - reserved, times "
+                          "allocation_ratio, at most max_unit): lower [flavors] " +
+                          sh.key + (s.overrides.count(n) ? " or [flavors:" + std::to_string(n) + "x]" : std::string()) +
                           " in " + s.source);
     }
   }
@@ -230,8 +234,8 @@ Result<bool> check_fits(const Flavor& f, const PoolInput& pool, const Inputs& in
 }
 
 // "resources:CLASS=N" and "trait:T=required" for each of required, noted in traits.
-void add_placement_specs(Flavor& f, const std::string& resource_class, int64_t n,
-                         const std::set<std::string>& required, std::set<std::string>& traits) {
+void add_placement_specs(Flavor& f, const std::string& resource_class, int64_t n, const std::set<std::string>& required,
+                         std::set<std::string>& traits) {
   f.extra_specs.emplace_back("resources:" + resource_class, std::to_string(n));
   for (const auto& t : required) {
     f.extra_specs.emplace_back("trait:" + t, "required");
@@ -281,7 +285,8 @@ Result<Flavor> pool_flavor(const PoolInput& pool, int n, const Inputs& in, const
   const std::optional<std::string> name_override = o == s.overrides.end() ? std::nullopt : o->second.name;
   auto name = name_override ? Result<std::string>(*name_override) : expand_name(s.name_template, f);
   if (!name) return make_error(name.error().message + " (in " + s.source + ")");
-  const NameSource src{"flavor", name_override ? "[flavors:" + std::to_string(n) + "x] name" : "[flavors] name_template",
+  const NameSource src{"flavor",
+                       name_override ? "[flavors:" + std::to_string(n) + "x] name" : "[flavors] name_template",
                        "the pool's name", "{pool} and {n} in [flavors] name_template (now '" + s.name_template + "')"};
   if (auto ok = check_flavor_name(*name, src, names); !ok) return ok.error();
   return named(std::move(f), *name);
@@ -329,7 +334,8 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
   auto shares = derive_shares(in, s, host_gpus);
   if (!shares) return shares.error();
   set.sizing = shares->sizing + (in.capacity ? " (capacity of " + in.capacity->host + " in placement)" : "");
-  if (!in.vgpus.empty()) set.sizing += std::string(set.sizing.empty() ? "" : "; ") + "vGPU flavors as their [vgpu:*] layouts say";
+  if (!in.vgpus.empty())
+    set.sizing += std::string(set.sizing.empty() ? "" : "; ") + "vGPU flavors as their [vgpu:*] layouts say";
 
   std::set<std::string> traits;
   std::set<std::string> names;

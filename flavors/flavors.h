@@ -38,23 +38,23 @@ struct FlavorSettings {
   bool is_public = true;
   std::vector<std::pair<std::string, std::string>> extra_specs;  // added to every flavor
   std::map<int, SizeOverride> overrides;                         // by GPU count
-  std::string source = "the agent's config";                    // where these came from, for messages
+  std::string source = "the agent's config";                     // where these came from, for messages
 };
 
 // A pool as the flavors see it.
 struct PoolInput {
-  std::string key;             // the {pool} of the name template: [pool:NAME] or "10de_20b2"
-  std::string resource_class;  // CUSTOM_PGPU_10DE_20B2
-  std::string alias;           // nova's [pci] alias name for it
-  int gpus = 0;                // assignable GPUs of this pool on the sizing host
+  std::string key;                  // the {pool} of the name template: [pool:NAME] or "10de_20b2"
+  std::string resource_class;       // CUSTOM_PGPU_10DE_20B2
+  std::string alias;                // nova's [pci] alias name for it
+  int gpus = 0;                     // assignable GPUs of this pool on the sizing host
   std::vector<std::string> traits;  // the pool's traits a flavor requires ([pool:*] traits)
 };
 
 // A vGPU layout as the flavors see it: one flavor per layout, for one vGPU.
 struct VgpuInput {
-  std::string layout;          // [vgpu:NAME]
-  std::string type;            // "A40-24Q"
-  std::string resource_class;  // VGPU or the layout's mdev_class
+  std::string layout;               // [vgpu:NAME]
+  std::string type;                 // "A40-24Q"
+  std::string resource_class;       // VGPU or the layout's mdev_class
   std::vector<std::string> traits;  // required: the type's trait and the layout's own
   int64_t vcpus = 4, ram_mb = 16384, disk_gb = 0;
 };
@@ -82,9 +82,9 @@ struct Flavor {
 };
 
 struct FlavorSet {
-  std::string generator;     // "gpu-agent 0.1.0"
-  std::string host;          // the host the sizes were checked against
-  std::string sizing;        // how vCPU/RAM/disk were chosen, one line
+  std::string generator;            // "gpu-agent 0.1.0"
+  std::string host;                 // the host the sizes were checked against
+  std::string sizing;               // how vCPU/RAM/disk were chosen, one line
   std::vector<std::string> traits;  // every trait a flavor requires, sorted: create these first
   std::vector<Flavor> flavors;
   std::vector<std::string> notes;

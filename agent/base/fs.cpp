@@ -227,8 +227,7 @@ Result<std::string> MemFs::walk(std::string_view path, bool follow_last) const {
     const Node* n = find(next);
     if (!n) return os_error("cannot open " + display(path) + ": " + std::strerror(ENOENT), ENOENT);
     if (n->kind == Node::Kind::link && (follow_last || !todo.empty())) {
-      if (++hops > kMaxLinkHops)
-        return os_error("cannot open " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
+      if (++hops > kMaxLinkHops) return os_error("cannot open " + display(path) + ": " + std::strerror(ELOOP), ELOOP);
       std::vector<std::string_view> parts = split(n->data);
       for (auto p = parts.rbegin(); p != parts.rend(); ++p) todo.emplace_front(*p);
       if (!n->data.empty() && n->data.front() == '/') cur.clear();
@@ -245,10 +244,8 @@ Result<std::string> MemFs::read_file(std::string_view path) const {
   const Node* n = &nodes_.at(*r);  // walk only returns paths that exist
   switch (n->kind) {
     case Node::Kind::file: return n->data;
-    case Node::Kind::dir:
-      return os_error("cannot read " + display(path) + ": " + std::strerror(EISDIR), EISDIR);
-    case Node::Kind::error:
-      return os_error("cannot read " + display(path) + ": " + std::strerror(n->err), n->err);
+    case Node::Kind::dir: return os_error("cannot read " + display(path) + ": " + std::strerror(EISDIR), EISDIR);
+    case Node::Kind::error: return os_error("cannot read " + display(path) + ": " + std::strerror(n->err), n->err);
     case Node::Kind::link: break;
   }
   return os_error("cannot read " + display(path) + ": " + std::strerror(ELOOP), ELOOP);

@@ -61,8 +61,8 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
     }
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3)
-        return make_error(path + ":" + std::to_string(lineno) + ": malformed section header '" +
-                          std::string(line) + "' (expected [name])");
+        return make_error(path + ":" + std::to_string(lineno) + ": malformed section header '" + std::string(line) +
+                          "' (expected [name])");
       std::string name(trim(line.substr(1, line.size() - 2)));
       cur = nullptr;
       for (auto& s : f.sections)

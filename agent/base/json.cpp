@@ -46,9 +46,13 @@ class StringOut {
 
 namespace rapidjson {
 template <>
-inline void PutReserve(gpu_agent::StringOut& s, size_t count) { s.Reserve(count); }
+inline void PutReserve(gpu_agent::StringOut& s, size_t count) {
+  s.Reserve(count);
+}
 template <>
-inline void PutUnsafe(gpu_agent::StringOut& s, char c) { s.PutUnsafe(c); }
+inline void PutUnsafe(gpu_agent::StringOut& s, char c) {
+  s.PutUnsafe(c);
+}
 }  // namespace rapidjson
 
 namespace gpu_agent {
@@ -165,8 +169,7 @@ void write_utf8(LayoutWriter& w, std::string_view v) {
 }  // namespace
 
 struct JsonWriter::Impl {
-  Impl(JsonStyle s, size_t reserve)
-      : style(s), os(text, std::clamp<size_t>(reserve, 4 * 1024, 64 * 1024)), w(os, s) {
+  Impl(JsonStyle s, size_t reserve) : style(s), os(text, std::clamp<size_t>(reserve, 4 * 1024, 64 * 1024)), w(os, s) {
     text.reserve(reserve);
   }
   JsonStyle style;

@@ -15,9 +15,7 @@ std::string quoted(std::string_view s) {
   return out + "'";
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 }  // namespace
 
@@ -56,8 +54,7 @@ Result<PciAddress> parse_pci_address(std::string_view text) {
   };
   uint32_t d = 0, b = 0, sl = 0, f = 0;
   if (!hexpart(s.substr(0, c1), 8, d) || !hexpart(s.substr(c1 + 1, c2 - c1 - 1), 2, b) ||
-      !hexpart(s.substr(c2 + 1, dot - c2 - 1), 2, sl) || !hexpart(s.substr(dot + 1), 1, f) || sl > 0x1f ||
-      f > 7)
+      !hexpart(s.substr(c2 + 1, dot - c2 - 1), 2, sl) || !hexpart(s.substr(dot + 1), 1, f) || sl > 0x1f || f > 7)
     return make_error("not a PCI address " + quoted(text) + " (expected DDDD:BB:SS.F)");
   return PciAddress{d, static_cast<uint8_t>(b), static_cast<uint8_t>(sl), static_cast<uint8_t>(f)};
 }
@@ -144,8 +141,7 @@ Result<std::vector<VgpuTypeEntry>> parse_creatable_vgpu_types(std::string_view t
     pos = nl + 1;
     if (line.empty() || !(line.front() >= '0' && line.front() <= '9')) continue;  // header "ID : vGPU Name"
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos)
-      return make_error("expected 'ID : NAME', got " + quoted(line));
+    if (colon == std::string_view::npos) return make_error("expected 'ID : NAME', got " + quoted(line));
     auto id = parse_int(line.substr(0, colon));
     if (!id) return make_error("bad vGPU type id in " + quoted(line));
     std::string_view name = trim_space(line.substr(colon + 1));

@@ -18,9 +18,7 @@ struct PciAddress {
 
   std::string to_string() const;  // "0000:3b:00.0"
   // Functions of one card share domain, bus and slot.
-  bool same_card(const PciAddress& o) const {
-    return domain == o.domain && bus == o.bus && slot == o.slot;
-  }
+  bool same_card(const PciAddress& o) const { return domain == o.domain && bus == o.bus && slot == o.slot; }
   auto operator<=>(const PciAddress&) const = default;
 };
 

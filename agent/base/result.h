@@ -28,17 +28,17 @@ std::string_view to_string(ErrorKind kind);
 
 struct Error {
   ErrorKind kind = ErrorKind::failed;
-  std::string message;  // says what failed, where, and the fix where there is one
-  int os_errno = 0;     // errno where the OS said no, else 0
-  int http_status = 0;  // the HTTP status where a server answered, else 0
-  std::string api_code; // the server's own error code ("placement.concurrent_update"), if any
+  std::string message;   // says what failed, where, and the fix where there is one
+  int os_errno = 0;      // errno where the OS said no, else 0
+  int http_status = 0;   // the HTTP status where a server answered, else 0
+  std::string api_code;  // the server's own error code ("placement.concurrent_update"), if any
 };
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

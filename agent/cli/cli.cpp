@@ -47,9 +47,12 @@ struct Command {
 
 // Every command with its help; help and dispatch read this one table.
 const Command kCommands[] = {
-    {"inventory", &kInventoryHelp, cmd_inventory},     {"capture", &kCaptureHelp, cmd_capture, false},
-    {"report", &kReportHelp, cmd_report},              {"run", &kRunHelp, cmd_run},
-    {"nova-config", &kNovaConfigHelp, cmd_nova_config}, {"flavors", &kFlavorsHelp, cmd_flavors},
+    {"inventory", &kInventoryHelp, cmd_inventory},
+    {"capture", &kCaptureHelp, cmd_capture, false},
+    {"report", &kReportHelp, cmd_report},
+    {"run", &kRunHelp, cmd_run},
+    {"nova-config", &kNovaConfigHelp, cmd_nova_config},
+    {"flavors", &kFlavorsHelp, cmd_flavors},
     {"doctor", &kDoctorHelp, cmd_doctor},
 };
 

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <ostream>
 
-
 namespace gpu_agent {
 
 const char* const kAgentVersion = "0.1.0";

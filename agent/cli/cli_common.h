@@ -83,7 +83,6 @@ int fail(std::ostream& err, const std::string& cmd, const Error& e);
 
 // Writes TEXT to PATH through PATH.tmp.PID and rename(): readers see all of it
 // or the old file. On failure says why on ERR ("gpu-agent CMD: ...") and returns false.
-bool write_file_atomically(const std::string& path, const std::string& text, const std::string& cmd,
-                           std::ostream& err);
+bool write_file_atomically(const std::string& path, const std::string& text, const std::string& cmd, std::ostream& err);
 
 }  // namespace gpu_agent

@@ -69,8 +69,8 @@ int cmd_capture(const std::vector<std::string>& argv, const std::optional<std::s
   } else {
     if (!write_file_atomically(*o, text, "capture", err)) return 1;
   }
-  err << "captured " << st.devices << " PCI devices (" << st.files << " files, " << st.links << " links, "
-      << st.errors << " unreadable) from " << fs.root() << (o && *o != "-" ? " to " + *o : std::string()) << "\n";
+  err << "captured " << st.devices << " PCI devices (" << st.files << " files, " << st.links << " links, " << st.errors
+      << " unreadable) from " << fs.root() << (o && *o != "-" ? " to " + *o : std::string()) << "\n";
   return 0;
 }
 

@@ -147,8 +147,9 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
       for (const auto& p : paths) {
         auto ini = load_ini(p);
         if (ini) opts.nova_conf.push_back(std::move(*ini));
-        else opts.notes.push_back("nova.conf not compared with the [vgpu:*] layouts: " + ini.error().message +
-                                  " (run as root, or pass --nova-conf)");
+        else
+          opts.notes.push_back("nova.conf not compared with the [vgpu:*] layouts: " + ini.error().message +
+                               " (run as root, or pass --nova-conf)");
       }
       if (opts.notes.size() > 0) opts.nova_conf.clear();  // half of nova's config would mislead
     }

@@ -129,8 +129,8 @@ std::optional<std::string> unknown_pool(const LoadedHost& host, const AgentConfi
     if (found) continue;
     std::string known;
     for (const auto& p : host.pools) known += (known.empty() ? "" : ", ") + p.key;
-    return "--pool " + key + ": no such pool on " + host.inventory.hostname + " (pools: " +
-           (known.empty() ? "none" : known) + ")";
+    return "--pool " + key + ": no such pool on " + host.inventory.hostname +
+           " (pools: " + (known.empty() ? "none" : known) + ")";
   }
   return std::nullopt;
 }
@@ -192,8 +192,7 @@ Result<flavors::HostCapacity> capacity_from_placement(const AgentConfig& cfg, co
   auto take = [&](const char* rc) -> std::optional<flavors::Capacity> {
     auto it = root->find(rc);
     if (it == root->end()) return std::nullopt;
-    return flavors::Capacity{it->second.total, it->second.reserved, it->second.max_unit,
-                             it->second.allocation_ratio};
+    return flavors::Capacity{it->second.total, it->second.reserved, it->second.max_unit, it->second.allocation_ratio};
   };
   cap.vcpu = take("VCPU");
   cap.memory_mb = take("MEMORY_MB");
@@ -203,18 +202,18 @@ Result<flavors::HostCapacity> capacity_from_placement(const AgentConfig& cfg, co
 
 }  // namespace
 
-int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-                std::ostream& out, std::ostream& err) {
+int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+                std::ostream& err) {
   const std::string cmd = "flavors";
   Args a;
   auto aliases = kHostSourceAliases;
   aliases["-o"] = "--output";
   aliases["-v"] = "--verbose";
-  if (auto e = parse_args(argv, 1,
-                          with_host_options({"format", "output", "nova-config", "sizes", "vcpus-per-gpu",
-                                             "ram-mb-per-gpu", "ephemeral-gb-per-gpu", "disk-gb", "name-template",
-                                             "pool"}),
-                          {"from-placement", "no-pci-alias", "verbose"}, aliases, a))
+  if (auto e = parse_args(
+          argv, 1,
+          with_host_options({"format", "output", "nova-config", "sizes", "vcpus-per-gpu", "ram-mb-per-gpu",
+                             "ephemeral-gb-per-gpu", "disk-gb", "name-template", "pool"}),
+          {"from-placement", "no-pci-alias", "verbose"}, aliases, a))
     return usage_error(err, cmd, *e);
   if (a.help) return show_help(out, kFlavorsHelp, true);
   auto src = host_sources(a);
@@ -243,7 +242,7 @@ int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::s
   if (!set) return fail(err, cmd, make_error(ErrorKind::bad_config, set.error().message));
   const std::string text = *format == Format::json      ? flavors::to_json(*set)
                            : *format == Format::ansible ? flavors::to_ansible_vars(*set)
-                                                 : flavors::to_openstack_script(*set);
+                                                        : flavors::to_openstack_script(*set);
   auto o = value(a, "output");
   if (!o || *o == "-") {
     out << text;

@@ -72,8 +72,8 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   auto role = parse_nova_role(value(a, "role").value_or("all"));
   if (!role) return usage_error(err, cmd, role.error().message);
   enum class Format { ini, json, provider_yaml };
-  auto format = choose<Format>(a, "format", {{"ini", Format::ini}, {"json", Format::json},
-                                              {"provider-yaml", Format::provider_yaml}});
+  auto format = choose<Format>(
+      a, "format", {{"ini", Format::ini}, {"json", Format::json}, {"provider-yaml", Format::provider_yaml}});
   if (!format) return usage_error(err, cmd, format.error().message);
   NovaConfigOptions opts;
 
@@ -81,8 +81,7 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   opts.generator = std::string("gpu-agent ") + kAgentVersion;
   if (auto r = parse_nova_release(value(a, "nova-release").value_or("zed")); !r)
     return usage_error(err, cmd, r.error().message);
-  else
-    opts.release = *r;
+  else opts.release = *r;
   auto cfg = load_config_for(config_path);
   if (!cfg) {
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
@@ -102,7 +101,8 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
     any_assignable |= !layouts.empty();
     return any_assignable ? 2 : 1;
   }
-  const std::string text = *format == Format::json ? nova_config_to_json(*nova, *role) : nova_config_to_ini(*nova, *role);
+  const std::string text = *format == Format::json ? nova_config_to_json(*nova, *role)
+                                                   : nova_config_to_ini(*nova, *role);
   auto o = value(a, "output");
   if (!o || *o == "-") {
     out << text;

@@ -101,14 +101,12 @@ std::string config_name(const AgentConfig& cfg) {
   return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
 }
 
-Log::Level log_level(const Args& a, Log::Level quiet) {
-  return a.flags.count("verbose") ? Log::Level::debug : quiet;
-}
+Log::Level log_level(const Args& a, Log::Level quiet) { return a.flags.count("verbose") ? Log::Level::debug : quiet; }
 
 }  // namespace
 
-int cmd_report(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-               std::ostream& out, std::ostream& err) {
+int cmd_report(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+               std::ostream& err) {
   ReportArgs r = parse_report_args(argv, {}, {"once", "dry-run"}, kReportHelp, out, err);
   if (r.exit) return *r.exit;
   auto cfg = load_report_config(config_path, r.args);
@@ -119,10 +117,9 @@ int cmd_report(const std::vector<std::string>& argv, const std::optional<std::st
   const bool dry = r.args.flags.count("dry-run") > 0;
   const PassOutcome o = reporter.pass(dry, dry ? &out : nullptr);
   if (o.kind == PassOutcome::Kind::ok)
-    log.info(o.message + " (" + std::to_string(o.stats.requests) + " request(s), " +
-             std::to_string(o.stats.writes) + " write(s))");
-  else
-    log.error(o.message);
+    log.info(o.message + " (" + std::to_string(o.stats.requests) + " request(s), " + std::to_string(o.stats.writes) +
+             " write(s))");
+  else log.error(o.message);
   return exit_code(o);
 }
 

@@ -17,12 +17,12 @@ int cmd_inventory(const std::vector<std::string>& argv, const std::optional<std:
                   std::ostream& out, std::ostream& err);
 extern const char* const kInventoryHelp;
 
-int cmd_capture(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-                std::ostream& out, std::ostream& err);
+int cmd_capture(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+                std::ostream& err);
 extern const char* const kCaptureHelp;
 
-int cmd_report(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-               std::ostream& out, std::ostream& err);
+int cmd_report(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+               std::ostream& err);
 extern const char* const kReportHelp;
 
 int cmd_run(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
@@ -33,12 +33,12 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
                     std::ostream& out, std::ostream& err);
 extern const char* const kNovaConfigHelp;
 
-int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-                std::ostream& out, std::ostream& err);
+int cmd_flavors(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+                std::ostream& err);
 extern const char* const kFlavorsHelp;
 
-int cmd_doctor(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
-               std::ostream& out, std::ostream& err);
+int cmd_doctor(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+               std::ostream& err);
 extern const char* const kDoctorHelp;
 
 struct Args;

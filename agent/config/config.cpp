@@ -131,25 +131,52 @@ Result<bool> apply_keys(const IniFile& ini, const IniSection& s, const std::stri
 }
 
 // nova.conf's [placement] keys the agent accepts; those without a Key are ignored.
-const std::set<std::string> kPlacementKeys{
-    "auth_type",          "auth_url",         "username",
-    "password",           "user_domain_name", "user_domain_id",
-    "project_name",       "project_domain_name", "project_domain_id",
-    "project_id",         "application_credential_id", "application_credential_secret",
-    "application_credential_name", "token", "region_name",
-    "valid_interfaces",   "endpoint_override", "cafile",
-    "insecure",           "timeout",          "os_region_name",
-    "os_interface",       "certfile",         "keyfile",
-    "collect_timing",     "split_loggers",    "auth_section",
-    "system_scope",       "trust_id",         "domain_id",
-    "domain_name",        "default_domain_id", "default_domain_name",
-    "user_id",            "service_type",     "service_name",
-    "status_code_retries", "status_code_retry_delay", "connect_retries",
-    "connect_retry_delay", "max_version",     "min_version",
-    "version"};
+const std::set<std::string> kPlacementKeys{"auth_type",
+                                           "auth_url",
+                                           "username",
+                                           "password",
+                                           "user_domain_name",
+                                           "user_domain_id",
+                                           "project_name",
+                                           "project_domain_name",
+                                           "project_domain_id",
+                                           "project_id",
+                                           "application_credential_id",
+                                           "application_credential_secret",
+                                           "application_credential_name",
+                                           "token",
+                                           "region_name",
+                                           "valid_interfaces",
+                                           "endpoint_override",
+                                           "cafile",
+                                           "insecure",
+                                           "timeout",
+                                           "os_region_name",
+                                           "os_interface",
+                                           "certfile",
+                                           "keyfile",
+                                           "collect_timing",
+                                           "split_loggers",
+                                           "auth_section",
+                                           "system_scope",
+                                           "trust_id",
+                                           "domain_id",
+                                           "domain_name",
+                                           "default_domain_id",
+                                           "default_domain_name",
+                                           "user_id",
+                                           "service_type",
+                                           "service_name",
+                                           "status_code_retries",
+                                           "status_code_retry_delay",
+                                           "connect_retries",
+                                           "connect_retry_delay",
+                                           "max_version",
+                                           "min_version",
+                                           "version"};
 
-const std::set<std::string> kAuthTypes{"password", "v3password", "v3applicationcredential",
-                                       "applicationcredential", "admin_token", "noauth", "none"};
+const std::set<std::string> kAuthTypes{
+    "password", "v3password", "v3applicationcredential", "applicationcredential", "admin_token", "noauth", "none"};
 
 using P = PlacementSettings;
 Result<bool> set_interfaces(const std::string& v, P& p) {
@@ -219,8 +246,9 @@ const std::vector<Key<A>> kAgentRules{
     {"host_traits_owner",
      [](const std::string& v, A& c) -> Result<bool> {
        if (v != "agent" && v != "nova")
-         return make_error("must be agent (the agent puts host_traits on the compute node) or nova "
-                           "(nova's provider config does: nova-config --format provider-yaml)");
+         return make_error(
+             "must be agent (the agent puts host_traits on the compute node) or nova "
+             "(nova's provider config does: nova-config --format provider-yaml)");
        c.host_traits_owner = v == "nova" ? TraitsOwner::nova : TraitsOwner::agent;
        return true;
      }},
@@ -487,8 +515,7 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
     if (auto ok = rule->parse(ini, s, c); !ok) return ok.error();
   }
   if (!c.path.empty()) c.flavors.source = c.path;
-  if (c.retry_max < c.retry_min)
-    return make_error(ini.path + ": [agent] retry_max must not be below retry_min");
+  if (c.retry_max < c.retry_min) return make_error(ini.path + ": [agent] retry_max must not be below retry_min");
   return c;
 }
 

@@ -29,13 +29,13 @@ struct PlacementSettings {
   std::string endpoint_override;
   std::string cafile;
   bool insecure = false;
-  double timeout = 30;      // seconds, each step of a request
-  std::string source;       // "FILE [placement]" for messages
+  double timeout = 30;  // seconds, each step of a request
+  std::string source;   // "FILE [placement]" for messages
 };
 
 struct PoolConfig {
-  std::string name;            // [pool:NAME]
-  std::string resource_class;  // CUSTOM_...
+  std::string name;                                  // [pool:NAME]
+  std::string resource_class;                        // CUSTOM_...
   std::vector<std::pair<uint32_t, uint32_t>> match;  // vendor:product
   std::vector<PciAddress> addresses;
   std::vector<std::string> traits;
@@ -48,9 +48,9 @@ struct VgpuLayoutConfig {
   std::vector<std::pair<uint32_t, uint32_t>> match;  // vendor:product
   std::vector<PciAddress> addresses;                 // the GPUs (PFs)
   bool all = false;                                  // every vGPU-capable GPU
-  std::string type;                        // "A40-24Q", "NVIDIA A40-24Q", "nvidia-565" or a vGPU 17 id "1052"
-  std::optional<std::string> mdev_class;   // VGPU (default) or CUSTOM_*: the resource class nova reports
-  std::vector<std::string> traits;         // added to nova's pGPU providers of these GPUs
+  std::string type;                                  // "A40-24Q", "NVIDIA A40-24Q", "nvidia-565" or a vGPU 17 id "1052"
+  std::optional<std::string> mdev_class;             // VGPU (default) or CUSTOM_*: the resource class nova reports
+  std::vector<std::string> traits;                   // added to nova's pGPU providers of these GPUs
   std::optional<int64_t> flavor_vcpus, flavor_ram_mb, flavor_disk_gb;  // its vGPU flavor
   int line = 0;
 };
@@ -70,7 +70,7 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/gpu-agent";
   double interval = 60, jitter = 0.1;  // seconds; jitter as a fraction of interval
   double retry_min = 1, retry_max = 60;
-  bool default_pools = true;  // one pool per vendor/product for GPUs no [pool:*] claims
+  bool default_pools = true;             // one pool per vendor/product for GPUs no [pool:*] claims
   std::vector<std::string> host_traits;  // on the compute node (root) provider
   // Who puts host_traits on the compute node: "agent" (the reporter) or "nova"
   // (its provider config, `nova-config --format provider-yaml`); flavors require them either way.
@@ -79,7 +79,7 @@ struct AgentConfig {
   std::vector<PoolConfig> pools;
   std::vector<VgpuLayoutConfig> vgpu_layouts;
   PlacementSettings placement;
-  std::string nova_config;  // reuse [placement] from this nova.conf
+  std::string nova_config;          // reuse [placement] from this nova.conf
   flavors::FlavorSettings flavors;  // [flavors] and [flavors:Nx]
 };
 

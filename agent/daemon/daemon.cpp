@@ -78,8 +78,9 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
     double wait = 0;
     switch (out.kind) {
       case PassOutcome::Kind::ok:
-        if (backoff.attempts() > 0) log.info("placement reachable again; back to every " +
-                                             std::to_string(static_cast<long>(hooks.interval())) + " s");
+        if (backoff.attempts() > 0)
+          log.info("placement reachable again; back to every " + std::to_string(static_cast<long>(hooks.interval())) +
+                   " s");
         backoff.reset();
         wait = jittered(hooks.interval(), hooks.jitter(), rng);
         break;
@@ -87,9 +88,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
         wait = backoff.next();
         log.warning(out.message + "; retrying in " + std::to_string(static_cast<long>(std::ceil(wait))) + " s");
         break;
-      case PassOutcome::Kind::fatal:
-        log.error(out.message);
-        return out;
+      case PassOutcome::Kind::fatal: log.error(out.message); return out;
       case PassOutcome::Kind::stopped:
         log.info("stop signal received during a pass; exiting after the request in flight");
         return out;

@@ -24,10 +24,10 @@ struct PassStats {
 // How a pass ended, returned by the pass (never read from a side channel).
 struct PassOutcome {
   enum class Kind {
-    ok,        // reconciled (or nothing to do): wait a full interval
-    retry,     // transient (unreachable, 5xx, timeout, root not there yet): back off and retry
-    fatal,     // will not get better by retrying (credentials refused): exit 1
-    stopped,   // a stop signal arrived between requests
+    ok,       // reconciled (or nothing to do): wait a full interval
+    retry,    // transient (unreachable, 5xx, timeout, root not there yet): back off and retry
+    fatal,    // will not get better by retrying (credentials refused): exit 1
+    stopped,  // a stop signal arrived between requests
   } kind = Kind::ok;
   std::string message;
   bool config_error = false;  // fatal because of the configuration: exit 2

@@ -46,7 +46,7 @@ Result<bool> keystone_session(const PlacementSettings& p, const std::string& aut
   auto session = keystone::Session::create(c, opts);
   if (!session) return with_context(p.source, session.error());
   const std::string who = c.method == "password" ? "keystone password auth as " + c.username
-                                                : "keystone application credential " + c.application_credential_id;
+                                                 : "keystone application credential " + c.application_credential_id;
   auto ks = std::make_shared<keystone::KeystoneTokens>(std::move(*session), who + " at " + c.auth_url);
   if (endpoint.empty()) {
     auto ep = ks->session().endpoint("placement");
@@ -78,8 +78,9 @@ Result<PlacementSession> open_placement(const PlacementSettings& p, Log& log) {
     if (auto ks = keystone_session(p, auth, opts, out, endpoint); !ks) return ks.error();
   } else {
     return make_error(ErrorKind::bad_config,
-                      p.source + ": auth_type is not set: use password, v3applicationcredential, or admin_token "
-                                 "with endpoint_override (or --nova-config /etc/nova/nova.conf to reuse nova's)");
+                      p.source +
+                          ": auth_type is not set: use password, v3applicationcredential, or admin_token "
+                          "with endpoint_override (or --nova-config /etc/nova/nova.conf to reuse nova's)");
   }
   auto client = placement::PlacementClient::create(endpoint, opts, out.tokens);
   if (!client) return make_error(ErrorKind::bad_config, client.error().message);

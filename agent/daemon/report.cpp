@@ -80,8 +80,7 @@ std::vector<std::string> leave_nova_devices(const placement::TreeState& tree, co
     for (const auto& a : dp.devices) {
       if (nova_owned.count(a))
         notes.push_back(a + " is reported by nova itself ([pci] report_in_placement); no pool for it");
-      else
-        keep.push_back(a);
+      else keep.push_back(a);
     }
     dp.devices = keep;
     dp.assignable = static_cast<int64_t>(keep.size());
@@ -135,8 +134,7 @@ PassOutcome Reporter::outcome_for(const Error& e, const std::string& what) {
   const std::string m = what.empty() ? e.message : what + ": " + e.message;
   switch (placement::outcome_of(e)) {
     case Outcome::unauthorized:
-    case Outcome::forbidden:
-      return fatal(m);
+    case Outcome::forbidden: return fatal(m);
     default:
       // unreachable, 5xx, or a request placement refused: log it and back off; it will not storm
       return retry(m);
@@ -217,8 +215,8 @@ Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Pr
     if (!traits) return with_context("reading traits of " + p.name, traits.error());
     s.traits = traits->traits;
     s.generation = traits->generation;
-    const bool pool = p.uuid != *root_uuid_ && (s.traits.count(config_.marker_trait) > 0 ||
-                                               p.name.find(":gpu-pool:") != std::string::npos);
+    const bool pool = p.uuid != *root_uuid_ &&
+                      (s.traits.count(config_.marker_trait) > 0 || p.name.find(":gpu-pool:") != std::string::npos);
     if (pool) {
       auto invs = pc.get_inventories(p.uuid);
       if (!invs) return with_context("reading inventory of " + p.name, invs.error());

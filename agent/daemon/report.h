@@ -59,8 +59,7 @@ class Reporter {
   Result<bool> find_root(const Inventory& host);
   void load_state_once();
   placement::Desired desired_for(const LoadedHost& host) const;
-  bool unchanged_since_last(const std::map<std::string, int64_t>& generations,
-                            const placement::Desired& desired) const;
+  bool unchanged_since_last(const std::map<std::string, int64_t>& generations, const placement::Desired& desired) const;
   Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed);
   std::set<std::string> notes_for(const std::vector<std::string>& excluded, const placement::Plan& plan,
                                   const LoadedHost& host);

@@ -31,8 +31,7 @@ std::string state_to_json(const AgentState& s) {
 Result<AgentState> state_from_json(const std::string& text, const std::string& origin) {
   rapidjson::Document d;
   d.Parse(text.c_str(), text.size());
-  if (d.HasParseError() || !d.IsObject())
-    return make_error(origin + ": not a gpu-agent state file (invalid JSON)");
+  if (d.HasParseError() || !d.IsObject()) return make_error(origin + ": not a gpu-agent state file (invalid JSON)");
   AgentState s;
   auto ot = d.FindMember("owned_traits");
   if (ot == d.MemberEnd()) return s;

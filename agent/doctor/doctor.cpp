@@ -79,8 +79,7 @@ std::string some(const std::vector<std::string>& v, size_t n = 4) {
 }
 
 // (d) nova.conf's [devices] enabled types and [mdev_<type>] device_addresses against the layouts.
-std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layouts,
-                                            const std::vector<IniFile>& files) {
+std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layouts, const std::vector<IniFile>& files) {
   std::vector<std::string> out;
   std::map<std::string, const VgpuLayout*> want;  // type id -> layout (mdev layouts only)
   for (const auto& l : layouts)
@@ -117,9 +116,11 @@ std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layou
     }
     if (!addrs) {
       if (have.size() > 1)
-        out.push_back("[mdev_" + id + "] device_addresses is not set: with several types enabled nova uses only the "
-                      "first one, on every GPU, instead of " + l->short_name + " on [vgpu:" + l->name + "]'s " +
-                      std::to_string(l->parents.size()) + " parent device(s)");
+        out.push_back("[mdev_" + id +
+                      "] device_addresses is not set: with several types enabled nova uses only the "
+                      "first one, on every GPU, instead of " +
+                      l->short_name + " on [vgpu:" + l->name + "]'s " + std::to_string(l->parents.size()) +
+                      " parent device(s)");
       continue;
     }
     std::set<std::string> listed, parents;
@@ -131,9 +132,9 @@ std::vector<std::string> nova_disagreements(const std::vector<VgpuLayout>& layou
     for (const auto& a : listed)
       if (!parents.count(a)) foreign.push_back(a);
     if (absent.empty() && foreign.empty()) continue;
-    std::string m = "[" + group + "] device_addresses (" + addrs->where + ") lists " +
-                    std::to_string(listed.size()) + " device(s), [vgpu:" + l->name + "] has " +
-                    std::to_string(parents.size()) + " parent(s) for " + l->short_name;
+    std::string m = "[" + group + "] device_addresses (" + addrs->where + ") lists " + std::to_string(listed.size()) +
+                    " device(s), [vgpu:" + l->name + "] has " + std::to_string(parents.size()) + " parent(s) for " +
+                    l->short_name;
     if (!absent.empty()) m += "; missing: " + some(absent);
     if (!foreign.empty()) m += "; not the layout's: " + some(foreign);
     out.push_back(m);
@@ -165,19 +166,21 @@ bool check_vfs_enabled(const Inventory& inv, const AgentConfig& cfg, DoctorRepor
     if (!layout) continue;
     vfs_off = true;
     const std::string addr = g.address.to_string();
-    DoctorProblem d{"vfs_not_enabled", addr,
-                    addr + " supports SR-IOV (" + std::to_string(g.sriov->total_vfs) +
-                        " VFs) but none are enabled (sriov_numvfs is 0, as after every reboot), so [vgpu:" +
-                        layout->name + "]'s " + layout->type + " vGPUs cannot be created on it",
-                    "enable the VFs now with NVIDIA's sriov-manage, and at every boot before nova-compute starts with "
-                    "the " + std::string(kSriovUnit) + " unit (etc/gpu-agent-sriov@.service, installed in "
-                    "/etc/systemd/system/)",
-                    FixGroup::device,
-                    {"/usr/lib/nvidia/sriov-manage -e " + addr,
-                     "systemctl enable gpu-agent-sriov@" + addr + ".service"}};
-    auto same = std::find_if(r.problems.begin(), r.problems.end(), [&](const DoctorProblem& p) {
-      return p.code == "vfs_not_enabled" && p.device == addr;
-    });
+    DoctorProblem d{
+        "vfs_not_enabled",
+        addr,
+        addr + " supports SR-IOV (" + std::to_string(g.sriov->total_vfs) +
+            " VFs) but none are enabled (sriov_numvfs is 0, as after every reboot), so [vgpu:" + layout->name + "]'s " +
+            layout->type + " vGPUs cannot be created on it",
+        "enable the VFs now with NVIDIA's sriov-manage, and at every boot before nova-compute starts with "
+        "the " +
+            std::string(kSriovUnit) +
+            " unit (etc/gpu-agent-sriov@.service, installed in "
+            "/etc/systemd/system/)",
+        FixGroup::device,
+        {"/usr/lib/nvidia/sriov-manage -e " + addr, "systemctl enable gpu-agent-sriov@" + addr + ".service"}};
+    auto same = std::find_if(r.problems.begin(), r.problems.end(),
+                             [&](const DoctorProblem& p) { return p.code == "vfs_not_enabled" && p.device == addr; });
     if (same != r.problems.end()) *same = std::move(d);  // the verdict's, said for the layout
     else r.problems.push_back(std::move(d));
   }
@@ -217,18 +220,18 @@ void check_vgpu_types_set(const Inventory& inv, const std::vector<VgpuLayout>& l
 }
 
 // (d) the layouts and nova.conf disagree
-void check_nova_conf(const std::vector<VgpuLayout>& layouts, const std::vector<IniFile>& nova_conf,
-                     DoctorReport& r) {
+void check_nova_conf(const std::vector<VgpuLayout>& layouts, const std::vector<IniFile>& nova_conf, DoctorReport& r) {
   auto diffs = nova_disagreements(layouts, nova_conf);
   if (diffs.empty()) return;
-  r.problems.push_back({"nova_conf_mismatch", "",
-                        "nova.conf (" + nova_files(nova_conf) + ") and the [vgpu:*] layouts disagree: " +
-                            join(diffs, "; "),
-                        "write nova's vGPU config from the layouts (and remove the [devices]/[mdev_*] lines that "
-                        "disagree from the other nova.conf files), then restart nova-compute",
-                        FixGroup::device,
-                        {std::string("gpu-agent nova-config --role compute -o ") + kDoctorNovaSnippetPath,
-                         "systemctl restart nova-compute"}});
+  r.problems.push_back(
+      {"nova_conf_mismatch",
+       "",
+       "nova.conf (" + nova_files(nova_conf) + ") and the [vgpu:*] layouts disagree: " + join(diffs, "; "),
+       "write nova's vGPU config from the layouts (and remove the [devices]/[mdev_*] lines that "
+       "disagree from the other nova.conf files), then restart nova-compute",
+       FixGroup::device,
+       {std::string("gpu-agent nova-config --role compute -o ") + kDoctorNovaSnippetPath,
+        "systemctl restart nova-compute"}});
 }
 
 void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport& r) {
@@ -243,11 +246,14 @@ void check_vgpu(const Inventory& inv, const DoctorOptions& options, DoctorReport
     if (vfs_off) {
       r.notes.push_back("[vgpu:*] layouts are checked again once the VFs are enabled: " + layouts.error().message);
     } else {
-      r.problems.push_back({"vgpu_layout", "", layouts.error().message,
+      r.problems.push_back({"vgpu_layout",
+                            "",
+                            layouts.error().message,
                             "change the [vgpu:*] layout in " + config_name +
                                 " (or the host) as the message says; `gpu-agent inventory` lists each GPU's vGPU "
                                 "types and instances",
-                            FixGroup::device, {}});
+                            FixGroup::device,
+                            {}});
     }
     return;
   }
@@ -334,8 +340,8 @@ void plan_vfio_binding(const Inventory& inv, DoctorReport& r) {
     want(g.id_pair(), g.address.to_string(), g.driver, !g.driver || *g.driver != "vfio-pci");
     for (const auto& m : g.group_members) {
       if (!m.same_card) continue;
-      const std::string id =
-          m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string();
+      const std::string id = m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4)
+                                                         : std::string();
       want(id, m.address.to_string(), m.driver, !vfio_safe_driver(m.driver));
     }
   }
@@ -381,12 +387,14 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
   for (const auto& n : options.notes) r.notes.push_back(n);
   if (options.config && !options.config->vgpu_layouts.empty()) check_vgpu(inv, options, r);
   if (inv.gpus.empty())
-    r.problems.push_back({"no_gpu", "",
+    r.problems.push_back({"no_gpu",
+                          "",
                           "no GPU (PCI class 0300 VGA or 0302 3D controller) found in " + inv.source,
                           "check `lspci -nn | grep -Ei 'vga|3d controller'`: a GPU listed there but not here is a "
                           "bug (attach `gpu-agent capture -o /tmp/host.sysfs.txt`); one missing there is not seated, "
                           "or disabled in the firmware",
-                          FixGroup::device, {}});
+                          FixGroup::device,
+                          {}});
   r.ready = r.problems.empty();
 
   if (r.iommu_needed) {
@@ -408,9 +416,10 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
 std::string doctor_to_text(const DoctorReport& r) {
   std::string o = "gpu-agent doctor: host " + r.host + ", source " + r.source + "\n\n";
   if (r.ready) {
-    const std::string which = r.gpus == 1 ? "the GPU" : r.gpus == 2 ? "both GPUs" : "all " + std::to_string(r.gpus) + " GPUs";
-    o += "READY: " + which +
-         " can be given to guests (" + std::to_string(r.passthrough_ready) + " passthrough, " +
+    const std::string which = r.gpus == 1   ? "the GPU"
+                              : r.gpus == 2 ? "both GPUs"
+                                            : "all " + std::to_string(r.gpus) + " GPUs";
+    o += "READY: " + which + " can be given to guests (" + std::to_string(r.passthrough_ready) + " passthrough, " +
          std::to_string(r.vgpu_ready) + " vGPU). Nothing to do.\n";
   } else if (r.gpus == 0) {
     o += "NOT READY: no GPU found.\n";
@@ -432,7 +441,9 @@ std::string doctor_to_text(const DoctorReport& r) {
   if (!r.problems.empty()) {
     o += "\nProblems:\n";
     for (const auto& p : r.problems) {
-      const int s = p.group == FixGroup::kernel_cmdline ? kernel_step : p.group == FixGroup::vfio ? vfio_step : device_step;
+      const int s = p.group == FixGroup::kernel_cmdline ? kernel_step
+                    : p.group == FixGroup::vfio         ? vfio_step
+                                                        : device_step;
       o += "  ✗ " + (p.device.empty() ? std::string() : p.device + " ") + p.code + ": " + p.message + " (step " +
            std::to_string(s) + ")\n";
     }
@@ -476,8 +487,8 @@ std::string doctor_to_text(const DoctorReport& r) {
 
   if (reboot_step) {
     o += "\nStep " + std::to_string(reboot_step) + ". Reboot\n      reboot\n";
-    if (kernel_step && vfio_step) o += "  (one reboot does for steps " + std::to_string(kernel_step) + " and " +
-                                       std::to_string(vfio_step) + ")\n";
+    if (kernel_step && vfio_step)
+      o += "  (one reboot does for steps " + std::to_string(kernel_step) + " and " + std::to_string(vfio_step) + ")\n";
     else if (vfio_step && !r.driverctl.empty()) o += "  (not needed if you used driverctl)\n";
   }
 

@@ -45,10 +45,10 @@ struct DoctorOptions {
 enum class FixGroup { kernel_cmdline, vfio, device };
 
 struct DoctorProblem {
-  std::string code;     // the verdict's: iommu_off, driver_not_vfio, ...
-  std::string device;   // the GPU's PCI address ("" for problems of the whole host)
+  std::string code;    // the verdict's: iommu_off, driver_not_vfio, ...
+  std::string device;  // the GPU's PCI address ("" for problems of the whole host)
   std::string message;
-  std::string fix;      // the verdict's fix text
+  std::string fix;  // the verdict's fix text
   FixGroup group = FixGroup::device;
   std::vector<std::string> commands;  // the exact lines to run, in order (vGPU problems); may be empty
 };
@@ -57,8 +57,8 @@ struct DoctorReport {
   std::string host, source, generator;
   bool ready = false;
   size_t gpus = 0, ready_gpus = 0, passthrough_ready = 0, vgpu_ready = 0;
-  std::vector<DoctorProblem> problems;  // blocking ones, in GPU order
-  std::vector<std::string> notes;       // not blocking: read warnings, inventory warnings
+  std::vector<DoctorProblem> problems;       // blocking ones, in GPU order
+  std::vector<std::string> notes;            // not blocking: read warnings, inventory warnings
   std::vector<std::string> vgpu_layouts;     // the [vgpu:*] layouts checked
   std::vector<std::string> nova_conf_files;  // the nova.conf files compared with them
 
@@ -73,9 +73,9 @@ struct DoctorReport {
   std::vector<std::string> vfio_ids;         // "10de:2684", sorted, unique
   std::vector<std::string> softdep_drivers;  // drivers bound now, sorted, unique
   bool blacklist_nouveau = false;
-  std::string modprobe_conf;                 // the file's whole content
-  std::vector<std::string> driverctl;        // "driverctl set-override ADDR vfio-pci", the no-reboot way
-  std::vector<std::string> vfio_notes;       // IDs left out of ids= and why
+  std::string modprobe_conf;            // the file's whole content
+  std::vector<std::string> driverctl;   // "driverctl set-override ADDR vfio-pci", the no-reboot way
+  std::vector<std::string> vfio_notes;  // IDs left out of ids= and why
 
   // What to run after writing the files above, in order (update-grub,
   // update-initramfs -u, reboot), empty when nothing needs it.

@@ -7,8 +7,9 @@ namespace gpu_agent {
 namespace {
 
 constexpr std::array<const char*, 13> kDeviceFiles{
-    "vendor", "device", "class", "subsystem_vendor", "subsystem_device", "revision", "numa_node", "boot_vga",
-    "sriov_totalvfs", "sriov_numvfs", "current_link_speed", "current_link_width", "reset_method"};
+    "vendor",      "device",   "class",          "subsystem_vendor", "subsystem_device",   "revision",
+    "numa_node",   "boot_vga", "sriov_totalvfs", "sriov_numvfs",     "current_link_speed", "current_link_width",
+    "reset_method"};
 constexpr std::array<const char*, 4> kTypeFiles{"name", "description", "available_instances", "device_api"};
 constexpr std::array<const char*, 2> kNvidiaFiles{"creatable_vgpu_types", "current_vgpu_type"};
 

@@ -17,13 +17,13 @@ struct ErrnoName {
   int value;
 };
 constexpr std::array<ErrnoName, 8> kErrnoNames{{{"EACCES", EACCES},
-                                               {"EPERM", EPERM},
-                                               {"EIO", EIO},
-                                               {"ENOENT", ENOENT},
-                                               {"ENODEV", ENODEV},
-                                               {"EINVAL", EINVAL},
-                                               {"EBUSY", EBUSY},
-                                               {"ENXIO", ENXIO}}};
+                                                {"EPERM", EPERM},
+                                                {"EIO", EIO},
+                                                {"ENOENT", ENOENT},
+                                                {"ENODEV", ENODEV},
+                                                {"EINVAL", EINVAL},
+                                                {"EBUSY", EBUSY},
+                                                {"ENXIO", ENXIO}}};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -68,8 +68,7 @@ Result<bool> add_legacy_line(MemFs& fs, std::string_view line) {
     const std::string base = dev + "/mdev_supported_types/" + type;
     fs.add_dir(base + "/devices");
     // keys come in this order; description runs to the end of the line
-    static constexpr std::array<const char*, 4> keys{"name=", "available_instances=", "device_api=",
-                                                     "description="};
+    static constexpr std::array<const char*, 4> keys{"name=", "available_instances=", "device_api=", "description="};
     for (size_t k = 0; k < keys.size(); ++k) {
       size_t start = kv.find(keys[k]);
       if (start == std::string_view::npos) continue;
@@ -190,9 +189,7 @@ Result<Fixture> parse_fixture(std::string_view text, const std::string& origin) 
     pos = nl + 1;
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    auto fail = [&](const std::string& why) {
-      return make_error(origin + ":" + std::to_string(lineno) + ": " + why);
-    };
+    auto fail = [&](const std::string& why) { return make_error(origin + ":" + std::to_string(lineno) + ": " + why); };
     if (trim(line).empty() || line.front() == '#') continue;
     if (line.front() == '@') {
       size_t sp = line.find(' ');
@@ -214,8 +211,7 @@ Result<Fixture> parse_fixture(std::string_view text, const std::string& origin) 
         std::string_view path = eq == std::string_view::npos ? trim(body) : body.substr(0, eq);
         if (eq == std::string_view::npos && body.size() >= 2 && body.substr(body.size() - 2) == " =")
           path = body.substr(0, body.size() - 2);
-        else if (eq == std::string_view::npos)
-          return fail("file line needs ' = ': f PATH = VALUE");
+        else if (eq == std::string_view::npos) return fail("file line needs ' = ': f PATH = VALUE");
         auto value = unescape_value(eq == std::string_view::npos ? std::string_view{} : body.substr(eq + 3));
         if (!value) return fail(value.error().message);
         fs.add_file(trim(path), kind == 'f' ? *value + "\n" : *value);
@@ -240,8 +236,7 @@ Result<Fixture> parse_fixture(std::string_view text, const std::string& origin) 
         fs.add_error(trim(body.substr(0, sp)), err);
         break;
       }
-      default:
-        return fail(std::string("unknown line kind '") + kind + "' (expected d, f, F, l, e, @ or #)");
+      default: return fail(std::string("unknown line kind '") + kind + "' (expected d, f, F, l, e, @ or #)");
     }
   }
   return fx;
@@ -269,8 +264,7 @@ std::string format_fixture(const MemFs& fs, const std::map<std::string, std::str
       case K::file:
         if (!node.data.empty() && node.data.back() == '\n')
           out += "f " + path + " = " + escape_value(std::string_view(node.data).substr(0, node.data.size() - 1)) + "\n";
-        else
-          out += "F " + path + " = " + escape_value(node.data) + "\n";
+        else out += "F " + path + " = " + escape_value(node.data) + "\n";
         break;
       case K::link: out += "l " + path + " -> " + node.data + "\n"; break;
       case K::error: {

@@ -12,8 +12,7 @@ struct HostName {
 };
 
 // First of: an explicit name, the fixture's recorded one, libvirt's, the FQDN, gethostname().
-HostName choose_hostname(const std::optional<std::string>& configured,
-                         const std::optional<std::string>& fixture,
+HostName choose_hostname(const std::optional<std::string>& configured, const std::optional<std::string>& fixture,
                          const std::optional<std::string>& libvirt);
 
 std::string local_hostname();  // gethostname(), or "localhost" if that fails

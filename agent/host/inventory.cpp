@@ -40,8 +40,7 @@ Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& pa
 }
 
 template <typename T>
-Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path,
-                                       Result<T> (*parse)(std::string_view)) {
+Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path, Result<T> (*parse)(std::string_view)) {
   auto raw = fs.read_file(path);
   if (!raw) {
     if (raw.error().kind == ErrorKind::not_found) return std::optional<T>{};
@@ -139,8 +138,7 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
   }
 }
 
-void read_vendor_vgpu(const Fs& fs, const std::string& dev, const PciAddress& parent, Gpu& gpu,
-                      VirtualFunction* vf) {
+void read_vendor_vgpu(const Fs& fs, const std::string& dev, const PciAddress& parent, Gpu& gpu, VirtualFunction* vf) {
   auto creatable = fs.read_file(dev + "/nvidia/creatable_vgpu_types");
   if (creatable) {
     auto types = parse_creatable_vgpu_types(*creatable);
@@ -185,7 +183,8 @@ void read_ids(const Fs& fs, const std::string& dev, Gpu& gpu) {
     }
     auto v = parse_id(*raw_text);
     if (v) *field = *v;
-    else gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
+    else
+      gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
   }
 }
 

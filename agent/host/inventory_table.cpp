@@ -26,12 +26,12 @@ std::string inventory_to_table(const Inventory& inv) {
       << (inv.iommu_enabled ? "on" : "off") << ", source " << inv.source << "\n";
   if (inv.gpus.empty()) out << "No GPUs (PCI class 0300/0302) found.\n";
   else {
-    TextTable table({{"ADDRESS", 12}, {"ID", 9}, {"NUMA", 4}, {"DRIVER", 10}, {"GROUP", 5}, {"MODE", 11},
-                     {"READY", 5}, {"NAME"}});
+    TextTable table(
+        {{"ADDRESS", 12}, {"ID", 9}, {"NUMA", 4}, {"DRIVER", 10}, {"GROUP", 5}, {"MODE", 11}, {"READY", 5}, {"NAME"}});
     for (const auto& g : inv.gpus)
       table.add_row({g.address.to_string(), g.id_pair(), std::to_string(g.numa_node), g.driver.value_or("-"),
-                     g.iommu_group ? std::to_string(*g.iommu_group) : "-", std::string(to_string(g.mode)), g.assignable ? "yes" : "NO",
-                     name_of(g)});
+                     g.iommu_group ? std::to_string(*g.iommu_group) : "-", std::string(to_string(g.mode)),
+                     g.assignable ? "yes" : "NO", name_of(g)});
     out << "\n" << table.render();
   }
   for (const auto& g : inv.gpus) {
@@ -46,8 +46,7 @@ std::string inventory_to_table(const Inventory& inv) {
             << (m.driver ? ", " + *m.driver : std::string(", no driver")) << ")";
       out << "\n";
     }
-    if (g.sriov)
-      out << "  SR-IOV: " << g.sriov->num_vfs << " of " << g.sriov->total_vfs << " VFs enabled\n";
+    if (g.sriov) out << "  SR-IOV: " << g.sriov->num_vfs << " of " << g.sriov->total_vfs << " VFs enabled\n";
     if (!g.mdev_types.empty()) {
       // One line per type: A40 hosts repeat 22 types on each of 32 VFs.
       struct Sum {

@@ -114,9 +114,8 @@ std::optional<uint32_t> hex_id(const std::optional<std::string>& s, int digits) 
 }  // namespace
 
 Result<std::optional<LibvirtPciDevice>> parse_nodedev_xml(const std::string& xml) {
-  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "nodedev.xml",
-                                                     nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                                  XML_PARSE_NOWARNING));
+  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "nodedev.xml", nullptr,
+                                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
   if (!doc) return make_error("libvirt returned node device XML that does not parse");
   xmlNode* root = xmlDocGetRootElement(doc.get());
   if (!root || !is(root, "device")) return make_error("node device XML has no <device> root");

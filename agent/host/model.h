@@ -12,7 +12,7 @@
 
 namespace gpu_agent {
 
-inline constexpr uint32_t kClassVga = 0x0300;       // class >> 8
+inline constexpr uint32_t kClassVga = 0x0300;  // class >> 8
 inline constexpr uint32_t kClass3d = 0x0302;
 inline constexpr uint32_t kClassBridgeOther = 0x0680;  // NVSwitch
 inline constexpr uint32_t kClassPciBridge = 0x0604;
@@ -104,7 +104,7 @@ struct Gpu {
 struct LibvirtReport {
   std::string uri;
   bool connected = false;
-  std::string error;                      // why not, when not connected
+  std::string error;  // why not, when not connected
   std::optional<std::string> hostname;
   std::vector<std::string> disagreements;  // one line each, naming the device and field
   int devices_compared = 0;

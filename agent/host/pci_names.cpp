@@ -30,8 +30,7 @@ thread_local char g_message[512];
 void on_warning(char*, ...) {}  // warnings (a missing file) surface as "no name"
 
 // Kept free of objects with destructors: it is the setjmp frame.
-const char* guarded_lookup(pci_access* a, char* buf, int size, int flags, uint32_t x, uint32_t y,
-                           bool* failed) {
+const char* guarded_lookup(pci_access* a, char* buf, int size, int flags, uint32_t x, uint32_t y, bool* failed) {
   std::jmp_buf jb;
   std::jmp_buf* volatile saved = g_jump;
   g_jump = &jb;
@@ -72,8 +71,8 @@ std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) c
   if (auto it = answers_.find(key); it != answers_.end()) return it->second;
   char buf[256];
   bool failed = false;
-  const char* r = guarded_lookup(pacc_, buf, sizeof buf,
-                                 flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b, &failed);
+  const char* r = guarded_lookup(pacc_, buf, sizeof buf, flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b,
+                                 &failed);
   if (failed) {
     error_ = std::string("pci.ids ") + path_ + " is unusable: " + g_message;
     while (!error_->empty() && error_->back() == '\n') error_->pop_back();

@@ -27,8 +27,8 @@ bool vfio_safe_driver(const std::optional<std::string>& d) {
 
 bool has_vgpu_support(const Gpu& g) {
   return !g.mdev_types.empty() || !g.vgpu_types.empty() ||
-         (g.sriov && g.sriov->total_vfs > 0 && g.driver && *g.driver == "nvidia" &&
-          g.vendor_id && *g.vendor_id == 0x10de && g.sriov->num_vfs == 0);
+         (g.sriov && g.sriov->total_vfs > 0 && g.driver && *g.driver == "nvidia" && g.vendor_id &&
+          *g.vendor_id == 0x10de && g.sriov->num_vfs == 0);
 }
 
 void judge_passthrough(Gpu& g, bool iommu_enabled) {
@@ -43,8 +43,9 @@ void judge_passthrough(Gpu& g, bool iommu_enabled) {
                             true});
     else
       g.problems.push_back({"no_iommu_group", addr + " is in no IOMMU group although the IOMMU is on",
-                            "check dmesg for DMAR/AMD-Vi errors about " + addr + "; the device may sit behind "
-                            "a bridge the IOMMU does not cover",
+                            "check dmesg for DMAR/AMD-Vi errors about " + addr +
+                                "; the device may sit behind "
+                                "a bridge the IOMMU does not cover",
                             true});
   }
   if (!g.driver || *g.driver != "vfio-pci") {
@@ -53,7 +54,8 @@ void judge_passthrough(Gpu& g, bool iommu_enabled) {
         {"driver_not_vfio", addr + " is " + bound + ", not vfio-pci, so nova cannot pass it through",
          "bind it to vfio-pci at boot: `echo 'options vfio-pci ids=" + ids +
              "' > /etc/modprobe.d/vfio.conf`, blacklist nouveau (and nvidia, on a passthrough-only host), "
-             "`update-initramfs -u` and reboot; or now: `driverctl set-override " + addr + " vfio-pci`",
+             "`update-initramfs -u` and reboot; or now: `driverctl set-override " +
+             addr + " vfio-pci`",
          true});
   }
   for (const auto& m : g.group_members) {
@@ -64,7 +66,8 @@ void judge_passthrough(Gpu& g, bool iommu_enabled) {
              "companion function " + describe_member(m) + " shares IOMMU group " + std::to_string(*g.iommu_group) +
                  " and must go to the guest with the GPU",
              "bind " + m.address.to_string() + " to vfio-pci too (add its vendor:product " +
-                 (m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string("ID")) +
+                 (m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4)
+                                              : std::string("ID")) +
                  " to vfio-pci ids=)",
              true});
       continue;
@@ -107,8 +110,7 @@ void judge_vgpu(Gpu& g, bool iommu_enabled) {
                               "` (again after every boot; etc/gpu-agent-sriov@.service does it before nova-compute)",
                           true});
   if (vf_based && !pf_types && !iommu_enabled)
-    g.problems.push_back({"iommu_off",
-                          "IOMMU is off: SR-IOV vGPU needs an IOMMU group per VF",
+    g.problems.push_back({"iommu_off", "IOMMU is off: SR-IOV vGPU needs an IOMMU group per VF",
                           "enable VT-d/AMD-Vi in the firmware, add intel_iommu=on iommu=pt (Intel) or "
                           "amd_iommu=on iommu=pt (AMD) to the kernel command line, and reboot",
                           true});

@@ -15,10 +15,9 @@ namespace {
 
 // nova's major version per release: what changed for [pci] is keyed on it.
 const NovaRelease kReleases[] = {
-    {"train", "train", 20},       {"ussuri", "ussuri", 21},     {"victoria", "victoria", 22},
-    {"wallaby", "wallaby", 23},   {"xena", "xena", 24},         {"yoga", "yoga", 25},
-    {"zed", "zed", 26},           {"2023.1", "antelope", 27},   {"2023.2", "bobcat", 28},
-    {"2024.1", "caracal", 29},    {"2024.2", "dalmatian", 30},  {"2025.1", "epoxy", 31},
+    {"train", "train", 20},     {"ussuri", "ussuri", 21},  {"victoria", "victoria", 22}, {"wallaby", "wallaby", 23},
+    {"xena", "xena", 24},       {"yoga", "yoga", 25},      {"zed", "zed", 26},           {"2023.1", "antelope", 27},
+    {"2023.2", "bobcat", 28},   {"2024.1", "caracal", 29}, {"2024.2", "dalmatian", 30},  {"2025.1", "epoxy", 31},
     {"2025.2", "flamingo", 32},
 };
 constexpr int kZed = 26;      // [pci] device_spec replaces passthrough_whitelist
@@ -204,8 +203,7 @@ bool id_matches_exactly(const Inventory& inv, std::pair<uint32_t, uint32_t> id, 
 // Device specs: by vendor/product where that matches exactly, else by address; then
 // the other functions of the same card in the GPU's IOMMU group (HDMI audio, USB-C):
 // vfio hands the whole group to the guest, so nova must know them too.
-void add_device_specs(const Inventory& inv, const Pool& pool, const std::vector<const Gpu*>& ready,
-                      NovaConfig& cfg) {
+void add_device_specs(const Inventory& inv, const Pool& pool, const std::vector<const Gpu*>& ready, NovaConfig& cfg) {
   std::map<std::pair<uint32_t, uint32_t>, std::vector<const Gpu*>> by_id;
   std::vector<const Gpu*> by_address;
   for (const Gpu* g : ready) {
@@ -249,15 +247,18 @@ void note_shared_alias_ids(NovaConfig& cfg) {
 // A vGPU 17 layout (no mdev bus): its VFs as PCI devices with managed "no", nova 2025.1 and later.
 void add_vendor_vfio_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
   if (rel.nova_major < kEpoxy) {
-    cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name + " is a vGPU 17 type (no mdev bus): nova gives its "
+    cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name +
+                        " is a vGPU 17 type (no mdev bus): nova gives its "
                         "VFs to guests as PCI devices left on NVIDIA's driver, which needs [pci] device_spec "
                         "\"managed\": \"no\" (nova 2025.1 and later); nothing is written for it here");
     return;
   }
-  const std::string rc =
-      l.resource_class == "VGPU" ? "CUSTOM_" + to_trait_part("VGPU_" + l.short_name) : l.resource_class;
-  cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name + ": vGPU 17 VFs as PCI devices with managed \"no\", "
-                      "in placement as " + rc + " (set [pci] report_in_placement = true)");
+  const std::string rc = l.resource_class == "VGPU" ? "CUSTOM_" + to_trait_part("VGPU_" + l.short_name)
+                                                    : l.resource_class;
+  cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name +
+                      ": vGPU 17 VFs as PCI devices with managed \"no\", "
+                      "in placement as " +
+                      rc + " (set [pci] report_in_placement = true)");
   for (const auto& p : l.parents)
     cfg.device_specs.push_back({l.name, "address", "vgpu", {p.address}, unmanaged_spec_json(p.address, rc)});
 }
@@ -265,7 +266,8 @@ void add_vendor_vfio_layout(const VgpuLayout& l, const NovaRelease& rel, NovaCon
 // An mdev layout: one enabled type and its [mdev_<type>] group, as the release has them.
 Result<bool> add_mdev_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
   if (rel.nova_major < kUssuri && !cfg.mdev_types.empty()) {
-    cfg.notes.push_back("[vgpu:" + l.name + "]: nova " + rel.name + " uses only the first enabled vGPU type; "
+    cfg.notes.push_back("[vgpu:" + l.name + "]: nova " + rel.name +
+                        " uses only the first enabled vGPU type; "
                         "left out");
     return true;
   }
@@ -294,19 +296,22 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
                     ") can be given to guests now, so there is no [pci] " + cfg.device_spec_option +
                     " to write for nova.";
   if (inv.gpus.empty())
-    return make_error(msg + "\n  it has no GPU (PCI class 0300 or 0302) at all.\nRun this on a GPU compute node, "
-                            "or give its capture with --fixture (see `gpu-agent capture`).");
+    return make_error(msg +
+                      "\n  it has no GPU (PCI class 0300 or 0302) at all.\nRun this on a GPU compute node, "
+                      "or give its capture with --fixture (see `gpu-agent capture`).");
   bool all_vgpu = true;
   for (const auto& g : inv.gpus) {
     msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
     all_vgpu &= g.mode == GpuMode::vgpu;
   }
   if (all_vgpu)
-    return make_error(msg + "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
-                            "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
-                            "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
-  msg += "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
-         "then run `gpu-agent nova-config` again.";
+    return make_error(msg +
+                      "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
+                      "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
+                      "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
+  msg +=
+      "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
+      "then run `gpu-agent nova-config` again.";
   return make_error(msg);
 }
 
@@ -351,8 +356,12 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
 
   // a vGPU host has no passthrough pool: nothing for [pci] but the notes
   if (assignable == 0 && layouts.empty()) return no_assignable_gpu(inv, cfg);
-  cfg.enabled_filters = {"ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
-                         "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter", "PciPassthroughFilter"};
+  cfg.enabled_filters = {"ComputeFilter",
+                         "ComputeCapabilitiesFilter",
+                         "ImagePropertiesFilter",
+                         "ServerGroupAntiAffinityFilter",
+                         "ServerGroupAffinityFilter",
+                         "PciPassthroughFilter"};
   return cfg;
 }
 
@@ -393,7 +402,8 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
         o += "# pool " + pool + ": devices nova-compute may hand to guests\n";
       }
       if (s.role == "companion")
-        o += "# " + s.devices.front().to_string() + " shares the GPU's IOMMU group and card: it goes to the guest too\n";
+        o += "# " + s.devices.front().to_string() +
+             " shares the GPU's IOMMU group and card: it goes to the guest too\n";
       o += cfg.device_spec_option + " = " + s.json + "\n";
     }
   }
@@ -414,7 +424,9 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
          "# not set here (it would replace yours). Make sure it contains PciPassthroughFilter, e.g. nova's\n"
          "# defaults plus it:\n"
          "# [filter_scheduler]\n"
-         "# enabled_filters = " + filters + "\n"
+         "# enabled_filters = " +
+         filters +
+         "\n"
          "# Flavors: resources:<pool resource class>=N and trait:<trait>=required make placement pick the\n"
          "# host; pci_passthrough:alias=<alias>:N makes nova-compute claim N devices of the pool.\n";
   }
@@ -425,7 +437,8 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
          "# parent devices nova creates them (SR-IOV VFs on A40/A100-class GPUs, else the GPU).\n"
          "# Flavors ask for resources:VGPU=1 (or the mdev_class) and trait:CUSTOM_VGPU_<TYPE>=required,\n"
          "# which gpu-agent report puts on nova's provider of each parent.\n"
-         "[devices]\n" + cfg.enabled_types_option + " = " + types + "\n";
+         "[devices]\n" +
+         cfg.enabled_types_option + " = " + types + "\n";
     for (const auto& t : cfg.mdev_types) {
       o += "\n# [vgpu:" + t.layout + "] " + t.short_name + " on " + std::to_string(t.device_addresses.size()) +
            " parent device(s)\n[" + t.group + "]\ndevice_addresses = ";

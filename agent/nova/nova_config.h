@@ -15,8 +15,8 @@
 namespace gpu_agent {
 
 struct NovaRelease {
-  std::string name;  // "zed", "2023.1"
-  std::string code;  // "zed", "antelope"
+  std::string name;    // "zed", "2023.1"
+  std::string code;    // "zed", "antelope"
   int nova_major = 0;  // 26 for Zed
 };
 
@@ -39,11 +39,11 @@ struct NovaConfigOptions {
 };
 
 struct NovaDeviceSpec {
-  std::string pool;                  // the pool's key
-  std::string kind;                  // "vendor_product" or "address"
-  std::string role;                  // "gpu" or "companion"
-  std::vector<PciAddress> devices;   // what it is meant to match on this host
-  std::string json;                  // the option value
+  std::string pool;                 // the pool's key
+  std::string kind;                 // "vendor_product" or "address"
+  std::string role;                 // "gpu" or "companion"
+  std::vector<PciAddress> devices;  // what it is meant to match on this host
+  std::string json;                 // the option value
 };
 
 struct NovaAlias {
@@ -57,13 +57,13 @@ struct NovaAlias {
 
 // One enabled vGPU type for nova-compute's [devices] and its [mdev_<type>] group.
 struct NovaMdevType {
-  std::string layout;                     // [vgpu:NAME]
-  std::string type_id;                    // nvidia-565
-  std::string short_name;                 // A40-24Q
-  std::string group;                      // "mdev_nvidia-565" (Xena+) or "vgpu_nvidia-565"
+  std::string layout;                        // [vgpu:NAME]
+  std::string type_id;                       // nvidia-565
+  std::string short_name;                    // A40-24Q
+  std::string group;                         // "mdev_nvidia-565" (Xena+) or "vgpu_nvidia-565"
   std::vector<PciAddress> device_addresses;  // the parents: VFs for SR-IOV GPUs, else the PF
-  std::optional<std::string> mdev_class;  // Xena+, when not VGPU
-  std::optional<int64_t> max_instances;   // 2023.2+
+  std::optional<std::string> mdev_class;     // Xena+, when not VGPU
+  std::optional<int64_t> max_instances;      // 2023.2+
 };
 
 struct NovaConfig {
@@ -74,7 +74,7 @@ struct NovaConfig {
   std::string device_spec_option;  // "device_spec" or "passthrough_whitelist"
   std::vector<NovaDeviceSpec> device_specs;
   std::vector<NovaAlias> aliases;
-  std::string enabled_types_option;  // "enabled_mdev_types" (Xena+) or "enabled_vgpu_types"
+  std::string enabled_types_option;          // "enabled_mdev_types" (Xena+) or "enabled_vgpu_types"
   std::vector<NovaMdevType> mdev_types;      // vGPU layouts, for nova-compute
   std::vector<std::string> enabled_filters;  // nova's defaults plus PciPassthroughFilter
   std::vector<std::string> notes;            // pools or GPUs left out, and why
@@ -91,8 +91,7 @@ std::string nova_alias_name(const std::string& pool_key);
 // vGPU layouts become [devices] enabled_mdev_types and one [mdev_<type>] group each
 // (device_addresses, mdev_class, max_instances as the release has them).
 Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool>& pools,
-                                    const NovaConfigOptions& options,
-                                    const std::vector<VgpuLayout>& layouts = {});
+                                    const NovaConfigOptions& options, const std::vector<VgpuLayout>& layouts = {});
 
 // compute: device_spec + alias (nova-compute needs the alias too, for resize and
 // migration claims); api: alias + the scheduler note; all: everything, one [pci].

@@ -21,7 +21,8 @@ Result<std::vector<std::string>> unique_traits(const std::vector<std::string>& i
 
 }  // namespace
 
-Result<std::string> make_provider_yaml(const std::vector<std::string>& host_traits, const ProviderYamlOptions& options) {
+Result<std::string> make_provider_yaml(const std::vector<std::string>& host_traits,
+                                       const ProviderYamlOptions& options) {
   if (host_traits.empty() && options.named_providers.empty())
     return make_error(
         "no host traits and no vGPU layout to put in a provider config: set [agent] host_traits in the agent's "
@@ -53,7 +54,8 @@ Result<std::string> make_provider_yaml(const std::vector<std::string>& host_trai
     y += "# nova-compute reads it at start from [compute] provider_config_location (default\n"
          "# /etc/nova/provider_config/, every *.yaml) and adds these traits to its own providers. The pGPU\n"
          "# providers are named <nodename>_pci_<parent address>, as nova's libvirt driver names them, so this\n"
-         "# file is for " + options.host + " only. Only traits are added; nova keeps their inventory and its traits.\n";
+         "# file is for " +
+         options.host + " only. Only traits are added; nova keeps their inventory and its traits.\n";
     if (!traits->empty())
       y += "# Set [agent] host_traits_owner = nova in gpu-agent.conf, so the agent does not also write the host\n"
            "# traits (flavors still require them).\n";

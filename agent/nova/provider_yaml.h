@@ -19,8 +19,8 @@ struct ProviderYamlEntry {
 };
 
 struct ProviderYamlOptions {
-  std::string generator = "gpu-agent";  // named in the header
-  std::string host;                     // the host it was generated on, named in the header
+  std::string generator = "gpu-agent";             // named in the header
+  std::string host;                                // the host it was generated on, named in the header
   std::vector<ProviderYamlEntry> named_providers;  // the layouts' pGPU providers on `host`
 };
 

@@ -14,11 +14,11 @@
 namespace gpu_agent {
 
 struct Pool {
-  std::string key;             // [pool:NAME], or "10de_2330" for a default pool
-  std::string resource_class;  // CUSTOM_PGPU_10DE_2330
-  std::vector<std::string> traits;  // sorted, unique; without the marker trait
-  std::vector<PciAddress> assignable;    // counted in total
-  std::vector<PciAddress> unavailable;   // matched, but not assignable now (with reasons in the inventory)
+  std::string key;                                // [pool:NAME], or "10de_2330" for a default pool
+  std::string resource_class;                     // CUSTOM_PGPU_10DE_2330
+  std::vector<std::string> traits;                // sorted, unique; without the marker trait
+  std::vector<PciAddress> assignable;             // counted in total
+  std::vector<PciAddress> unavailable;            // matched, but not assignable now (with reasons in the inventory)
   std::optional<uint32_t> vendor_id, product_id;  // when every member shares them
   std::optional<std::string> product_name;
   bool configured = false;

@@ -77,8 +77,8 @@ TypeOnGpu find_type(const std::string& type, const Gpu& g) {
     t.type_name = m.name;
     t.fb = m.parsed.framebuffer_mib;
     t.max_inst = m.parsed.max_instance;
-    t.parents.push_back({m.parent, g.address, m.available_instances.value_or(0),
-                         static_cast<int64_t>(m.instances.size())});
+    t.parents.push_back(
+        {m.parent, g.address, m.available_instances.value_or(0), static_cast<int64_t>(m.instances.size())});
   }
   for (const auto& v : g.vgpu_types) {
     if (!names_type(type, std::to_string(v.id), v.name)) continue;
@@ -110,8 +110,10 @@ Result<bool> check_other_types(const std::string& where, const Gpu& g, const Typ
   for (const auto& m : g.mdevs) {
     if (m.type_id == t.type_id) continue;
     return make_error(where + ": " + m.parent.to_string() + " on GPU " + g.address.to_string() + " holds vGPU " +
-                      m.uuid + " of type " + m.type_id + ", not " + type + "; a GPU holds one type: delete that mdev "
-                      "(`echo 1 > /sys/bus/mdev/devices/" + m.uuid + "/remove`) once no guest uses it, or change type");
+                      m.uuid + " of type " + m.type_id + ", not " + type +
+                      "; a GPU holds one type: delete that mdev "
+                      "(`echo 1 > /sys/bus/mdev/devices/" +
+                      m.uuid + "/remove`) once no guest uses it, or change type");
   }
   if (g.sriov && t.kind == VgpuKind::vendor_vfio) {
     for (const auto& vf : g.sriov->vfs)
@@ -131,12 +133,12 @@ Result<bool> add_gpu(const std::string& where, const VgpuLayoutConfig& lc, const
     return make_error(where + ": GPU " + g.address.to_string() + " (" + g.id_pair() + ") does not offer vGPU type " +
                       lc.type + "; it offers: " + offered(g));
   if (!l.type_id.empty() && l.type_id != t.type_id)
-    return make_error(where + ": type " + lc.type + " is " + l.type_id + " on " + l.gpus.front().to_string() +
-                      " but " + t.type_id + " on " + g.address.to_string() + "; give GPUs of one model per layout");
+    return make_error(where + ": type " + lc.type + " is " + l.type_id + " on " + l.gpus.front().to_string() + " but " +
+                      t.type_id + " on " + g.address.to_string() + "; give GPUs of one model per layout");
   if (auto ok = check_other_types(where, g, t); !ok) return ok;
   if (t.capacity == 0)
-    return make_error(where + ": GPU " + g.address.to_string() + " has no room for a " +
-                      short_vgpu_name(t.type_name) + " (" + t.type_id + "): available_instances is 0 on every " +
+    return make_error(where + ": GPU " + g.address.to_string() + " has no room for a " + short_vgpu_name(t.type_name) +
+                      " (" + t.type_id + "): available_instances is 0 on every " +
                       "parent; another type's vGPUs use it, or SR-IOV VFs are not enabled (see `gpu-agent doctor`)");
   l.kind = *t.kind;
   l.type_id = t.type_id;
@@ -203,7 +205,8 @@ Result<std::vector<VgpuLayout>> resolve_vgpu_layouts(const Inventory& inv, const
         if (selected == Selected::by_address)
           return make_error(here + ": GPU " + g.address.to_string() + " (" + g.id_pair() +
                             ") offers no vGPU type: is NVIDIA's vGPU host driver loaded and, on SR-IOV GPUs, are "
-                            "the VFs enabled (`/usr/lib/nvidia/sriov-manage -e " + g.address.to_string() + "`)?");
+                            "the VFs enabled (`/usr/lib/nvidia/sriov-manage -e " +
+                            g.address.to_string() + "`)?");
         continue;  // a passthrough GPU matched by model or `all`: not this layout's
       }
       if (auto t = taken.find(g.address); t != taken.end())

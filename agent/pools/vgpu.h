@@ -15,8 +15,8 @@
 namespace gpu_agent {
 
 struct VgpuParent {
-  PciAddress address;  // PF or VF
-  PciAddress gpu;      // its GPU (the PF)
+  PciAddress address;     // PF or VF
+  PciAddress gpu;         // its GPU (the PF)
   int64_t available = 0;  // instances that can still be created on it
   int64_t in_use = 0;     // instances of the layout's type that exist on it
 };
@@ -26,19 +26,19 @@ struct VgpuParent {
 enum class VgpuKind { mdev, vendor_vfio };
 
 struct VgpuLayout {
-  std::string name;       // [vgpu:NAME]
+  std::string name;  // [vgpu:NAME]
   VgpuKind kind = VgpuKind::mdev;
-  std::string type_id;    // "nvidia-565", or "1052" for vendor VFIO
-  std::string type_name;  // "NVIDIA A40-24Q"
-  std::string short_name; // "A40-24Q"
+  std::string type_id;     // "nvidia-565", or "1052" for vendor VFIO
+  std::string type_name;   // "NVIDIA A40-24Q"
+  std::string short_name;  // "A40-24Q"
   std::optional<int64_t> framebuffer_mib;
   std::optional<int64_t> max_instances_per_gpu;  // from the type's description, when it says
-  char series = 0;        // 'Q', 'C', 'A', 'B' (0 when the name does not say)
-  std::string resource_class = "VGPU";  // the mdev_class, what nova's providers offer
+  char series = 0;                               // 'Q', 'C', 'A', 'B' (0 when the name does not say)
+  std::string resource_class = "VGPU";           // the mdev_class, what nova's providers offer
   std::vector<std::string> traits;  // sorted: configured + CUSTOM_VGPU_<TYPE>, _FB_<size>, CUSTOM_VGPU_CUDA
   std::vector<PciAddress> gpus;     // the PFs
   std::vector<VgpuParent> parents;  // sorted by address
-  int64_t capacity = 0;   // vGPUs these GPUs can hold in all
+  int64_t capacity = 0;             // vGPUs these GPUs can hold in all
   int64_t in_use = 0;
   std::optional<int64_t> flavor_vcpus, flavor_ram_mb, flavor_disk_gb;
 };

@@ -32,8 +32,8 @@ Result<Microversion> choose_microversion(const VersionRange& offered) {
   }
   const Microversion chosen = offered.max < kMaxMicroversion ? offered.max : kMaxMicroversion;
   if (chosen < offered.min) {
-    return make_error("placement offers microversions " + range + "; the agent supports " +
-                      kMinMicroversion.str() + " to " + kMaxMicroversion.str());
+    return make_error("placement offers microversions " + range + "; the agent supports " + kMinMicroversion.str() +
+                      " to " + kMaxMicroversion.str());
   }
   return chosen;
 }

@@ -33,7 +33,7 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
         // unreachable or failing keystone will. No placement status: the
         // outcome is the token's (outcome_of).
         return make_error(token.error().kind == ErrorKind::unauthorized ? ErrorKind::unauthorized
-                                                                         : ErrorKind::unreachable,
+                                                                        : ErrorKind::unreachable,
                           where + ": cannot get a token: " + token.error().message);
       }
       token_kind = tokens_->describe();
@@ -92,7 +92,7 @@ template <typename T>
 Result<T> PlacementClient::decoded(const Request& request, Result<T> parsed) {
   if (parsed) return parsed;
   return make_error(ErrorKind::bad_input, request.method + " " + http_->url().full(request.path) +
-                    ": unexpected response: " + parsed.error().message);
+                                              ": unexpected response: " + parsed.error().message);
 }
 
 template <typename T>
@@ -115,8 +115,8 @@ Result<Microversion> PlacementClient::negotiate() {
   if (!range) return range.error();
   auto chosen = choose_microversion(*range);
   if (!chosen) {
-    return make_error(ErrorKind::bad_input, "placement at " + http_->url().origin() + http_->url().base_path + ": " +
-                      chosen.error().message);
+    return make_error(ErrorKind::bad_input,
+                      "placement at " + http_->url().origin() + http_->url().base_path + ": " + chosen.error().message);
   }
   microversion_ = *chosen;
   return *chosen;

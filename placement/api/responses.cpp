@@ -20,8 +20,7 @@ Result<rapidjson::Document> document(std::string_view body) {
 }
 
 Error missing(std::string_view where, std::string_view member, std::string_view type) {
-  return make_error(std::string(where) + ": member '" + std::string(member) + "' missing or not " +
-                    std::string(type));
+  return make_error(std::string(where) + ": member '" + std::string(member) + "' missing or not " + std::string(type));
 }
 
 const Value* member(const Value& obj, const char* name) {
@@ -163,7 +162,8 @@ Result<ProviderUsages> usages(std::string_view body) {
   auto map = generation_and(*doc, "usages", false, out.generation);
   if (!map) return map.error();
   for (const auto& m : (*map)->GetObject()) {
-    if (!m.value.IsInt64()) return make_error("usages: value for " + std::string(m.name.GetString()) + " is not an integer");
+    if (!m.value.IsInt64())
+      return make_error("usages: value for " + std::string(m.name.GetString()) + " is not an integer");
     out.usages.emplace(std::string(m.name.GetString(), m.name.GetStringLength()), m.value.GetInt64());
   }
   return out;

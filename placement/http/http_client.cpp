@@ -64,8 +64,7 @@ std::string lower_first(std::string s) {
 // looks like from the client, on TCP or under TLS.
 bool is_connection_drop(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
-         ec == ssl::error::stream_truncated;
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
 // Step failure -> words an operator can act on.
@@ -76,8 +75,7 @@ std::string describe(const error_code& ec, std::chrono::milliseconds timeout, st
   if (ec == bhttp::error::end_of_stream || ec == asio::error::eof)
     return "server closed the connection without a response";
   if (ec == ssl::error::stream_truncated) return "TLS stream truncated (server closed without close_notify)";
-  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again)
-    return "host not found";
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again) return "host not found";
   if (ec == bhttp::error::body_limit) return "response body larger than " + std::to_string(body_limit) + " bytes";
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category())
     return "malformed HTTP response (" + ec.message() + ")";
@@ -221,8 +219,8 @@ struct Client::Impl {
   Result<tcp::resolver::results_type> resolve() {
     error_code ec;
     const auto address = asio::ip::make_address(url.host, ec);
-    if (!ec) return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
-                                                        std::to_string(url.port));
+    if (!ec)
+      return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host, std::to_string(url.port));
     // getaddrinfo cannot be cancelled or given a deadline. Run it on a
     // thread of its own and stop waiting at the timeout: a lookup that hangs
     // then finishes (or not) on that thread, never on our io_context, so it
@@ -285,18 +283,18 @@ struct Client::Impl {
       tls->set_verify_mode(ssl::verify_peer);
       // host_name_verification checks the leaf against the URL's host (DNS name
       // or IP literal). It does not say why it refused, so record that for the error.
-      tls->set_verify_callback([this, check = ssl::host_name_verification(url.host)](
-                                   bool preverified, ssl::verify_context& ctx) {
-        X509_STORE_CTX* store = ctx.native_handle();
-        if (!preverified) {
-          if (verify_error == X509_V_OK) verify_error = X509_STORE_CTX_get_error(store);
-          return false;
-        }
-        if (check(preverified, ctx)) return true;
-        verify_error = url.host_is_ip_literal() ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH;
-        X509_STORE_CTX_set_error(store, verify_error);
-        return false;
-      });
+      tls->set_verify_callback(
+          [this, check = ssl::host_name_verification(url.host)](bool preverified, ssl::verify_context& ctx) {
+            X509_STORE_CTX* store = ctx.native_handle();
+            if (!preverified) {
+              if (verify_error == X509_V_OK) verify_error = X509_STORE_CTX_get_error(store);
+              return false;
+            }
+            if (check(preverified, ctx)) return true;
+            verify_error = url.host_is_ip_literal() ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH;
+            X509_STORE_CTX_set_error(store, verify_error);
+            return false;
+          });
     } else {
       tls->set_verify_mode(ssl::verify_none);
     }
@@ -442,7 +440,8 @@ struct Client::Impl {
       Attempt a = exchange(req, full_url);
       if (a.response) {
         if (options.trace) {
-          const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+          const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                start);
           trace("< " + std::to_string(a.response->status) + " " + a.response->reason + " (" +
                 std::to_string(a.response->body.size()) + " bytes, " + std::to_string(ms.count()) + " ms)");
         }
@@ -483,7 +482,9 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Option
     error_code ec;
     if (!impl->options.cafile.empty()) {
       ctx.load_verify_file(impl->options.cafile, ec);
-      if (ec) return make_error(ErrorKind::bad_config, "cafile " + impl->options.cafile + ": cannot load CA certificates (" + ec.message() + ")");
+      if (ec)
+        return make_error(ErrorKind::bad_config,
+                          "cafile " + impl->options.cafile + ": cannot load CA certificates (" + ec.message() + ")");
     } else {
       ctx.set_default_verify_paths(ec);
       if (ec) return make_error("cannot load the system CA store (" + ec.message() + ")");

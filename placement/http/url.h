@@ -10,10 +10,10 @@
 namespace gpu_agent::http {
 
 struct Url {
-  std::string scheme;     // "http" or "https"
-  std::string host;       // without brackets: "127.0.0.1", "::1", "placement.example"
-  std::uint16_t port = 0; // explicit or the scheme's default
-  std::string base_path;  // "" or "/placement" (never a trailing slash)
+  std::string scheme;      // "http" or "https"
+  std::string host;        // without brackets: "127.0.0.1", "::1", "placement.example"
+  std::uint16_t port = 0;  // explicit or the scheme's default
+  std::string base_path;   // "" or "/placement" (never a trailing slash)
 
   bool tls() const { return scheme == "https"; }
   bool host_is_ip_literal() const;

@@ -159,26 +159,31 @@ Result<std::string> select_endpoint(const std::vector<CatalogEndpoint>& catalog,
   std::string want;
   for (const auto& i : interfaces) want += (want.empty() ? "" : ",") + i;
   // The catalog lacks what the config asks for: not a network problem, a setting to change.
-  return make_error(ErrorKind::bad_config, "the keystone catalog has no " + service_type + " endpoint for interfaces " + want +
-                    (region.empty() ? std::string() : " in region " + region) +
-                    (have.empty() ? " (no " + service_type + " service at all)" : " (it has:" + have + ")") +
-                    "; set [placement] valid_interfaces / region_name, or endpoint_override");
+  return make_error(ErrorKind::bad_config,
+                    "the keystone catalog has no " + service_type + " endpoint for interfaces " + want +
+                        (region.empty() ? std::string() : " in region " + region) +
+                        (have.empty() ? " (no " + service_type + " service at all)" : " (it has:" + have + ")") +
+                        "; set [placement] valid_interfaces / region_name, or endpoint_override");
 }
 
 Session::Session(Credentials c, std::unique_ptr<http::Client> client)
     : creds_(std::move(c)), client_(std::move(client)) {}
 
 Result<std::unique_ptr<Session>> Session::create(Credentials c, http::Options options) {
-  if (c.auth_url.empty()) return make_error(ErrorKind::bad_config, "[placement] auth_url is required for keystone authentication");
+  if (c.auth_url.empty())
+    return make_error(ErrorKind::bad_config, "[placement] auth_url is required for keystone authentication");
   if (c.method == "password" && (c.username.empty() || c.password.empty()))
     return make_error(ErrorKind::bad_config, "[placement] username and password are required for auth_type = password");
   if (c.method == "password" && c.project_name.empty() && c.project_id.empty())
-    return make_error(ErrorKind::bad_config, "[placement] project_name (or project_id) is required for auth_type = password");
+    return make_error(ErrorKind::bad_config,
+                      "[placement] project_name (or project_id) is required for auth_type = password");
   if (c.method == "application_credential" && c.application_credential_secret.empty())
-    return make_error(ErrorKind::bad_config, "[placement] application_credential_secret is required for auth_type = v3applicationcredential");
+    return make_error(ErrorKind::bad_config,
+                      "[placement] application_credential_secret is required for auth_type = v3applicationcredential");
   if (c.method == "application_credential" && c.application_credential_id.empty() &&
       c.application_credential_name.empty())
-    return make_error(ErrorKind::bad_config, "[placement] application_credential_id is required for auth_type = v3applicationcredential");
+    return make_error(ErrorKind::bad_config,
+                      "[placement] application_credential_id is required for auth_type = v3applicationcredential");
   auto client = http::Client::create(v3_url(c.auth_url), std::move(options));
   if (!client) return client.error();
   return std::unique_ptr<Session>(new Session(std::move(c), std::move(*client)));
@@ -186,8 +191,7 @@ Result<std::unique_ptr<Session>> Session::create(Credentials c, http::Options op
 
 Result<bool> Session::authenticate() {
   ++token_requests_;
-  auto r = client_->request("POST", "/auth/tokens", {{"Content-Type", "application/json"}},
-                            auth_request_body(creds_));
+  auto r = client_->request("POST", "/auth/tokens", {{"Content-Type", "application/json"}}, auth_request_body(creds_));
   if (!r) return with_context("keystone " + creds_.auth_url, r.error());
   auto tok = parse_token_response(r->status, r->header("X-Subject-Token"), r->body);
   if (!tok) return with_context("keystone " + v3_url(creds_.auth_url), tok.error());
@@ -199,9 +203,9 @@ Result<std::string> Session::token() {
   // A token that lives less than four minutes is renewed a quarter of its
   // lifetime early, not a minute: else every call would fetch a new one.
   using Duration = std::chrono::system_clock::duration;
-  const Duration renew_before =
-      token_ ? std::clamp<Duration>((token_->expires_at - token_->issued_at) / 4, Duration::zero(), kRenewBefore)
-             : Duration::zero();
+  const Duration renew_before = token_ ? std::clamp<Duration>((token_->expires_at - token_->issued_at) / 4,
+                                                              Duration::zero(), kRenewBefore)
+                                       : Duration::zero();
   if (!token_ || token_->expires_at - renew_before <= std::chrono::system_clock::now()) {
     auto ok = authenticate();
     if (!ok) return ok.error();

@@ -144,9 +144,9 @@ void Planner::pool(const DesiredPool& dp) {
   desired_uuids_.insert(uuid);
 
   if (!cur) {
-    creates_.push_back({Step::Kind::create_provider, requests::create_provider(name, uuid, root_.uuid), uuid,
-                        "create pool " + name + " under " + root_.name + " for " + std::to_string(dp.assignable) +
-                            " GPU(s)"});
+    creates_.push_back(
+        {Step::Kind::create_provider, requests::create_provider(name, uuid, root_.uuid), uuid,
+         "create pool " + name + " under " + root_.name + " for " + std::to_string(dp.assignable) + " GPU(s)"});
     gen_[uuid] = 0;
   }
   InventoryMap inv;
@@ -168,7 +168,8 @@ void Planner::pool(const DesiredPool& dp) {
   if (used > dp.assignable) {
     plan_.shrinking = true;
     plan_.notes.push_back("pool " + name + " has " + std::to_string(used) + " GPU(s) allocated but only " +
-                          std::to_string(dp.assignable) + " assignable; the rest is reserved and it is kept "
+                          std::to_string(dp.assignable) +
+                          " assignable; the rest is reserved and it is kept "
                           "until they are freed");
   }
   std::set<std::string> wanted = dp.traits;
@@ -215,10 +216,11 @@ void Planner::decorations() {
       ++missing;
     }
   if (missing > 0)
-    plan_.notes.push_back(std::to_string(missing) + " of " + std::to_string(desired_.decorations.size()) +
-                          " vGPU parent devices have no provider of nova's (yet), e.g. " + example +
-                          ": nova creates one per parent with room for a vGPU of an enabled type "
-                          "([devices] enabled_mdev_types, see `gpu-agent nova-config`); the traits follow when it does");
+    plan_.notes.push_back(
+        std::to_string(missing) + " of " + std::to_string(desired_.decorations.size()) +
+        " vGPU parent devices have no provider of nova's (yet), e.g. " + example +
+        ": nova creates one per parent with room for a vGPU of an enabled type "
+        "([devices] enabled_mdev_types, see `gpu-agent nova-config`); the traits follow when it does");
 }
 
 // Pools the agent owns but no longer wants: delete, or keep serving what is in use.
@@ -245,7 +247,7 @@ void Planner::unwanted_pools() {
                           " allocated; it is kept until they are freed");
     auto owned = desired_.owned_traits.find(p.uuid);
     plan_.owned_traits[p.uuid] = owned == desired_.owned_traits.end() ? std::set<std::string>{desired_.marker_trait}
-                                                                       : owned->second;
+                                                                      : owned->second;
   }
 }
 

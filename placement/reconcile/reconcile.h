@@ -26,11 +26,11 @@ inline constexpr const char* kNovaManagedTrait = "COMPUTE_MANAGED_PCI_DEVICE";
 inline constexpr const char* kOwnerNovaTrait = "OWNER_NOVA";
 
 struct DesiredPool {
-  std::string resource_class;  // CUSTOM_PGPU_10DE_2330
-  int64_t assignable = 0;      // devices that can take guests now
-  std::set<std::string> traits;  // without the marker
+  std::string resource_class;        // CUSTOM_PGPU_10DE_2330
+  int64_t assignable = 0;            // devices that can take guests now
+  std::set<std::string> traits;      // without the marker
   std::vector<std::string> devices;  // PCI addresses, for messages
-  std::string key;  // the operator's pool name, for messages
+  std::string key;                   // the operator's pool name, for messages
 };
 
 struct Desired {
@@ -47,7 +47,14 @@ struct Desired {
 };
 
 struct Step {
-  enum class Kind { ensure_resource_class, ensure_trait, create_provider, put_inventories, put_traits, delete_provider };
+  enum class Kind {
+    ensure_resource_class,
+    ensure_trait,
+    create_provider,
+    put_inventories,
+    put_traits,
+    delete_provider
+  };
   Kind kind;
   Request request;
   std::string provider_uuid;  // the provider whose generation the body carries, if any

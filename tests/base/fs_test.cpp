@@ -46,14 +46,14 @@ std::vector<std::string> probe_paths(const MemFs& fs) {
   std::vector<std::string> p{
       "",
       "bus/pci/devices/0000:01:00.0/vendor",
-      "bus/pci/devices/0000:01:00.0/..",                 // the parent of the link's target, not bus/pci/devices
+      "bus/pci/devices/0000:01:00.0/..",  // the parent of the link's target, not bus/pci/devices
       "bus/pci/devices/0000:01:00.0/../class",
       "bus/pci/devices/0000:01:00.0/driver/0000:01:00.0",
       "bus/pci/devices/0000:01:00.0/iommu_group/devices/0000:01:00.0/vendor",
-      "bus/pci/devices/0000:01:00.0/vendor/x",           // ENOTDIR
-      "bus/pci/devices/0000:02:00.0",                    // dangling
+      "bus/pci/devices/0000:01:00.0/vendor/x",  // ENOTDIR
+      "bus/pci/devices/0000:02:00.0",           // dangling
       "bus/pci/devices/0000:02:00.0/class",
-      "bus/pci/devices/0000:09:00.0/class",              // absent
+      "bus/pci/devices/0000:09:00.0/class",  // absent
       "loop/self",
       "loop/a/x",
       "./bus//pci/./devices/0000:01:00.0/class",

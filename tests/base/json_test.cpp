@@ -86,7 +86,9 @@ BOOST_AUTO_TEST_CASE(escapes_quotes_backslash_and_control_characters) {
 }
 
 BOOST_AUTO_TEST_CASE(valid_utf8_passes_through) {
-  const std::string s = "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbd";  // Grüße € 😀 U+FFFD
+  const std::string s =
+      "Gr\xc3\xbc\xc3\x9f"
+      "e \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbd";  // Grüße € 😀 U+FFFD
   BOOST_TEST(one_string(s) == "\"" + s + "\"");
 }
 
@@ -96,13 +98,15 @@ BOOST_AUTO_TEST_CASE(invalid_bytes_become_replacement_characters) {
     std::string in, want;
   };
   const std::vector<Row> rows{
-      {"a\xff" "b", "a" + fffd + "b"},
-      {"\xc0\xaf", fffd + fffd},                     // overlong '/'
-      {"\xed\xa0\x80", fffd + fffd + fffd},          // a UTF-16 surrogate
+      {"a\xff"
+       "b",
+       "a" + fffd + "b"},
+      {"\xc0\xaf", fffd + fffd},                        // overlong '/'
+      {"\xed\xa0\x80", fffd + fffd + fffd},             // a UTF-16 surrogate
       {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd},  // above U+10FFFF
-      {"end \xe2\x82", "end " + fffd + fffd},        // cut short
-      {"\x80 \xc3\xa9", fffd + " \xc3\xa9"},         // a lone continuation byte; what follows is kept
-      {"\"\xfe\n", "\\\"" + fffd + "\\n"},           // replaced and escaped in one string
+      {"end \xe2\x82", "end " + fffd + fffd},           // cut short
+      {"\x80 \xc3\xa9", fffd + " \xc3\xa9"},            // a lone continuation byte; what follows is kept
+      {"\"\xfe\n", "\\\"" + fffd + "\\n"},              // replaced and escaped in one string
   };
   for (const auto& r : rows) BOOST_TEST(one_string(r.in) == "\"" + r.want + "\"");
 }
@@ -154,13 +158,15 @@ BOOST_AUTO_TEST_CASE(compact_is_what_rapidjson_writer_writes) {
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   sample(w);
   BOOST_TEST(sample(JsonStyle::compact) == buf.GetString());
-  BOOST_TEST(sample(JsonStyle::compact) ==
-             R"({"n":-3,"empty_list":[],"empty_object":{},"list":["a",{"deep":[true,null,1.5]},18446744073709551615],"ratio":16.0})");
+  BOOST_TEST(
+      sample(JsonStyle::compact) ==
+      R"({"n":-3,"empty_list":[],"empty_object":{},"list":["a",{"deep":[true,null,1.5]},18446744073709551615],"ratio":16.0})");
 }
 
 BOOST_AUTO_TEST_CASE(one_line_spaces_like_python_json_dumps) {
-  BOOST_TEST(sample(JsonStyle::one_line) ==
-             R"({"n": -3, "empty_list": [], "empty_object": {}, "list": ["a", {"deep": [true, null, 1.5]}, 18446744073709551615], "ratio": 16.0})");
+  BOOST_TEST(
+      sample(JsonStyle::one_line) ==
+      R"({"n": -3, "empty_list": [], "empty_object": {}, "list": ["a", {"deep": [true, null, 1.5]}, 18446744073709551615], "ratio": 16.0})");
 }
 
 BOOST_AUTO_TEST_CASE(typed_helpers) {

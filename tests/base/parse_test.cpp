@@ -36,15 +36,15 @@ BOOST_AUTO_TEST_CASE(pci_address_table) {
       {"10000:e1:00.0", PciAddress{0x10000, 0xe1, 0, 0}},   // Intel VMD domains are wider
       {"", std::nullopt},
       {" \n", std::nullopt},
-      {"3b:00.0", std::nullopt},          // no domain
-      {"0000:3b:00", std::nullopt},       // no function
-      {"0000:3b:20.0", std::nullopt},     // slot > 0x1f
-      {"0000:3b:00.8", std::nullopt},     // function > 7
-      {"0000:3g:00.0", std::nullopt},     // not hex
-      {"0000:3b:00.0.1", std::nullopt},   // trailing junk
-      {"0000:13b:00.0", std::nullopt},    // bus wider than 2 digits
-      {"pci0000:00", std::nullopt},       // a root bus directory, not a device
-      {"0000::00.0", std::nullopt},       // empty bus
+      {"3b:00.0", std::nullopt},                               // no domain
+      {"0000:3b:00", std::nullopt},                            // no function
+      {"0000:3b:20.0", std::nullopt},                          // slot > 0x1f
+      {"0000:3b:00.8", std::nullopt},                          // function > 7
+      {"0000:3g:00.0", std::nullopt},                          // not hex
+      {"0000:3b:00.0.1", std::nullopt},                        // trailing junk
+      {"0000:13b:00.0", std::nullopt},                         // bus wider than 2 digits
+      {"pci0000:00", std::nullopt},                            // a root bus directory, not a device
+      {"0000::00.0", std::nullopt},                            // empty bus
       {"4b6e2f0a-7c1d-4e8b-9a3f-1d2c5e6f7a80", std::nullopt},  // an mdev UUID beside the PCI dirs
   };
   for (const auto& r : rows) {
@@ -82,12 +82,22 @@ BOOST_AUTO_TEST_CASE(hex_table) {
     std::optional<uint32_t> want;
   };
   const std::vector<Row> rows{
-      {"0x10de\n", 4, 0x10de},    {"0x030200\n", 6, 0x030200}, {"0xa1\n", 2, 0xa1},
-      {"10DE", 4, 0x10de},        {"0X2330", 4, 0x2330},       {"  0x0000 \n", 4, 0},
-      {"0x0\n", 2, 0},            {"", 4, std::nullopt},       {" \n", 4, std::nullopt},
-      {"0x", 4, std::nullopt},    {"0x\n", 4, std::nullopt},   {"0xzz12\n", 4, std::nullopt},
+      {"0x10de\n", 4, 0x10de},
+      {"0x030200\n", 6, 0x030200},
+      {"0xa1\n", 2, 0xa1},
+      {"10DE", 4, 0x10de},
+      {"0X2330", 4, 0x2330},
+      {"  0x0000 \n", 4, 0},
+      {"0x0\n", 2, 0},
+      {"", 4, std::nullopt},
+      {" \n", 4, std::nullopt},
+      {"0x", 4, std::nullopt},
+      {"0x\n", 4, std::nullopt},
+      {"0xzz12\n", 4, std::nullopt},
       {"0x10de0", 4, std::nullopt},  // wider than a 16-bit id
-      {"0x0302000", 6, std::nullopt}, {"0x-1", 4, std::nullopt}, {"0x10 de", 4, std::nullopt},
+      {"0x0302000", 6, std::nullopt},
+      {"0x-1", 4, std::nullopt},
+      {"0x10 de", 4, std::nullopt},
       {"-1\n", 4, std::nullopt},
   };
   for (const auto& r : rows) {
@@ -108,10 +118,19 @@ BOOST_AUTO_TEST_CASE(int_table) {
     std::optional<int64_t> want;
   };
   const std::vector<Row> rows{
-      {"-1\n", -1},     {"0\n", 0},       {"1\n", 1},       {"  42 \n", 42},
-      {"32\n", 32},     {"9223372036854775807", INT64_MAX},
-      {"", std::nullopt},   {"\n", std::nullopt},     {"node0\n", std::nullopt}, {"0x1\n", std::nullopt},
-      {"1.5", std::nullopt}, {"1 2", std::nullopt},   {"+1", std::nullopt},
+      {"-1\n", -1},
+      {"0\n", 0},
+      {"1\n", 1},
+      {"  42 \n", 42},
+      {"32\n", 32},
+      {"9223372036854775807", INT64_MAX},
+      {"", std::nullopt},
+      {"\n", std::nullopt},
+      {"node0\n", std::nullopt},
+      {"0x1\n", std::nullopt},
+      {"1.5", std::nullopt},
+      {"1 2", std::nullopt},
+      {"+1", std::nullopt},
       {"9223372036854775808", std::nullopt},  // out of range, not wrapped
   };
   for (const auto& r : rows) {
@@ -129,9 +148,18 @@ BOOST_AUTO_TEST_CASE(seconds_table) {
     std::optional<double> want;
   };
   const std::vector<Row> rows{
-      {"60", 60.0},           {"0.5", 0.5},           {"1e2", 100.0},        {"86400", 86400.0},
-      {"0.001", 0.001},       {"", std::nullopt},     {"soon", std::nullopt}, {"5s", std::nullopt},
-      {"86401", std::nullopt}, {"0.0001", std::nullopt}, {"nan", std::nullopt}, {"inf", std::nullopt},
+      {"60", 60.0},
+      {"0.5", 0.5},
+      {"1e2", 100.0},
+      {"86400", 86400.0},
+      {"0.001", 0.001},
+      {"", std::nullopt},
+      {"soon", std::nullopt},
+      {"5s", std::nullopt},
+      {"86401", std::nullopt},
+      {"0.0001", std::nullopt},
+      {"nan", std::nullopt},
+      {"inf", std::nullopt},
   };
   for (const auto& r : rows) {
     BOOST_TEST_CONTEXT("input " << show(r.text)) {
@@ -159,8 +187,8 @@ BOOST_AUTO_TEST_CASE(mdev_description_real_strings) {
   };
   const std::vector<Row> rows{
       // Tesla T4, time-sliced (mdev_supported_types on the PF)
-      {"num_heads=4, frl_config=60, framebuffer=16384M, max_resolution=7680x4320, max_instance=1\n", 4, 60, 16384,
-       1, "7680x4320"},
+      {"num_heads=4, frl_config=60, framebuffer=16384M, max_resolution=7680x4320, max_instance=1\n", 4, 60, 16384, 1,
+       "7680x4320"},
       {"num_heads=4, frl_config=45, framebuffer=1024M, max_resolution=5120x2880, max_instance=16\n", 4, 45, 1024, 16,
        "5120x2880"},
       // A40 on a VF
@@ -262,11 +290,19 @@ BOOST_AUTO_TEST_CASE(creatable_vgpu_types) {
 
 BOOST_AUTO_TEST_CASE(short_vgpu_names) {
   const std::vector<std::pair<std::string, std::string>> rows{
-      {"NVIDIA A40-24Q", "A40-24Q"},  {"GRID T4-16Q", "T4-16Q"},     {"NVIDIA H100-1-10C\n", "H100-1-10C"},
-      {" GRID T4-1B ", "T4-1B"},      {"A40-24Q", "A40-24Q"},         {"NVIDIAA40-1Q", "NVIDIAA40-1Q"},
-      {"Tesla V100-16Q", "Tesla V100-16Q"}, {"", ""},                 {"NVIDIA ", "NVIDIA"},
+      {"NVIDIA A40-24Q", "A40-24Q"},
+      {"GRID T4-16Q", "T4-16Q"},
+      {"NVIDIA H100-1-10C\n", "H100-1-10C"},
+      {" GRID T4-1B ", "T4-1B"},
+      {"A40-24Q", "A40-24Q"},
+      {"NVIDIAA40-1Q", "NVIDIAA40-1Q"},
+      {"Tesla V100-16Q", "Tesla V100-16Q"},
+      {"", ""},
+      {"NVIDIA ", "NVIDIA"},
   };
-  for (const auto& [in, want] : rows) BOOST_TEST_CONTEXT(show(in)) { BOOST_TEST(short_vgpu_name(in) == want); }
+  for (const auto& [in, want] : rows) BOOST_TEST_CONTEXT(show(in)) {
+      BOOST_TEST(short_vgpu_name(in) == want);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(escape_values) {

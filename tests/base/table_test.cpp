@@ -64,15 +64,20 @@ BOOST_AUTO_TEST_CASE(empty_cells_and_short_rows) {
 
 BOOST_AUTO_TEST_CASE(utf8_cells_count_characters_not_bytes) {
   TextTable t({{"NAME"}, {"X"}});
-  t.add_row({"Gr\xc3\xbc\xc3\x9f" "e", "1"});  // Grüße: 5 characters, 7 bytes
-  t.add_row({"\xe2\x9c\x97 no", "2"});          // ✗ no: 4 characters, 6 bytes
-  t.add_row({"ab\xff", "3"});                   // an invalid byte counts one
+  t.add_row(
+      {"Gr\xc3\xbc\xc3\x9f"
+       "e",
+       "1"});                           // Grüße: 5 characters, 7 bytes
+  t.add_row({"\xe2\x9c\x97 no", "2"});  // ✗ no: 4 characters, 6 bytes
+  t.add_row({"ab\xff", "3"});           // an invalid byte counts one
   BOOST_TEST(t.render() ==
              "NAME   X\n"
-             "Gr\xc3\xbc\xc3\x9f" "e  1\n"
+             "Gr\xc3\xbc\xc3\x9f"
+             "e  1\n"
              "\xe2\x9c\x97 no   2\n"
              "ab\xff    3\n");
-  BOOST_TEST(text_width("Gr\xc3\xbc\xc3\x9f" "e") == 5u);
+  BOOST_TEST(text_width("Gr\xc3\xbc\xc3\x9f"
+                        "e") == 5u);
   BOOST_TEST(text_width("\xf0\x9f\x98\x80") == 1u);
   BOOST_TEST(text_width("\xe2\x82") == 2u);
   BOOST_TEST(text_width("") == 0u);

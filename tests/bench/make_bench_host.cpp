@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
       if (path.empty()) continue;
       using K = MemFs::Node::Kind;
       switch (node.kind) {
-        case K::dir: case K::error: ++dirs; break;
+        case K::dir:
+        case K::error: ++dirs; break;
         case K::file: ++files; break;
         case K::link: ++links; break;
       }

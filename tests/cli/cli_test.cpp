@@ -210,21 +210,24 @@ BOOST_AUTO_TEST_CASE(capture_to_an_unwritable_path_leaves_nothing) {
   }
 }
 
-
 // One set of host-source options for every command that reads a host, each
 // defaulting from the config the same way (ARCHITECTURE.md, "One way in").
 BOOST_AUTO_TEST_CASE(every_host_command_takes_the_same_source_options) {
   const std::string fixture = kData + "/hosts/a100-8x-passthrough.sysfs.txt";
   const std::string pci_ids = kData + "/pci.ids";
   const std::vector<std::vector<std::string>> commands{
-      {"inventory"}, {"doctor"}, {"nova-config"}, {"flavors", "--vcpus-per-gpu", "8", "--ram-mb-per-gpu", "65536", "--ephemeral-gb-per-gpu", "100"},
-      {"report", "--dry-run"}, {"run", "--max-passes", "1"}};
+      {"inventory"},
+      {"doctor"},
+      {"nova-config"},
+      {"flavors", "--vcpus-per-gpu", "8", "--ram-mb-per-gpu", "65536", "--ephemeral-gb-per-gpu", "100"},
+      {"report", "--dry-run"},
+      {"run", "--max-passes", "1"}};
   for (const auto& cmd : commands) {
     BOOST_TEST_CONTEXT(cmd[0]) {
       auto help = agent({cmd[0], "--help"});
       BOOST_TEST(help.exit_code == 0);
-      for (const char* opt : {"--fixture FILE", "--sysfs-root DIR", "--pci-ids FILE", "--libvirt-uri URI",
-                              "--hostname NAME"})
+      for (const char* opt :
+           {"--fixture FILE", "--sysfs-root DIR", "--pci-ids FILE", "--libvirt-uri URI", "--hostname NAME"})
         BOOST_TEST(contains(help.out, opt), opt);
       std::vector<std::string> both = cmd;
       for (const char* a : {"--fixture", "x.txt", "--sysfs-root", "/tmp"}) both.push_back(a);
@@ -236,9 +239,9 @@ BOOST_AUTO_TEST_CASE(every_host_command_takes_the_same_source_options) {
   // The generating commands read the same host with every option given.
   for (size_t i = 0; i < 4; ++i) {
     std::vector<std::string> args = commands[i];
-    for (const std::string& a : {std::string("--fixture"), fixture, std::string("--pci-ids"), pci_ids,
-                                 std::string("--libvirt-uri"), std::string("none"), std::string("--hostname"),
-                                 std::string("gpu-node-7")})
+    for (const std::string& a :
+         {std::string("--fixture"), fixture, std::string("--pci-ids"), pci_ids, std::string("--libvirt-uri"),
+          std::string("none"), std::string("--hostname"), std::string("gpu-node-7")})
       args.push_back(a);
     auto r = agent(args);
     BOOST_TEST_CONTEXT(args[0]) {

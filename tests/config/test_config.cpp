@@ -44,7 +44,8 @@ BOOST_AUTO_TEST_CASE(ini_follows_oslo_rules) {
   BOOST_TEST(ini->section("agent")->find("host_traits")->value == "A,\nB");
   BOOST_TEST(ini->section("agent")->find("host_traits")->line == 7);
   BOOST_TEST(!parse_ini("key = before section\n", "f.conf").ok());
-  BOOST_TEST(parse_ini("[x\n", "f.conf").error().message == "f.conf:1: malformed section header '[x' (expected [name])");
+  BOOST_TEST(parse_ini("[x\n", "f.conf").error().message ==
+             "f.conf:1: malformed section header '[x' (expected [name])");
 }
 
 BOOST_AUTO_TEST_CASE(empty_config_gives_working_defaults) {
@@ -88,7 +89,8 @@ BOOST_AUTO_TEST_CASE(config_errors_name_file_line_key_and_fix) {
   struct Case {
     std::string text, expect;
   } cases[] = {
-      {"[agent]\nhost_traits = custom_lower\n", "gpu-agent.conf:2: [agent] host_traits: trait 'custom_lower' must start with CUSTOM_"},
+      {"[agent]\nhost_traits = custom_lower\n",
+       "gpu-agent.conf:2: [agent] host_traits: trait 'custom_lower' must start with CUSTOM_"},
       {"[agent]\nhost_traits = CUSTOM_BAD-CHAR\n", "may contain only A-Z, 0-9 and _"},
       {"[agent]\nhost_traits = CUSTOM_" + std::string(250, 'A') + "\n", "longer than 255 characters"},
       {"[agent]\ninterval = soon\n", "gpu-agent.conf:2: [agent] interval: 'soon' is not a number from 1 to 86400"},
@@ -101,7 +103,8 @@ BOOST_AUTO_TEST_CASE(config_errors_name_file_line_key_and_fix) {
       {"[pool:x]\nmatch = 10de:2330\n", "[pool:x] needs resource_class"},
       {"[pool:x]\nmatch = 10de-2330\nresource_class = CUSTOM_X\n", "'10de-2330' is not VENDOR:PRODUCT"},
       {"[pool:x]\naddresses = 3b:00.0\nresource_class = CUSTOM_X\n", "not a PCI address"},
-      {"[pool:a]\nmatch = 10de:2330\nresource_class = CUSTOM_X\n[pool:b]\nmatch = 10de:2331\nresource_class = CUSTOM_X\n",
+      {"[pool:a]\nmatch = 10de:2330\nresource_class = CUSTOM_X\n[pool:b]\nmatch = 10de:2331\nresource_class = "
+       "CUSTOM_X\n",
        "uses resource class CUSTOM_X which [pool:a] (line 1) already uses"},
       {"[nova]\nx = 1\n", "unknown section [nova]"},
   };
@@ -152,8 +155,9 @@ BOOST_AUTO_TEST_CASE(configured_pools_claim_gpus_and_conflicts_are_errors) {
   BOOST_TEST((*pools)[1].resource_class == "CUSTOM_PGPU_10DE_20B2");
   BOOST_TEST((*pools)[1].assignable.size() == 1u);
 
-  auto both = cfg("[pool:a]\nmatch = 10de:20b2\nresource_class = CUSTOM_A\n[pool:b]\naddresses = 0000:86:00.0\n"
-                  "resource_class = CUSTOM_B\n");
+  auto both = cfg(
+      "[pool:a]\nmatch = 10de:20b2\nresource_class = CUSTOM_A\n[pool:b]\naddresses = 0000:86:00.0\n"
+      "resource_class = CUSTOM_B\n");
   auto r = derive_pools(inv, *both);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().message.find("0000:86:00.0 (10de:20b2) is selected by both [pool:a] and [pool:b]") !=

@@ -73,10 +73,10 @@ BOOST_AUTO_TEST_CASE(the_range_doubles_with_each_attempt) {
       const double top = std::pow(2.0, n);
       const double hi = *std::max_element(v.begin(), v.end());
       BOOST_TEST(hi <= top);
-      BOOST_TEST(hi > 1 + 0.95 * (top - 1));                  // the top of the range is reached...
-      if (n >= 2) BOOST_TEST(hi > std::pow(2.0, n - 1));      // ...beyond the previous attempt's range
+      BOOST_TEST(hi > 1 + 0.95 * (top - 1));              // the top of the range is reached...
+      if (n >= 2) BOOST_TEST(hi > std::pow(2.0, n - 1));  // ...beyond the previous attempt's range
       const double m = mean(v);
-      BOOST_TEST(std::abs(m - (1 + top) / 2) < 0.1 * top);   // uniform: mean halfway
+      BOOST_TEST(std::abs(m - (1 + top) / 2) < 0.1 * top);  // uniform: mean halfway
       BOOST_TEST(m > last_mean);
       last_mean = m;
     }

@@ -17,7 +17,8 @@ PassOutcome pass_with(const std::string& agent_conf, const std::string& host, st
   std::ostringstream text;
   Log log{text};
   Reporter r(env::config(env::placement_url(), agent_conf),
-             ReportSources{.fixture = env::fixture("a100-8x-passthrough"), .libvirt_uri = "none", .hostname = host}, log);
+             ReportSources{.fixture = env::fixture("a100-8x-passthrough"), .libvirt_uri = "none", .hostname = host},
+             log);
   PassOutcome o = r.pass(false, nullptr);
   log_out = text.str();
   return o;
@@ -30,7 +31,8 @@ BOOST_AUTO_TEST_SUITE(host_traits_owner)
 BOOST_AUTO_TEST_CASE(handing_host_traits_to_nova_keeps_them_and_the_agent_stops_setting_them) {
   const std::string host = env::unique("owner");
   const std::string root = env::make_compute_node(host);
-  const std::string extra = "state_dir = " + env::work_dir() + "/" + host + "-state\nhost_traits = CUSTOM_HANDED_OVER\n";
+  const std::string extra = "state_dir = " + env::work_dir() + "/" + host +
+                            "-state\nhost_traits = CUSTOM_HANDED_OVER\n";
   std::string log;
   auto a = pass_with(extra, host, log);
   BOOST_TEST_REQUIRE((a.kind == PassOutcome::Kind::ok), a.message << "\n" << log);
@@ -52,8 +54,9 @@ BOOST_AUTO_TEST_CASE(with_nova_as_owner_a_fresh_host_gets_no_host_traits_from_th
   const std::string host = env::unique("owner-fresh");
   const std::string root = env::make_compute_node(host);
   std::string log;
-  auto o = pass_with("state_dir = " + env::work_dir() + "/" + host + "-state\nhost_traits = CUSTOM_NOVAS_JOB\n"
-                     "host_traits_owner = nova\n",
+  auto o = pass_with("state_dir = " + env::work_dir() + "/" + host +
+                         "-state\nhost_traits = CUSTOM_NOVAS_JOB\n"
+                         "host_traits_owner = nova\n",
                      host, log);
   BOOST_TEST_REQUIRE((o.kind == PassOutcome::Kind::ok), o.message << "\n" << log);
   env::Tree t = env::read_tree(root);

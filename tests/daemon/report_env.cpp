@@ -81,7 +81,7 @@ std::string unique(const std::string& prefix) {
 
 std::unique_ptr<gpu_agent::placement::PlacementClient> client(const std::string& url, const std::string& token) {
   auto c = gpu_agent::placement::PlacementClient::create(url, {},
-                                                          std::make_shared<gpu_agent::placement::StaticToken>(token));
+                                                         std::make_shared<gpu_agent::placement::StaticToken>(token));
   if (!c) throw std::runtime_error(c.error().message);
   return std::move(*c);
 }
@@ -94,13 +94,13 @@ std::string make_compute_node(const std::string& name, const std::string& url) {
 
 std::string allocate(const std::string& provider, const std::string& rc, int n) {
   const std::string consumer = new_uuid();
-  const std::string body = "{\"allocations\":{\"" + provider + "\":{\"resources\":{\"" + rc + "\":" +
-                           std::to_string(n) +
+  const std::string body = "{\"allocations\":{\"" + provider + "\":{\"resources\":{\"" + rc +
+                           "\":" + std::to_string(n) +
                            "}}},\"project_id\":\"p\",\"user_id\":\"u\",\"consumer_generation\":null,"
                            "\"consumer_type\":\"INSTANCE\"}";
   const int st = http_status("PUT", "/allocations/" + consumer, body);
-  if (st != 204) throw std::runtime_error("allocation of " + std::to_string(n) + " " + rc + " answered " +
-                                          std::to_string(st));
+  if (st != 204)
+    throw std::runtime_error("allocation of " + std::to_string(n) + " " + rc + " answered " + std::to_string(st));
   return consumer;
 }
 
@@ -130,8 +130,9 @@ std::string config_file(const std::string& url, const std::string& agent_extra, 
   const std::string path = dir + "/gpu-agent.conf";
   std::ofstream(path) << "[agent]\nstate_dir = " << dir << "/state\nlibvirt_uri = none\ninterval = 1\njitter = 0\n"
                       << "retry_min = 0.2\nretry_max = 1\n"
-                      << agent_extra << "\n[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = "
-                      << url << "\ntimeout = 5\n"
+                      << agent_extra
+                      << "\n[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = " << url
+                      << "\ntimeout = 5\n"
                       << more;
   return path;
 }

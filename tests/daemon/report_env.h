@@ -20,7 +20,7 @@ std::string new_uuid();
 std::string unique(const std::string& prefix);
 
 std::unique_ptr<gpu_agent::placement::PlacementClient> client(const std::string& url = placement_url(),
-                                                               const std::string& token = "admin");
+                                                              const std::string& token = "admin");
 
 // The compute node provider, as nova-compute creates it: VCPU, MEMORY_MB, DISK_GB and COMPUTE_NODE.
 std::string make_compute_node(const std::string& name, const std::string& url = placement_url());
@@ -37,7 +37,7 @@ std::string fixture(const std::string& name, const std::vector<std::string>& unb
 gpu_agent::AgentConfig config(const std::string& url = placement_url(), const std::string& agent_extra = "",
                               const std::string& more_sections = "");
 std::string config_file(const std::string& url = placement_url(), const std::string& agent_extra = "",
-                         const std::string& more_sections = "");
+                        const std::string& more_sections = "");
 
 struct Tree {
   std::string root;

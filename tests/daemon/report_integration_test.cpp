@@ -35,9 +35,7 @@ struct Agent {
   PassOutcome pass() { return last = reporter.pass(false, nullptr); }
 };
 
-std::string pool_uuid(const std::string& host) {
-  return uuid5(placement::pool_provider_name(host, kRC));
-}
+std::string pool_uuid(const std::string& host) { return uuid5(placement::pool_provider_name(host, kRC)); }
 
 void expect_ok(const PassOutcome& o, const Agent& a) {
   BOOST_TEST_REQUIRE((o.kind == PassOutcome::Kind::ok), o.message << "\nlog:\n" << a.log_text.str());
@@ -68,10 +66,9 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_exactly_the_pool_and_a_second_pass_sends
   BOOST_TEST(inv[kRC].total == 8);
   BOOST_TEST(inv[kRC].max_unit == 8);
   BOOST_TEST(inv[kRC].reserved == 0);
-  BOOST_TEST((t.traits(kids[0].uuid) == std::set<std::string>{"CUSTOM_GPU_AGENT_MANAGED",
-                                                               "CUSTOM_GPU_MODEL_A100_SXM4_80GB",
-                                                               "CUSTOM_GPU_PRODUCT_10DE_20B2",
-                                                               "CUSTOM_GPU_VENDOR_10DE"}));
+  BOOST_TEST(
+      (t.traits(kids[0].uuid) == std::set<std::string>{"CUSTOM_GPU_AGENT_MANAGED", "CUSTOM_GPU_MODEL_A100_SXM4_80GB",
+                                                       "CUSTOM_GPU_PRODUCT_10DE_20B2", "CUSTOM_GPU_VENDOR_10DE"}));
   BOOST_TEST((t.traits(root) == std::set<std::string>{"COMPUTE_NODE", "CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"}));
   BOOST_TEST(t.inventory(root).count("VCPU") == 1u);  // nova's inventory untouched
 
@@ -211,8 +208,8 @@ BOOST_AUTO_TEST_CASE(devices_nova_reports_itself_get_no_pool) {
   auto c = env::client();
   for (const std::string addr : {"0000:07:00.0", "0000:0F:00.0"}) {  // nova's <host>_<ADDR upper> naming
     const std::string u = env::new_uuid();
-    BOOST_REQUIRE(c->create_provider(host + "_" + (addr == "0000:07:00.0" ? std::string("0000:07:00.0") : addr), u,
-                                     root));
+    BOOST_REQUIRE(
+        c->create_provider(host + "_" + (addr == "0000:07:00.0" ? std::string("0000:07:00.0") : addr), u, root));
     BOOST_REQUIRE(c->put_traits(u, 0, {"COMPUTE_MANAGED_PCI_DEVICE"}));
   }
   Agent a(env::config(), env::fixture("a100-8x-passthrough"), host);
@@ -245,10 +242,12 @@ BOOST_AUTO_TEST_CASE(garbage_500_and_silence_are_clear_errors_without_hangs) {
     loopback::Server::Handler handler;
   };
   std::vector<Case> cases{
-      {"garbage", "", [](loopback::Server&, loopback::Conn& c, int) {
+      {"garbage", "",
+       [](loopback::Server&, loopback::Conn& c, int) {
          if (c.read_request()) c.write("this is not HTTP at all\r\n\r\n");
        }},
-      {"html 500", "500", [](loopback::Server&, loopback::Conn& c, int) {
+      {"html 500", "500",
+       [](loopback::Server&, loopback::Conn& c, int) {
          while (c.read_request())
            c.write(loopback::response(500, "Internal Server Error", "<html><body><h1>Oops</h1></body></html>",
                                       "Content-Type: text/html\r\n"));

@@ -64,8 +64,8 @@ BOOST_AUTO_TEST_CASE(vgpu_layouts_against_the_nova_conf_nova_config_writes) {
   };
   // what nova-config writes into nova.conf.d is what doctor expects
   std::filesystem::create_directories(dir / "nova.conf.d");
-  auto written = cfg({"nova-config", "--fixture", fixture, "--role", "compute", "-o",
-                      dir / "nova.conf.d/50-gpu-agent-pci.conf"});
+  auto written = cfg(
+      {"nova-config", "--fixture", fixture, "--role", "compute", "-o", dir / "nova.conf.d/50-gpu-agent-pci.conf"});
   BOOST_TEST_REQUIRE(written.exit_code == 0, written.err);
   auto ok = cfg({"doctor", "--fixture", fixture, "--nova-conf", dir / "nova.conf.d"});
   BOOST_TEST(ok.exit_code == 0, ok.out + ok.err);
@@ -73,8 +73,8 @@ BOOST_AUTO_TEST_CASE(vgpu_layouts_against_the_nova_conf_nova_config_writes) {
 
   // another type in nova.conf, read first: the snippet still wins
   write_text_file(dir / "nova.conf", "[devices]\nenabled_mdev_types = nvidia-562\n");
-  auto layered = cfg({"doctor", "--fixture", fixture, "--nova-conf", dir / "nova.conf", "--nova-conf",
-                      dir / "nova.conf.d"});
+  auto layered = cfg(
+      {"doctor", "--fixture", fixture, "--nova-conf", dir / "nova.conf", "--nova-conf", dir / "nova.conf.d"});
   BOOST_TEST(layered.exit_code == 0, layered.out + layered.err);
   // alone, it disagrees: exit 1, the fix in JSON
   auto bad = cfg({"doctor", "--fixture", fixture, "--nova-conf=" + (dir / "nova.conf"), "--format", "json"});

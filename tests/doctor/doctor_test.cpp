@@ -24,7 +24,8 @@ namespace {
 const std::string kData = GPU_AGENT_TEST_DATA;
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
 }
 
 // A committed host, optionally with one edit on top (a variation of the scenario).
@@ -174,13 +175,15 @@ BOOST_AUTO_TEST_CASE(hdmi_audio_on_its_driver_goes_to_vfio_with_the_gpu) {
   BOOST_TEST(r.softdep_drivers == std::vector<std::string>{"snd_hda_intel"});
   BOOST_TEST(!r.blacklist_nouveau);
   BOOST_TEST(r.driverctl == std::vector<std::string>{"driverctl set-override 0000:01:00.1 vfio-pci"});
-  BOOST_TEST(contains(r.modprobe_conf, "\noptions vfio-pci ids=10de:22ba,10de:2684\nsoftdep snd_hda_intel pre: vfio-pci\n"));
+  BOOST_TEST(
+      contains(r.modprobe_conf, "\noptions vfio-pci ids=10de:22ba,10de:2684\nsoftdep snd_hda_intel pre: vfio-pci\n"));
   BOOST_TEST(r.commands == (std::vector<std::string>{"update-initramfs -u", "reboot"}));
   BOOST_TEST(r.kernel_cmdline.empty());
 }
 
 BOOST_AUTO_TEST_CASE(nouveau_is_blacklisted_and_soft_depends_on_vfio) {
-  const DoctorReport r = doctor(host("consumer-gpu-hdmi-audio", "0000:01:00.0/driver -> ../../../../bus/pci/drivers/vfio-pci",
+  const DoctorReport r = doctor(host("consumer-gpu-hdmi-audio",
+                                     "0000:01:00.0/driver -> ../../../../bus/pci/drivers/vfio-pci",
                                      "0000:01:00.0/driver -> ../../../../bus/pci/drivers/nouveau"));
   BOOST_TEST(codes(r) == (std::vector<std::string>{"0000:01:00.0 driver_not_vfio", "0000:01:00.0 companion_not_vfio"}));
   BOOST_TEST(r.softdep_drivers == (std::vector<std::string>{"nouveau", "snd_hda_intel"}));
@@ -258,8 +261,9 @@ BOOST_AUTO_TEST_CASE(vgpu_vfs_off_after_reboot_gives_sriov_manage_and_the_unit) 
   BOOST_TEST(!r.ready);
   BOOST_TEST(codes(r) == std::vector<std::string>{"0000:41:00.0 vfs_not_enabled"});  // the verdict's, not twice
   BOOST_TEST(contains(r.problems[0].message, "[vgpu:a40_24q]'s A40-24Q"));
-  BOOST_TEST(r.problems[0].commands == (std::vector<std::string>{"/usr/lib/nvidia/sriov-manage -e 0000:41:00.0",
-                                                                 "systemctl enable gpu-agent-sriov@0000:41:00.0.service"}));
+  BOOST_TEST(r.problems[0].commands ==
+             (std::vector<std::string>{"/usr/lib/nvidia/sriov-manage -e 0000:41:00.0",
+                                       "systemctl enable gpu-agent-sriov@0000:41:00.0.service"}));
   BOOST_TEST(contains(r.problems[0].fix, "gpu-agent-sriov@.service"));
   // the layout cannot resolve without VFs: a note to come back, not a second problem
   BOOST_TEST_REQUIRE(!r.notes.empty());
@@ -272,13 +276,14 @@ BOOST_AUTO_TEST_CASE(vgpu_vfs_off_after_reboot_gives_sriov_manage_and_the_unit) 
 }
 
 BOOST_AUTO_TEST_CASE(vgpu_vfs_off_on_a_gpu_no_layout_selects_keeps_the_verdicts_fix) {
-  const AgentConfig cfg = config("[vgpu:other]\naddresses = 0000:41:00.0\ntype = A40-24Q\n"
-                                 "[vgpu:x]\nmatch = 10de:1eb8\ntype = T4-4Q\n");
+  const AgentConfig cfg = config(
+      "[vgpu:other]\naddresses = 0000:41:00.0\ntype = A40-24Q\n"
+      "[vgpu:x]\nmatch = 10de:1eb8\ntype = T4-4Q\n");
   BOOST_TEST(doctor_vgpu(host("a40-vfs-disabled"), cfg).problems[0].commands.size() == 2u);
   const AgentConfig by_model = config("[vgpu:t4]\nmatch = 10de:1eb8\ntype = T4-4Q\n");
   const DoctorReport r = doctor_vgpu(host("a40-vfs-disabled"), by_model);
   BOOST_TEST_REQUIRE(r.problems.size() == 2u);
-  BOOST_TEST(r.problems[0].commands.empty());  // verdict's own, no layout names this A40
+  BOOST_TEST(r.problems[0].commands.empty());       // verdict's own, no layout names this A40
   BOOST_TEST(r.problems[1].code == "vgpu_layout");  // and the layout selects nothing here
 }
 
@@ -329,9 +334,10 @@ BOOST_AUTO_TEST_CASE(vgpu_nova_conf_with_another_type_disagrees) {
   BOOST_TEST(contains(m, "[devices] enabled_mdev_types (/etc/nova/nova.conf:2) = nvidia-562"), m);
   BOOST_TEST(contains(m, "the layouts declare nvidia-565 (A40-24Q, [vgpu:a40_24q])"), m);
   BOOST_TEST(contains(m, "it enables nvidia-562, which no [vgpu:*] layout declares"), m);
-  BOOST_TEST(r.problems[0].commands ==
-             (std::vector<std::string>{"gpu-agent nova-config --role compute -o /etc/nova/nova.conf.d/50-gpu-agent-pci.conf",
-                                       "systemctl restart nova-compute"}));
+  BOOST_TEST(
+      r.problems[0].commands ==
+      (std::vector<std::string>{"gpu-agent nova-config --role compute -o /etc/nova/nova.conf.d/50-gpu-agent-pci.conf",
+                                "systemctl restart nova-compute"}));
   BOOST_TEST(r.nova_conf_files == std::vector<std::string>{"/etc/nova/nova.conf"});
   const std::string diff = golden("vgpu-a40-nova-mismatch.txt", doctor_to_text(r));
   BOOST_TEST(diff.empty(), diff);
@@ -350,13 +356,15 @@ BOOST_AUTO_TEST_CASE(vgpu_nova_conf_device_addresses_must_be_the_layouts_parents
     for (int fn = dev == 0 ? 4 : 0; fn < 8; ++fn)
       all += std::string(all.empty() ? "" : ",") + "0000:41:0" + std::to_string(dev) + "." + std::to_string(fn);
   for (int fn = 0; fn < 4; ++fn) all += ",0000:41:04." + std::to_string(fn);
-  const std::string good = "[devices]\nenabled_mdev_types = nvidia-565\n[mdev_nvidia-565]\ndevice_addresses = " + all + "\n";
+  const std::string good = "[devices]\nenabled_mdev_types = nvidia-565\n[mdev_nvidia-565]\ndevice_addresses = " + all +
+                           "\n";
   const DoctorReport ok = doctor_vgpu(inv, cfg, {nova_conf(good)});
   BOOST_TEST(ok.ready, doctor_to_text(ok));
 
   // the pre-Xena names say the same
   const DoctorReport old = doctor_vgpu(
-      inv, cfg, {nova_conf("[devices]\nenabled_vgpu_types = nvidia-565\n[vgpu_nvidia-565]\ndevice_addresses = " + all + "\n")});
+      inv, cfg,
+      {nova_conf("[devices]\nenabled_vgpu_types = nvidia-565\n[vgpu_nvidia-565]\ndevice_addresses = " + all + "\n")});
   BOOST_TEST(old.ready, doctor_to_text(old));
 
   // one VF short, one foreign address
@@ -364,21 +372,24 @@ BOOST_AUTO_TEST_CASE(vgpu_nova_conf_device_addresses_must_be_the_layouts_parents
   replace_all(bad, "0000:41:04.3", "0000:c1:00.4");
   const DoctorReport r = doctor_vgpu(inv, cfg, {nova_conf(bad)});
   BOOST_TEST_REQUIRE(r.problems.size() == 1u);
-  BOOST_TEST(contains(r.problems[0].message, "[mdev_nvidia-565] device_addresses (nova.conf:4) lists 32 device(s), "
-                                             "[vgpu:a40_24q] has 32 parent(s) for A40-24Q; missing: 0000:41:04.3; "
-                                             "not the layout's: 0000:c1:00.4"),
+  BOOST_TEST(contains(r.problems[0].message,
+                      "[mdev_nvidia-565] device_addresses (nova.conf:4) lists 32 device(s), "
+                      "[vgpu:a40_24q] has 32 parent(s) for A40-24Q; missing: 0000:41:04.3; "
+                      "not the layout's: 0000:c1:00.4"),
              r.problems[0].message);
 
   // a later file wins, as in oslo.config: nova.conf.d's snippet over nova.conf
   const DoctorReport layered = doctor_vgpu(
-      inv, cfg, {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n", "/etc/nova/nova.conf"),
-                 nova_conf(good, "/etc/nova/nova.conf.d/50-gpu-agent-pci.conf")});
+      inv, cfg,
+      {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n", "/etc/nova/nova.conf"),
+       nova_conf(good, "/etc/nova/nova.conf.d/50-gpu-agent-pci.conf")});
   BOOST_TEST(layered.ready, doctor_to_text(layered));
 }
 
 BOOST_AUTO_TEST_CASE(no_layouts_no_vgpu_checks) {
   const AgentConfig cfg = config("[agent]\n");
-  const DoctorReport r = doctor_vgpu(host("a40-sriov-vgpu"), cfg, {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n")});
+  const DoctorReport r = doctor_vgpu(host("a40-sriov-vgpu"), cfg,
+                                     {nova_conf("[devices]\nenabled_mdev_types = nvidia-562\n")});
   BOOST_TEST(r.ready);
   BOOST_TEST(r.vgpu_layouts.empty());
 }

@@ -216,7 +216,8 @@ BOOST_AUTO_TEST_CASE(vgpu_names_follow_the_same_rules) {
   s.vgpu_name_template = " vgpu-{type}";
   auto spaced = make_flavors(in, s);
   BOOST_TEST_REQUIRE(!spaced.ok());
-  BOOST_TEST(spaced.error().message == "vGPU flavor name ' vgpu-A40-24Q' starts or ends with a space, which nova refuses");
+  BOOST_TEST(spaced.error().message ==
+             "vGPU flavor name ' vgpu-A40-24Q' starts or ends with a space, which nova refuses");
   s.vgpu_name_template = "vgpu\t{type}";
   auto control = make_flavors(in, s);
   BOOST_TEST_REQUIRE(!control.ok());
@@ -226,8 +227,9 @@ BOOST_AUTO_TEST_CASE(vgpu_names_follow_the_same_rules) {
   s.vgpu_name_template = "vgpu-{type}";
   auto twice = make_flavors(in, s);
   BOOST_TEST_REQUIRE(!twice.ok());
-  BOOST_TEST(contains(twice.error().message, "two flavors would be named 'vgpu-A40-24Q': put {pool} (the layout) in "
-                                             "[flavors] vgpu_name_template"));
+  BOOST_TEST(contains(twice.error().message,
+                      "two flavors would be named 'vgpu-A40-24Q': put {pool} (the layout) in "
+                      "[flavors] vgpu_name_template"));
 }
 
 BOOST_AUTO_TEST_CASE(colliding_names_and_unknown_fields_are_refused) {
@@ -257,7 +259,7 @@ BOOST_AUTO_TEST_CASE(two_pools_share_the_hosts_capacity) {
   in.capacity = capacity(80, 819200, 8000);
   auto set = make_flavors(in, FlavorSettings{});
   BOOST_TEST_REQUIRE(set.ok(), why(set));
-  BOOST_TEST(set->flavors.size() == 6u);  // 1, 2, 4 of each
+  BOOST_TEST(set->flavors.size() == 6u);                                  // 1, 2, 4 of each
   for (const auto& f : set->flavors) BOOST_TEST(f.vcpus == 10 * f.gpus);  // 80 vCPUs over 8 GPUs
 }
 

@@ -98,9 +98,9 @@ BOOST_AUTO_TEST_CASE(structure_of_the_full_output) {
   BOOST_TEST(s(gpus[0]["address"]) == std::string(kA40s[0]));
   BOOST_TEST(s(gpus[1]["address"]) == std::string(kA40s[1]));
 
-  const std::vector<std::string> type_fields{"id",         "name",         "device_api",     "available_instances",
-                                             "max_instances", "framebuffer_mib", "num_heads", "frl_config",
-                                             "max_resolution", "description", "parent",       "instances"};
+  const std::vector<std::string> type_fields{
+      "id",        "name",       "device_api",     "available_instances", "max_instances", "framebuffer_mib",
+      "num_heads", "frl_config", "max_resolution", "description",         "parent",        "instances"};
   std::set<std::string> every_vf;
   std::map<std::string, std::string> type_signature;  // id -> name and limits, the same on every VF
   std::string first_vf0;
@@ -149,10 +149,11 @@ BOOST_AUTO_TEST_CASE(structure_of_the_full_output) {
         BOOST_TEST(s(t["device_api"]) == "vfio-pci");
         ids_by_parent[s(t["parent"])].push_back(s(t["id"]));
         // The fields are what the description says.
-        const std::string expected_description =
-            "num_heads=" + std::to_string(t["num_heads"].GetInt()) + ", frl_config=" +
-            std::to_string(t["frl_config"].GetInt()) + ", framebuffer=" + std::to_string(t["framebuffer_mib"].GetInt()) +
-            "M, max_resolution=" + s(t["max_resolution"]) + ", max_instance=" + std::to_string(t["max_instances"].GetInt());
+        const std::string expected_description = "num_heads=" + std::to_string(t["num_heads"].GetInt()) +
+                                                 ", frl_config=" + std::to_string(t["frl_config"].GetInt()) +
+                                                 ", framebuffer=" + std::to_string(t["framebuffer_mib"].GetInt()) +
+                                                 "M, max_resolution=" + s(t["max_resolution"]) +
+                                                 ", max_instance=" + std::to_string(t["max_instances"].GetInt());
         BOOST_TEST(s(t["description"]) == expected_description);
         const std::string signature = s(t["name"]) + " " + std::to_string(t["max_instances"].GetInt()) + " " +
                                       std::to_string(t["framebuffer_mib"].GetInt());

@@ -65,16 +65,11 @@ BOOST_AUTO_TEST_CASE(every_scenario_round_trips) {
 BOOST_AUTO_TEST_CASE(awkward_values_round_trip) {
   MemFs fs("v");
   const std::vector<std::pair<std::string, std::string>> files{
-      {"a/newline-only", "\n"},
-      {"a/empty", ""},
-      {"a/no-newline", "1"},
-      {"a/two-lines", "ID    : vGPU Name\n1041  : NVIDIA H100-1-10C\n"},
-      {"a/equals", "a = b\n"},
-      {"a/arrow", "x -> y\n"},
-      {"a/leading-space", " x\n"},
-      {"a/trailing-space", "x \n"},
-      {"a/backslash", "C:\\path\n"},
-      {"a/binary", std::string("\x00\x01\xfe\n", 4)},
+      {"a/newline-only", "\n"},      {"a/empty", ""},
+      {"a/no-newline", "1"},         {"a/two-lines", "ID    : vGPU Name\n1041  : NVIDIA H100-1-10C\n"},
+      {"a/equals", "a = b\n"},       {"a/arrow", "x -> y\n"},
+      {"a/leading-space", " x\n"},   {"a/trailing-space", "x \n"},
+      {"a/backslash", "C:\\path\n"}, {"a/binary", std::string("\x00\x01\xfe\n", 4)},
       {"a/crlf", "x\r\n"},
   };
   for (const auto& [p, v] : files) fs.add_file(p, v);
@@ -92,7 +87,9 @@ BOOST_AUTO_TEST_CASE(awkward_values_round_trip) {
   Fixture fx = parse_ok(text);
   same_tree(fs, *fx.fs);
   BOOST_TEST((fx.meta == meta));
-  for (const auto& [p, v] : files) BOOST_TEST_CONTEXT(p) { BOOST_TEST(*fx.fs->read_file(p) == v); }
+  for (const auto& [p, v] : files) BOOST_TEST_CONTEXT(p) {
+      BOOST_TEST(*fx.fs->read_file(p) == v);
+    }
   BOOST_TEST(fx.fs->read_file("a/locked").error().os_errno == EACCES);
   BOOST_TEST(fx.fs->read_file("a/gone").error().os_errno == ENODEV);
 }
@@ -242,7 +239,8 @@ BOOST_AUTO_TEST_CASE(committed_fixtures_match_the_builders) {
   // Regenerate with `make-fixtures` or GPU_AGENT_REGENERATE=1, then review the diff.
   for (const auto& name : t::scenario_names()) {
     BOOST_TEST_CONTEXT(name) {
-      const std::string diff = t::check_golden(kData + "/hosts/" + name + ".sysfs.txt", t::build_scenario(name).fixture_text());
+      const std::string diff = t::check_golden(kData + "/hosts/" + name + ".sysfs.txt",
+                                               t::build_scenario(name).fixture_text());
       BOOST_TEST(diff.empty(), diff);
     }
   }
@@ -250,9 +248,7 @@ BOOST_AUTO_TEST_CASE(committed_fixtures_match_the_builders) {
 
 BOOST_AUTO_TEST_CASE(committed_fixtures_stay_small) {
   for (const auto& name : t::scenario_names()) {
-    BOOST_TEST_CONTEXT(name) {
-      BOOST_TEST(t::build_scenario(name).fixture_text().size() < 2u * 1024 * 1024);
-    }
+    BOOST_TEST_CONTEXT(name) { BOOST_TEST(t::build_scenario(name).fixture_text().size() < 2u * 1024 * 1024); }
   }
 }
 
@@ -267,9 +263,10 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(format_is_chosen_by_the_first_entry_not_by_a_later_comment) {
   // a v1 file whose comment reads like the old format stays v1
-  auto v1 = parse_fixture("# gpu-agent sysfs fixture v1\nf bus/pci/devices/x/vendor = 0x10de\n"
-                          "### device 0000:00:06.0 (a note, not an entry)\n",
-                          "v1.txt");
+  auto v1 = parse_fixture(
+      "# gpu-agent sysfs fixture v1\nf bus/pci/devices/x/vendor = 0x10de\n"
+      "### device 0000:00:06.0 (a note, not an entry)\n",
+      "v1.txt");
   BOOST_REQUIRE(v1.ok());
   BOOST_TEST(*v1->fs->read_file("bus/pci/devices/x/vendor") == "0x10de\n");
   // an old capture with a comment before its first device is still the old format

@@ -121,7 +121,8 @@ BOOST_AUTO_TEST_CASE(a100_variants) {
     BOOST_TEST(!g.assignable);
     BOOST_TEST(problem_codes(g) == strings({"group_shared"}), boost::test_tools::per_element());
     const Problem& p = problem_of(g, "group_shared");
-    BOOST_TEST(contains(p.message, std::string(kA100NvSwitches[0]) + " class 068000, driver nvidia-nvswitch"), p.message);
+    BOOST_TEST(contains(p.message, std::string(kA100NvSwitches[0]) + " class 068000, driver nvidia-nvswitch"),
+               p.message);
     BOOST_TEST(contains(p.fix, "ACS"));
     BOOST_TEST_REQUIRE(g.group_members.size() == 1u);
     BOOST_TEST(!g.group_members[0].same_card);
@@ -260,7 +261,8 @@ BOOST_AUTO_TEST_CASE(consumer_gpu_variants) {
 
 BOOST_AUTO_TEST_CASE(t4_types_on_the_pf_and_the_instance) {
   const Inventory inv = inventory_of(t4_vgpu_timesliced().fs());
-  BOOST_TEST(gpu_addresses(inv) == std::vector<std::string>(kT4s.begin(), kT4s.end()), boost::test_tools::per_element());
+  BOOST_TEST(gpu_addresses(inv) == std::vector<std::string>(kT4s.begin(), kT4s.end()),
+             boost::test_tools::per_element());
   const auto types = t4_mdev_types();
   for (size_t i = 0; i < 2; ++i) {
     const Gpu& g = inv.gpus[i];
@@ -289,7 +291,8 @@ BOOST_AUTO_TEST_CASE(t4_types_on_the_pf_and_the_instance) {
   const MdevType& q16 = inv.gpus[1].mdev_types.back();
   BOOST_TEST(q16.id == "nvidia-234");
   BOOST_TEST(q16.name == "GRID T4-16Q");
-  BOOST_TEST(q16.description == "num_heads=4, frl_config=60, framebuffer=16384M, max_resolution=7680x4320, max_instance=1");
+  BOOST_TEST(q16.description ==
+             "num_heads=4, frl_config=60, framebuffer=16384M, max_resolution=7680x4320, max_instance=1");
   BOOST_TEST(*q16.parsed.framebuffer_mib == 16384);
   BOOST_TEST(*q16.parsed.max_instance == 1);
   BOOST_TEST(*q16.parsed.num_heads == 4);
@@ -351,7 +354,8 @@ BOOST_AUTO_TEST_CASE(t4_variants) {
 BOOST_AUTO_TEST_CASE(a40_types_live_on_the_vfs) {
   const TreeBuilder tb = a40_sriov_vgpu();
   const Inventory inv = inventory_of(tb.fs());
-  BOOST_TEST(gpu_addresses(inv) == std::vector<std::string>(kA40s.begin(), kA40s.end()), boost::test_tools::per_element());
+  BOOST_TEST(gpu_addresses(inv) == std::vector<std::string>(kA40s.begin(), kA40s.end()),
+             boost::test_tools::per_element());
   const auto types = a40_mdev_types();
   BOOST_TEST_REQUIRE(types.size() == 22u);
   BOOST_TEST(types.front().name == "NVIDIA A40-1B");
@@ -418,7 +422,8 @@ BOOST_AUTO_TEST_CASE(a40_variants) {
     TreeBuilder tb = a40_sriov_vgpu();
     tb.set_available(tb.vfs_of(kA40s[0])[1], kA40MdevType, 0);
     const Inventory inv = inventory_of(tb.fs());
-    BOOST_TEST(problem_codes(gpu_at(inv, kA40s[0])) == strings({"vgpu_none_available"}), boost::test_tools::per_element());
+    BOOST_TEST(problem_codes(gpu_at(inv, kA40s[0])) == strings({"vgpu_none_available"}),
+               boost::test_tools::per_element());
     BOOST_TEST(gpu_at(inv, kA40s[1]).assignable);
   }
   {  // a VF link that does not name a PCI address is a note on the PF, the rest still read
@@ -453,7 +458,8 @@ BOOST_AUTO_TEST_CASE(a40_with_vfs_disabled) {
 BOOST_AUTO_TEST_CASE(h100_vendor_vfio_types) {
   const TreeBuilder tb = h100_vgpu17();
   const Inventory inv = inventory_of(tb.fs());
-  BOOST_TEST(gpu_addresses(inv) == std::vector<std::string>(kH100s.begin(), kH100s.end()), boost::test_tools::per_element());
+  BOOST_TEST(gpu_addresses(inv) == std::vector<std::string>(kH100s.begin(), kH100s.end()),
+             boost::test_tools::per_element());
   BOOST_TEST(inv.mdevs.empty());
   BOOST_TEST(inv.warnings.empty());
   const auto all = h100_vgpu_types();
@@ -550,9 +556,10 @@ BOOST_AUTO_TEST_CASE(broken_host_one_message_per_device) {
     return &g;
   };
   // required files: the GPU cannot be judged
-  for (auto [addr, file, why] : {std::tuple{"0000:02:00.0", "bus/pci/devices/0000:02:00.0/vendor", "No such file"},
-                                 std::tuple{"0000:03:00.0", "bus/pci/devices/0000:03:00.0/device", "0xzz12"},
-                                 std::tuple{"0000:08:00.0", "bus/pci/devices/0000:08:00.0/device", "Permission denied"}}) {
+  for (auto [addr, file, why] :
+       {std::tuple{"0000:02:00.0", "bus/pci/devices/0000:02:00.0/vendor", "No such file"},
+        std::tuple{"0000:03:00.0", "bus/pci/devices/0000:03:00.0/device", "0xzz12"},
+        std::tuple{"0000:08:00.0", "bus/pci/devices/0000:08:00.0/device", "Permission denied"}}) {
     const Gpu* g = one_problem(addr, "read_error", {file, why});
     BOOST_TEST(!g->assignable);
     BOOST_TEST((g->mode == GpuMode::unknown));
@@ -578,7 +585,8 @@ BOOST_AUTO_TEST_CASE(broken_host_one_message_per_device) {
   }
   // a garbage mdev description: named, the type is still listed, the GPU still offers vGPU
   {
-    const Gpu* g = one_problem("0000:0a:00.0", "read_warning", {"mdev_supported_types/nvidia-230/description", "num_heads"});
+    const Gpu* g = one_problem("0000:0a:00.0", "read_warning",
+                               {"mdev_supported_types/nvidia-230/description", "num_heads"});
     BOOST_TEST((g->mode == GpuMode::vgpu));
     BOOST_TEST(g->assignable);
     BOOST_TEST(g->mdev_types.size() == 13u);

@@ -287,8 +287,8 @@ BOOST_AUTO_TEST_CASE(binary_reports_agreement_and_disagreement) {
   }
   {
     const std::string uri = test_uri("a100-8x-passthrough-disagree.xml");
-    auto r = run_process({kBinary, "inventory", "--fixture", "hosts/a100-8x-passthrough.sysfs.txt", "--libvirt-uri", uri},
-                         kData);
+    auto r = run_process(
+        {kBinary, "inventory", "--fixture", "hosts/a100-8x-passthrough.sysfs.txt", "--libvirt-uri", uri}, kData);
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
     BOOST_TEST(contains(r.out, "libvirt (" + uri + ") disagrees with sysfs:\n"), r.out);
     BOOST_TEST(contains(r.out, "  0000:0f:00.0: iommu_group is 17 in sysfs but 99 in libvirt\n"));
@@ -296,8 +296,8 @@ BOOST_AUTO_TEST_CASE(binary_reports_agreement_and_disagreement) {
   }
   {  // not reachable: reported, not fatal
     const std::string uri = test_uri("no-such-file.xml");
-    auto r = run_process({kBinary, "inventory", "--fixture", "hosts/iommu-off.sysfs.txt", "--json", "--libvirt-uri", uri},
-                         kData);
+    auto r = run_process(
+        {kBinary, "inventory", "--fixture", "hosts/iommu-off.sysfs.txt", "--json", "--libvirt-uri", uri}, kData);
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
     rapidjson::Document doc;
     doc.Parse(r.out.c_str());

@@ -25,7 +25,7 @@ BOOST_AUTO_TEST_CASE(pci_ids_subset) {
   BOOST_TEST(*names.vendor(0x10de) == "NVIDIA Corporation");
   BOOST_TEST(*names.product(0x10de, 0x20b2) == "GA100 [A100 SXM4 80GB]");
   BOOST_TEST(*names.product(0x10de, 0x2330) == "GH100[H100 SXM5 80GB]");  // sic, as pci.ids spells it
-  BOOST_TEST(!names.product(0x10de, 0x2331).has_value());  // left out on purpose
+  BOOST_TEST(!names.product(0x10de, 0x2331).has_value());                 // left out on purpose
   BOOST_TEST(!names.vendor(0xabcd).has_value());
   BOOST_TEST(!names.error().has_value());  // an unknown ID is not an error
   BOOST_TEST(names.path() == kData + "/pci.ids");

@@ -36,7 +36,8 @@ std::vector<std::string> golden_hosts() {
 }
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
 }
 
 // Inventory JSON with the root shown as "<root>/" and no source, so two ways
@@ -80,8 +81,8 @@ BOOST_AUTO_TEST_CASE(golden_inventory_json_and_table) {
   // Run from the data directory with relative paths, so "source" is the same in every clone.
   for (const auto& host : golden_hosts()) {
     BOOST_TEST_CONTEXT(host) {
-      const std::vector<std::string> base{kBinary,      "inventory", "--fixture", "hosts/" + host + ".sysfs.txt",
-                                          "--pci-ids",  "pci.ids",   "--hostname", "golden-host"};
+      const std::vector<std::string> base{kBinary,     "inventory", "--fixture",  "hosts/" + host + ".sysfs.txt",
+                                          "--pci-ids", "pci.ids",   "--hostname", "golden-host"};
       auto args = base;
       args.push_back("--json");
       const ProcessResult json = run_process(args, kData);
@@ -112,10 +113,13 @@ BOOST_AUTO_TEST_CASE(golden_files_show_the_unknown_product) {
 BOOST_AUTO_TEST_CASE(json_is_utf8_whatever_sysfs_holds) {
   // Garbage bytes reach messages (quoted) and names (read as they are); JSON must stay UTF-8.
   TreeBuilder tb = t4_vgpu_timesliced();
-  tb.set_raw(kT4s[1], "numa_node", "\xff\xfe" "0\n");
+  tb.set_raw(kT4s[1], "numa_node",
+             "\xff\xfe"
+             "0\n");
   tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-222/name", "GRID T4-1B\xc3\n");  // cut in a sequence
   tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-223/name", "GRID T4-2B \xc3\xa9\xe2\x82\xac\n");  // valid: kept
-  tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-224/name", "\xed\xa0\x80\xc0\xaf\x01\n");  // surrogate, overlong, control
+  tb.set_raw(kT4s[0], "mdev_supported_types/nvidia-224/name",
+             "\xed\xa0\x80\xc0\xaf\x01\n");  // surrogate, overlong, control
   const std::string json = inventory_to_json(inventory_of(tb.fs()));
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.c_str());
@@ -127,7 +131,10 @@ BOOST_AUTO_TEST_CASE(json_is_utf8_whatever_sysfs_holds) {
              "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\x01");
   BOOST_TEST(contains(json, "\\u0001"));  // control characters are escaped, not dropped
   const std::string numa_message = doc["gpus"][1]["problems"][0]["message"].GetString();
-  BOOST_TEST(contains(numa_message, "numa_node: not a number: '\xef\xbf\xbd\xef\xbf\xbd" "0\\n'"), numa_message);
+  BOOST_TEST(contains(numa_message,
+                      "numa_node: not a number: '\xef\xbf\xbd\xef\xbf\xbd"
+                      "0\\n'"),
+             numa_message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

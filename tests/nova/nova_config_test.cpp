@@ -25,7 +25,8 @@ namespace {
 const std::string kData = GPU_AGENT_TEST_DATA;
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
 }
 
 // A committed host; `edit` turns it into a variation (one line on top of the base scenario).

@@ -59,8 +59,8 @@ BOOST_AUTO_TEST_CASE(vgpu_layouts_put_their_traits_on_novas_pgpu_providers) {
   BOOST_TEST(has(r.out, "      name: 'gpu-a40-0_pci_0000_41_00_4'\n"));  // the fixture's host name
   BOOST_TEST(has(r.out, "      name: 'gpu-a40-0_pci_0000_41_04_3'\n"));
   BOOST_TEST(has(r.out, "        - CUSTOM_VGPU_A40_24Q\n"));
-  auto named = agent(conf, {"--fixture", "hosts/a40-sriov-vgpu.sysfs.txt", "--format", "provider-yaml",
-                            "--hostname", "compute-7"});
+  auto named = agent(
+      conf, {"--fixture", "hosts/a40-sriov-vgpu.sysfs.txt", "--format", "provider-yaml", "--hostname", "compute-7"});
   BOOST_TEST(has(named.out, "      name: 'compute-7_pci_0000_41_00_4'\n"));
   // a layout that does not resolve is exit 2 with resolve's message
   auto bad = agent("[vgpu:x]\naddresses = 0000:41:00.0\ntype = A40-8Q\n",

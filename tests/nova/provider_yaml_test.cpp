@@ -27,7 +27,8 @@ BOOST_AUTO_TEST_CASE(golden_file) {
   ProviderYamlOptions o;
   o.generator = "gpu-agent 0.1.0";
   o.host = "compute-7";
-  auto y = make_provider_yaml({"CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3", "CUSTOM_GPU_HOST_IB", "CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"}, o);
+  auto y = make_provider_yaml(
+      {"CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3", "CUSTOM_GPU_HOST_IB", "CUSTOM_SHARE_GPU_XXX_HOST_LEVEL3"}, o);
   BOOST_TEST_REQUIRE(y.ok(), (y.ok() ? std::string() : y.error().message));
   const std::string diff = check_golden(kData + "/golden/nova/provider-config.yaml", *y);
   BOOST_TEST(diff.empty(), diff);
@@ -51,8 +52,9 @@ BOOST_AUTO_TEST_CASE(golden_file_with_vgpu_pgpu_providers) {
   const std::string diff = check_golden(kData + "/golden/nova/provider-config-vgpu.yaml", *y);
   BOOST_TEST(diff.empty(), diff);
   BOOST_TEST(has(*y, "      name: '$COMPUTE_NODE'\n"));
-  BOOST_TEST(has(*y, "      name: 'gpu-a40-0_pci_0000_41_00_4'\n    traits:\n      additional:\n"
-                     "        - CUSTOM_TENANT_GOLD\n        - CUSTOM_VGPU_A40_24Q\n"));
+  BOOST_TEST(has(*y,
+                 "      name: 'gpu-a40-0_pci_0000_41_00_4'\n    traits:\n      additional:\n"
+                 "        - CUSTOM_TENANT_GOLD\n        - CUSTOM_VGPU_A40_24Q\n"));
   BOOST_TEST(has(*y, "for gpu-a40-0 only"));
 
   // the layouts alone are enough: no $COMPUTE_NODE entry then

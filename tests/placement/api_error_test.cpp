@@ -52,8 +52,8 @@ const BodyCase kBodies[] = {
      "req-f7573c1b-ff92-429a-9742-b95d30dc3648"},
     {"duplicate provider name", 409,
      R"json({"errors":[{"status":409,"title":"Conflict","detail":"There was a conflict when trying to complete your request.\n\n Conflicting resource provider name: compute-a already exists.  ","code":"placement.duplicate_name","request_id":"req-62d6d21a-dd78-43e2-a472-e3c90446533f"}]})json",
-     Outcome::duplicate_name, "placement.duplicate_name", "Conflicting resource provider name: compute-a already exists.",
-     "req-62d6d21a-dd78-43e2-a472-e3c90446533f"},
+     Outcome::duplicate_name, "placement.duplicate_name",
+     "Conflicting resource provider name: compute-a already exists.", "req-62d6d21a-dd78-43e2-a472-e3c90446533f"},
     {"DELETE a parent with children", 409,
      R"json({"errors":[{"status":409,"title":"Conflict","detail":"There was a conflict when trying to complete your request.\n\n Unable to delete parent resource provider aaaaaaaa-0000-0000-0000-000000000000: It has child resource providers.  ","code":"placement.resource_provider.cannot_delete_parent","request_id":"req-702da288-b763-46de-9916-64cb31feb9c8"}]})json",
      Outcome::conflict, "placement.resource_provider.cannot_delete_parent",
@@ -132,8 +132,9 @@ BOOST_AUTO_TEST_CASE(microversion_406_carries_the_range) {
 }
 
 BOOST_AUTO_TEST_CASE(non_placement_bodies_are_not_error_bodies) {
-  for (const char* body : {"", "null", "[]", "{}", R"({"title":7})", R"({"errors":[]})", R"({"errors":{}})", R"({"errors":[1]})",
-                           "<html><body><h1>500 Internal Server Error</h1></body></html>", "{\"errors\":[{"}) {
+  for (const char* body :
+       {"", "null", "[]", "{}", R"({"title":7})", R"({"errors":[]})", R"({"errors":{}})", R"({"errors":[1]})",
+        "<html><body><h1>500 Internal Server Error</h1></body></html>", "{\"errors\":[{"}) {
     BOOST_TEST_CONTEXT(body) { BOOST_TEST(!parse_error_body(body).has_value()); }
   }
   // Members of the wrong type are dropped, not fatal.
@@ -202,7 +203,8 @@ BOOST_AUTO_TEST_CASE(body_snippet_makes_html_readable) {
       "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>\n</body></html>\n";
   BOOST_TEST(body_snippet(html) ==
              "500 Internal Server Error Internal Server Error The server encountered an internal error.");
-  BOOST_TEST(body_snippet("a\r\n\tb\x01" "c") == "a b c");
+  BOOST_TEST(body_snippet("a\r\n\tb\x01"
+                          "c") == "a b c");
   BOOST_TEST(body_snippet(std::string(500, 'x'), 10) == "xxxxxxxxxx...");
   BOOST_TEST(body_snippet("") == "");
 }

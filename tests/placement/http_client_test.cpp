@@ -119,8 +119,9 @@ BOOST_AUTO_TEST_CASE(oversized_body_is_refused) {
   BOOST_TEST(r.error().message == "read response from " + server.url() + "/big: response body larger than 1000 bytes");
 
   // Chunked and read-to-close bodies have no length up front.
-  for (const std::string& framing : {"Transfer-Encoding: chunked\r\n\r\n1388\r\n" + std::string(5000, 'x') + "\r\n0\r\n\r\n",
-                                    "Connection: close\r\n\r\n" + std::string(5000, 'x')}) {
+  for (const std::string& framing :
+       {"Transfer-Encoding: chunked\r\n\r\n1388\r\n" + std::string(5000, 'x') + "\r\n0\r\n\r\n",
+        "Connection: close\r\n\r\n" + std::string(5000, 'x')}) {
     Server other([framing](Server&, Conn& conn, int) {
       conn.read_request();
       conn.write("HTTP/1.1 200 OK\r\n" + framing);
@@ -128,7 +129,8 @@ BOOST_AUTO_TEST_CASE(oversized_body_is_refused) {
     auto c = make(other.url(), o);
     auto big = c->request("GET", "/big");
     BOOST_TEST_REQUIRE(!big.ok(), framing.substr(0, 30));
-    BOOST_TEST(big.error().message == "read response from " + other.url() + "/big: response body larger than 1000 bytes");
+    BOOST_TEST(big.error().message ==
+               "read response from " + other.url() + "/big: response body larger than 1000 bytes");
   }
 }
 
@@ -278,7 +280,8 @@ BOOST_AUTO_TEST_CASE(trace_redacts_the_token) {
   Options o = fast(2s);
   o.trace = [&lines](std::string_view line) { lines.emplace_back(line); };
   auto client = make(server.url(), o);
-  auto r = client->request("GET", "/t", {{"X-Auth-Token", "s3cr3t-token"}, {"OpenStack-API-Version", "placement 1.39"}});
+  auto r = client->request("GET", "/t",
+                           {{"X-Auth-Token", "s3cr3t-token"}, {"OpenStack-API-Version", "placement 1.39"}});
   BOOST_TEST_REQUIRE(r.ok());
   std::string all;
   for (const auto& l : lines) all += l + "\n";

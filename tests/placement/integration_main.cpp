@@ -74,8 +74,8 @@ std::string unique_name(const std::string& prefix) {
 std::unique_ptr<gpu_agent::placement::PlacementClient> client(const std::string& token,
                                                               gpu_agent::http::Options options,
                                                               const std::string& url) {
-  auto c = gpu_agent::placement::PlacementClient::create(
-      url, std::move(options), std::make_shared<gpu_agent::placement::StaticToken>(token));
+  auto c = gpu_agent::placement::PlacementClient::create(url, std::move(options),
+                                                         std::make_shared<gpu_agent::placement::StaticToken>(token));
   if (!c) throw std::runtime_error(c.error().message);
   return std::move(*c);
 }

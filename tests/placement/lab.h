@@ -24,9 +24,9 @@ std::string new_uuid();
 // A name no other test (or earlier run on the same DB) uses.
 std::string unique_name(const std::string& prefix);
 
-std::unique_ptr<gpu_agent::placement::PlacementClient> client(
-    const std::string& token = "admin", gpu_agent::http::Options options = {},
-    const std::string& url = placement_url());
+std::unique_ptr<gpu_agent::placement::PlacementClient> client(const std::string& token = "admin",
+                                                              gpu_agent::http::Options options = {},
+                                                              const std::string& url = placement_url());
 
 inline double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -12,11 +12,11 @@ namespace {
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // The value of a Result, or the test stops with the call and its error.
-#define REQUIRE_OK(expr)                                                                        \
-  [&]() {                                                                                       \
-    auto r_ = (expr);                                                                           \
+#define REQUIRE_OK(expr)                                                                          \
+  [&]() {                                                                                         \
+    auto r_ = (expr);                                                                             \
     BOOST_TEST_REQUIRE(r_.ok(), #expr << ": " << (r_.ok() ? std::string() : r_.error().message)); \
-    return std::move(*r_);                                                                      \
+    return std::move(*r_);                                                                        \
   }()
 
 struct Tree {
@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(trait_and_resource_class_are_created_once) {
   const std::string suffix = std::to_string(::getpid());
   const std::string trait = "CUSTOM_GPU_AGENT_IT_" + suffix;
   const std::string rc = "CUSTOM_PGPU_IT_" + suffix;
-  BOOST_TEST(REQUIRE_OK(c->ensure_trait(trait)) == true);  // 201
+  BOOST_TEST(REQUIRE_OK(c->ensure_trait(trait)) == true);   // 201
   BOOST_TEST(REQUIRE_OK(c->ensure_trait(trait)) == false);  // 204
   BOOST_TEST(REQUIRE_OK(c->ensure_resource_class(rc)) == true);
   BOOST_TEST(REQUIRE_OK(c->ensure_resource_class(rc)) == false);
@@ -68,8 +68,9 @@ BOOST_AUTO_TEST_CASE(trait_and_resource_class_are_created_once) {
   auto bad = c->ensure_trait("NOT_CUSTOM_PREFIX");
   BOOST_TEST_REQUIRE(!bad.ok());
   BOOST_TEST(to_string(outcome_of(bad.error())) == "bad_request");
-  BOOST_TEST(contains(bad.error().message, "PUT " + lab::placement_url() + "/traits/NOT_CUSTOM_PREFIX: 400 Bad Request: "
-                                           "The trait is invalid."),
+  BOOST_TEST(contains(bad.error().message, "PUT " + lab::placement_url() +
+                                               "/traits/NOT_CUSTOM_PREFIX: 400 Bad Request: "
+                                               "The trait is invalid."),
              bad.error().message);
   auto bad_rc = c->ensure_resource_class("CUSTOM_lowercase_bad");
   BOOST_TEST_REQUIRE(!bad_rc.ok());
@@ -107,7 +108,8 @@ BOOST_AUTO_TEST_CASE(root_and_child_then_duplicate_name) {
   BOOST_TEST(dup.error().http_status == 409);
   BOOST_TEST(dup.error().message.find("POST " + lab::placement_url() +
                                       "/resource_providers: 409 Conflict (placement.duplicate_name): "
-                                      "Conflicting resource provider name: " + t.root_name + " already exists. [req-") == 0u,
+                                      "Conflicting resource provider name: " +
+                                      t.root_name + " already exists. [req-") == 0u,
              dup.error().message);
 
   // A parent with children cannot go; the child can, then the parent.
@@ -210,9 +212,10 @@ BOOST_AUTO_TEST_CASE(in_use_inventory_and_provider) {
 
   // An allocation, as nova would make it (no typed call: the agent never allocates).
   const std::string consumer = lab::new_uuid();
-  const Request allocate{"PUT", "/allocations/" + consumer,
-                         R"({"allocations":{")" + uuid + R"(":{"resources":{")" + rc +
-                             R"(":2}}},"project_id":"p","user_id":"u","consumer_generation":null,"consumer_type":"INSTANCE"})"};
+  const Request allocate{
+      "PUT", "/allocations/" + consumer,
+      R"({"allocations":{")" + uuid + R"(":{"resources":{")" + rc +
+          R"(":2}}},"project_id":"p","user_id":"u","consumer_generation":null,"consumer_type":"INSTANCE"})"};
   const auto res = REQUIRE_OK(c->execute(allocate));
   BOOST_TEST(res.status == 204);
   const auto usages = REQUIRE_OK(c->get_usages(uuid));
@@ -286,9 +289,9 @@ BOOST_AUTO_TEST_CASE(counters_and_connections_against_wsgiref) {
   auto c = lab::client();
   const std::string uuid = lab::new_uuid();
   REQUIRE_OK(c->create_provider(lab::unique_name("it-count"), uuid));  // GET / + POST
-  REQUIRE_OK(c->get_provider(uuid));                                    // GET
-  REQUIRE_OK(c->put_traits(uuid, 0, {}));                               // PUT
-  REQUIRE_OK(c->delete_provider(uuid));                                 // DELETE
+  REQUIRE_OK(c->get_provider(uuid));                                   // GET
+  REQUIRE_OK(c->put_traits(uuid, 0, {}));                              // PUT
+  REQUIRE_OK(c->delete_provider(uuid));                                // DELETE
   BOOST_TEST(c->counters().requests == 5u);
   BOOST_TEST(c->counters().writes == 3u);
   // wsgiref speaks HTTP/1.0 and closes after every response: one connection

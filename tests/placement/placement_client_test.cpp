@@ -91,9 +91,8 @@ BOOST_AUTO_TEST_CASE(too_old_placement_is_refused_before_any_write) {
 }
 
 BOOST_AUTO_TEST_CASE(html_500_from_a_proxy_is_retryable_and_readable) {
-  Server server(placement_like(versions("1.0", "1.39"),
-                               loopback::response(500, "Internal Server Error", kHtml500, "Content-Type: text/html\r\n",
-                                                  "HTTP/1.0")));
+  Server server(placement_like(versions("1.0", "1.39"), loopback::response(500, "Internal Server Error", kHtml500,
+                                                                           "Content-Type: text/html\r\n", "HTTP/1.0")));
   auto c = lab::client("admin", fast(), server.url());
   auto r = c->list_providers();
   BOOST_TEST_REQUIRE(!r.ok());
@@ -126,7 +125,8 @@ BOOST_AUTO_TEST_CASE(garbage_answers_are_unreachable_or_unexpected) {
     auto r = c->list_providers();
     BOOST_TEST_REQUIRE(!r.ok());
     BOOST_TEST(to_string(outcome_of(r.error())) == "unexpected");
-    BOOST_TEST(contains(r.error().message, "GET " + server.url() + "/resource_providers: unexpected response: body is not JSON"),
+    BOOST_TEST(contains(r.error().message,
+                        "GET " + server.url() + "/resource_providers: unexpected response: body is not JSON"),
                r.error().message);
   }
 }

@@ -46,16 +46,16 @@ void leaf(const std::string& dir, const std::string& name, const std::string& sa
   std::ofstream(p + ".ext") << "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
                                "extendedKeyUsage=serverAuth\nsubjectAltName="
                             << san << "\n";
-  sh("openssl x509 -req -in " + p + ".csr -CA " + dir + "/ca.pem -CAkey " + dir + "/ca.key -CAcreateserial -out " +
-     p + ".pem -days 2 -extfile " + p + ".ext");
+  sh("openssl x509 -req -in " + p + ".csr -CA " + dir + "/ca.pem -CAkey " + dir + "/ca.key -CAcreateserial -out " + p +
+     ".pem -days 2 -extfile " + p + ".ext");
 }
 
 void make_certs(Certs& c) {
   char tmpl[] = "/tmp/gpu-agent-tls-it-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   c.dir = tmpl;
-  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + c.dir + "/ca.key -out " +
-     c.dir + "/ca.pem -days 2 -subj '/CN=gpu-agent test CA' -addext basicConstraints=critical,CA:TRUE "
+  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + c.dir + "/ca.key -out " + c.dir +
+     "/ca.pem -days 2 -subj '/CN=gpu-agent test CA' -addext basicConstraints=critical,CA:TRUE "
      "-addext keyUsage=critical,keyCertSign,cRLSign");
   leaf(c.dir, "good", "IP:127.0.0.1,DNS:localhost");
   leaf(c.dir, "wrong", "DNS:wrong.example");
@@ -135,7 +135,8 @@ BOOST_AUTO_TEST_CASE(certificate_for_another_name_is_refused) {
   auto by_ip = make(server.url(), with_ca(true));
   auto r = by_ip->request("GET", "/");
   BOOST_TEST_REQUIRE(!r.ok());
-  BOOST_TEST(r.error().message == "TLS handshake with " + server.url() + ": certificate verify failed (IP address mismatch)");
+  BOOST_TEST(r.error().message ==
+             "TLS handshake with " + server.url() + ": certificate verify failed (IP address mismatch)");
 
   auto by_name = make("https://localhost:" + std::to_string(server.port()), with_ca(true));
   auto n = by_name->request("GET", "/");

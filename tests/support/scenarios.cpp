@@ -21,8 +21,7 @@ std::string description(int heads, int frl, int64_t fb_mib, const char* res, int
 }
 
 // One vGPU family: B (2D business), A (app streaming), Q (workstation).
-MdevTypeSpec vgpu_type(int id, const std::string& prefix, int64_t size_gib, char series, int64_t total_gib,
-                       int cap) {
+MdevTypeSpec vgpu_type(int id, const std::string& prefix, int64_t size_gib, char series, int64_t total_gib, int cap) {
   const int max = static_cast<int>(std::min<int64_t>(cap, total_gib / size_gib));
   const int64_t fb = size_gib * 1024;
   std::string desc;
@@ -114,12 +113,17 @@ TreeBuilder a100_8x_passthrough() {
   // Storage and network: not GPUs, must not show up.
   root_port(tb, "0000:20:03.1", 0, group);
   tb.add_function("0000:21:00.0", kMellanox, 0x101d,
-                  Fn().cls(0x020000).under("0000:20:03.1").subsys(kMellanox, 0x0043).numa(0).driver("mlx5_core")
-                      .group(group++).rev(0x00));
+                  Fn().cls(0x020000)
+                      .under("0000:20:03.1")
+                      .subsys(kMellanox, 0x0043)
+                      .numa(0)
+                      .driver("mlx5_core")
+                      .group(group++)
+                      .rev(0x00));
   root_port(tb, "0000:e0:03.1", 1, group);
-  tb.add_function("0000:e1:00.0", kSamsung, 0xa824,
-                  Fn().cls(0x010802).under("0000:e0:03.1").subsys(kSamsung, 0xa809).numa(1).driver("nvme")
-                      .group(group++).rev(0x00));
+  tb.add_function(
+      "0000:e1:00.0", kSamsung, 0xa824,
+      Fn().cls(0x010802).under("0000:e0:03.1").subsys(kSamsung, 0xa809).numa(1).driver("nvme").group(group++).rev(0x00));
   return tb;
 }
 
@@ -128,18 +132,18 @@ TreeBuilder consumer_gpu_hdmi_audio() {
   // A desktop: no NUMA, the x16 root port shares group 2 with both functions of the card.
   tb.add_function("0000:00:00.0", kIntel, 0xa700, Fn().cls(0x060000).subsys(0x1043, 0x8882).group(0).rev(0x01));
   tb.add_bridge("0000:00:01.0", kIntel, 0xa70d, Fn().group(2).rev(0x01));
-  tb.add_gpu(kRtx4090, kNvidia, 0x2684, Fn().cls(0x030000).under("0000:00:01.0").subsys(kNvidia, 0x165b)
-                                            .driver("vfio-pci").group(2));
-  tb.add_function(kRtx4090Audio, kNvidia, 0x22ba, Fn().cls(0x040300).under("0000:00:01.0").subsys(kNvidia, 0x165b)
-                                                     .driver("snd_hda_intel").group(2));
-  tb.add_function(kDesktopUsb, kIntel, 0x7a60, Fn().cls(0x0c0330).subsys(0x1043, 0x8882).driver("xhci_hcd")
-                                                  .group(5).rev(0x11));
+  tb.add_gpu(kRtx4090, kNvidia, 0x2684,
+             Fn().cls(0x030000).under("0000:00:01.0").subsys(kNvidia, 0x165b).driver("vfio-pci").group(2));
+  tb.add_function(kRtx4090Audio, kNvidia, 0x22ba,
+                  Fn().cls(0x040300).under("0000:00:01.0").subsys(kNvidia, 0x165b).driver("snd_hda_intel").group(2));
+  tb.add_function(kDesktopUsb, kIntel, 0x7a60,
+                  Fn().cls(0x0c0330).subsys(0x1043, 0x8882).driver("xhci_hcd").group(5).rev(0x11));
   tb.add_bridge("0000:00:06.0", kIntel, 0xa74d, Fn().group(7).rev(0x01));
-  tb.add_function("0000:02:00.0", kSamsung, 0xa80a, Fn().cls(0x010802).under("0000:00:06.0")
-                                                       .subsys(kSamsung, 0xa801).driver("nvme").group(8).rev(0x00));
+  tb.add_function("0000:02:00.0", kSamsung, 0xa80a,
+                  Fn().cls(0x010802).under("0000:00:06.0").subsys(kSamsung, 0xa801).driver("nvme").group(8).rev(0x00));
   tb.add_bridge("0000:00:1c.0", kIntel, 0x7a38, Fn().group(10).rev(0x11));
-  tb.add_function("0000:05:00.0", kIntel, 0x15f3, Fn().cls(0x020000).under("0000:00:1c.0").subsys(0x1043, 0x87d2)
-                                                     .driver("igc").group(11).rev(0x03));
+  tb.add_function("0000:05:00.0", kIntel, 0x15f3,
+                  Fn().cls(0x020000).under("0000:00:1c.0").subsys(0x1043, 0x87d2).driver("igc").group(11).rev(0x03));
   return tb;
 }
 
@@ -153,8 +157,9 @@ TreeBuilder t4_vgpu_timesliced() {
   tb.add_gpu(kT4s[1], kNvidia, 0x1eb8,
              Fn().under("0000:d7:00.0").subsys(kNvidia, 0x12a2).numa(1).driver("nvidia").group(91));
   tb.add_bridge("0000:17:00.0", kIntel, 0x2030, Fn().numa(0).group(20).rev(0x04));
-  tb.add_function("0000:18:00.0", kIntel, 0x1572, Fn().cls(0x020000).under("0000:17:00.0").subsys(kIntel, 0x0006)
-                                                     .numa(0).driver("i40e").group(21).rev(0x02));
+  tb.add_function(
+      "0000:18:00.0", kIntel, 0x1572,
+      Fn().cls(0x020000).under("0000:17:00.0").subsys(kIntel, 0x0006).numa(0).driver("i40e").group(21).rev(0x02));
   const auto types = t4_mdev_types();
   for (auto gpu : kT4s) tb.add_mdev_types(gpu, types);
   // One T4-4Q exists on the first T4: time-sliced vGPUs on one GPU share a type,
@@ -170,7 +175,8 @@ TreeBuilder a40_sriov_vgpu_host(int gpus) {
   // Root complexes in the order GPUs are added: the first two are the 2-GPU
   // scenario's (kA40s), then the other six x16 slots of a 2-socket EPYC.
   static constexpr unsigned kRootBus[] = {0x40, 0xc0, 0x00, 0x80, 0x20, 0xa0, 0x60, 0xe0};
-  if (gpus < 1 || gpus > 8) throw std::invalid_argument("a40_sriov_vgpu_host: 1 to 8 GPUs, not " + std::to_string(gpus));
+  if (gpus < 1 || gpus > 8)
+    throw std::invalid_argument("a40_sriov_vgpu_host: 1 to 8 GPUs, not " + std::to_string(gpus));
   TreeBuilder tb("gpu-a40-0");
   // A VF holds one vGPU: on a fresh GPU every type shows 1 available on every VF.
   auto types = a40_mdev_types();
@@ -228,7 +234,8 @@ TreeBuilder h100_vgpu17() {
 TreeBuilder iommu_off() {
   TreeBuilder tb("gpu-noiommu-0");
   tb.add_bridge("0000:16:02.0", kIntel, 0x347a, Fn().numa(0).rev(0x06));
-  tb.add_gpu(kNoIommuGpu, kNvidia, 0x20b5, Fn().under("0000:16:02.0").subsys(kNvidia, 0x1533).numa(0).driver("vfio-pci"));
+  tb.add_gpu(kNoIommuGpu, kNvidia, 0x20b5,
+             Fn().under("0000:16:02.0").subsys(kNvidia, 0x1533).numa(0).driver("vfio-pci"));
   tb.add_bridge("0000:30:02.0", kIntel, 0x347a, Fn().numa(0).rev(0x06));
   tb.add_function("0000:31:00.0", kSamsung, 0xa824,
                   Fn().cls(0x010802).under("0000:30:02.0").subsys(kSamsung, 0xa809).numa(0).driver("nvme").rev(0x00));
@@ -239,7 +246,8 @@ TreeBuilder a40_vfs_disabled() {
   TreeBuilder tb("gpu-a40-1");
   int64_t g = 40;
   root_port(tb, "0000:40:01.1", 0, g);
-  tb.add_gpu(kA40VfsOff, kNvidia, 0x2235, Fn().under("0000:40:01.1").subsys(kNvidia, 0x145a).numa(0).driver("nvidia").group(g));
+  tb.add_gpu(kA40VfsOff, kNvidia, 0x2235,
+             Fn().under("0000:40:01.1").subsys(kNvidia, 0x145a).numa(0).driver("nvidia").group(g));
   tb.set_sriov(kA40VfsOff, 32, 0);
   return tb;
 }
@@ -254,41 +262,48 @@ TreeBuilder broken() {
     std::snprintf(gpu, sizeof gpu, "0000:%02x:00.0", n);
     tb.add_bridge(rp, kIntel, 0x347a, Fn().numa(0).group(2 * n).rev(0x06));
     if (n == 0x0a) {
-      tb.add_gpu(gpu, kNvidia, 0x1eb8, Fn().under(rp).subsys(kNvidia, 0x12a2).numa(0).driver("nvidia").group(2 * n + 1));
+      tb.add_gpu(gpu, kNvidia, 0x1eb8,
+                 Fn().under(rp).subsys(kNvidia, 0x12a2).numa(0).driver("nvidia").group(2 * n + 1));
       tb.add_mdev_types(gpu, t4_mdev_types());
     } else {
-      tb.add_gpu(gpu, kNvidia, 0x20b5, Fn().under(rp).subsys(kNvidia, 0x1533).numa(0).driver("vfio-pci").group(2 * n + 1));
+      tb.add_gpu(gpu, kNvidia, 0x20b5,
+                 Fn().under(rp).subsys(kNvidia, 0x1533).numa(0).driver("vfio-pci").group(2 * n + 1));
     }
   }
-  tb.remove("0000:02:00.0/vendor");                           // a required file missing
-  tb.set_attr("0000:03:00.0", "device", "0xzz12");            // not hex
-  tb.set_raw("0000:04:00.0", "class", "");                     // empty class: cannot tell what it is
-  tb.remove("0000:05:00.0");                                   // bus/pci/devices link left dangling
-  tb.set_link("0000:06:00.0", "driver", "driver");             // a link to itself
+  tb.remove("0000:02:00.0/vendor");                 // a required file missing
+  tb.set_attr("0000:03:00.0", "device", "0xzz12");  // not hex
+  tb.set_raw("0000:04:00.0", "class", "");          // empty class: cannot tell what it is
+  tb.remove("0000:05:00.0");                        // bus/pci/devices link left dangling
+  tb.set_link("0000:06:00.0", "driver", "driver");  // a link to itself
   // bus/pci/devices/0000:07:00.0 and its canonical directory point at each other
   const std::string seven = tb.dev_path("0000:07:00.0");
   tb.remove("0000:07:00.0");
   tb.fs().add_link(seven, "../../../bus/pci/devices/0000:07:00.0");
-  tb.set_error("0000:08:00.0", "device", EACCES);              // unreadable
-  tb.set_attr("0000:09:00.0", "numa_node", "node0");           // garbage in an optional file
+  tb.set_error("0000:08:00.0", "device", EACCES);     // unreadable
+  tb.set_attr("0000:09:00.0", "numa_node", "node0");  // garbage in an optional file
   tb.fs().add_file(tb.dev_path("0000:0a:00.0") + "/mdev_supported_types/nvidia-230/description",
                    "num_heads=four, frl_config=60, framebuffer=1024M, max_resolution=5120x2880, max_instance=16\n");
   return tb;
 }
 
 const std::vector<std::string>& scenario_names() {
-  static const std::vector<std::string> names{"a100-8x-passthrough", "consumer-gpu-hdmi-audio", "t4-vgpu-timesliced",
-                                              "a40-sriov-vgpu",      "h100-vgpu17",             "iommu-off",
+  static const std::vector<std::string> names{"a100-8x-passthrough", "consumer-gpu-hdmi-audio",
+                                              "t4-vgpu-timesliced",  "a40-sriov-vgpu",
+                                              "h100-vgpu17",         "iommu-off",
                                               "a40-vfs-disabled",    "broken"};
   return names;
 }
 
 TreeBuilder build_scenario(std::string_view name) {
   static const std::map<std::string, std::function<TreeBuilder()>, std::less<>> builders{
-      {"a100-8x-passthrough", a100_8x_passthrough}, {"consumer-gpu-hdmi-audio", consumer_gpu_hdmi_audio},
-      {"t4-vgpu-timesliced", t4_vgpu_timesliced},   {"a40-sriov-vgpu", a40_sriov_vgpu},
-      {"h100-vgpu17", h100_vgpu17},                 {"iommu-off", iommu_off},
-      {"a40-vfs-disabled", a40_vfs_disabled},       {"broken", broken}};
+      {"a100-8x-passthrough", a100_8x_passthrough},
+      {"consumer-gpu-hdmi-audio", consumer_gpu_hdmi_audio},
+      {"t4-vgpu-timesliced", t4_vgpu_timesliced},
+      {"a40-sriov-vgpu", a40_sriov_vgpu},
+      {"h100-vgpu17", h100_vgpu17},
+      {"iommu-off", iommu_off},
+      {"a40-vfs-disabled", a40_vfs_disabled},
+      {"broken", broken}};
   auto it = builders.find(name);
   if (it == builders.end()) throw std::invalid_argument("no scenario named " + std::string(name));
   return it->second();

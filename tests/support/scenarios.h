@@ -37,8 +37,8 @@ const std::vector<std::string>& scenario_names();
 TreeBuilder build_scenario(std::string_view name);  // throws std::invalid_argument on an unknown name
 
 // Vendor tables (real NVIDIA type names and description strings).
-std::vector<MdevTypeSpec> t4_mdev_types();   // nvidia-222 .. nvidia-234, "GRID T4-1B" .. "GRID T4-16Q"
-std::vector<MdevTypeSpec> a40_mdev_types();  // nvidia-555 .. nvidia-576, "NVIDIA A40-1B" .. "NVIDIA A40-48A"
+std::vector<MdevTypeSpec> t4_mdev_types();     // nvidia-222 .. nvidia-234, "GRID T4-1B" .. "GRID T4-16Q"
+std::vector<MdevTypeSpec> a40_mdev_types();    // nvidia-555 .. nvidia-576, "NVIDIA A40-1B" .. "NVIDIA A40-48A"
 std::vector<VgpuTypeEntry> h100_vgpu_types();  // 1041 "NVIDIA H100-1-10C" ...
 
 // Addresses the tests assert on.

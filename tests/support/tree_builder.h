@@ -35,14 +35,39 @@ struct Fn {
   std::optional<bool> boot_vga;  // default: written ("0") for VGA-class functions only, as the kernel does
   std::string upstream;          // address of the bridge above it; empty: on the root bus
 
-  Fn& cls(uint32_t v) { class_code = v; return *this; }
-  Fn& subsys(uint32_t vendor, uint32_t device) { subsystem_vendor = vendor; subsystem_device = device; return *this; }
-  Fn& rev(std::optional<uint32_t> v) { revision = v; return *this; }
-  Fn& numa(std::optional<int64_t> v) { numa_node = v; return *this; }
-  Fn& driver(std::optional<std::string> v) { driver_name = std::move(v); return *this; }
-  Fn& group(std::optional<int64_t> v) { iommu_group = v; return *this; }
-  Fn& boot(bool v) { boot_vga = v; return *this; }
-  Fn& under(std::string bridge) { upstream = std::move(bridge); return *this; }
+  Fn& cls(uint32_t v) {
+    class_code = v;
+    return *this;
+  }
+  Fn& subsys(uint32_t vendor, uint32_t device) {
+    subsystem_vendor = vendor;
+    subsystem_device = device;
+    return *this;
+  }
+  Fn& rev(std::optional<uint32_t> v) {
+    revision = v;
+    return *this;
+  }
+  Fn& numa(std::optional<int64_t> v) {
+    numa_node = v;
+    return *this;
+  }
+  Fn& driver(std::optional<std::string> v) {
+    driver_name = std::move(v);
+    return *this;
+  }
+  Fn& group(std::optional<int64_t> v) {
+    iommu_group = v;
+    return *this;
+  }
+  Fn& boot(bool v) {
+    boot_vga = v;
+    return *this;
+  }
+  Fn& under(std::string bridge) {
+    upstream = std::move(bridge);
+    return *this;
+  }
 };
 
 struct VfOptions {
@@ -88,15 +113,14 @@ class TreeBuilder {
   TreeBuilder& add_mdev(std::string_view parent, std::string_view type, std::string_view uuid);
 
   // NVIDIA vendor VFIO (vGPU 17+): FN/nvidia/creatable_vgpu_types and current_vgpu_type.
-  TreeBuilder& add_vendor_vgpu(std::string_view fn, const std::vector<VgpuTypeEntry>& creatable,
-                               int64_t current = 0);
+  TreeBuilder& add_vendor_vgpu(std::string_view fn, const std::vector<VgpuTypeEntry>& creatable, int64_t current = 0);
 
   TreeBuilder& set_driver(std::string_view addr, std::optional<std::string> driver);
   TreeBuilder& set_group(std::string_view addr, std::optional<int64_t> group);
   // IOMMU off: no device in a group, kernel/iommu_groups present and empty.
   TreeBuilder& clear_iommu_groups();
   TreeBuilder& set_attr(std::string_view addr, std::string_view name, std::string_view value);  // value + "\n"
-  TreeBuilder& set_raw(std::string_view addr, std::string_view name, std::string content);   // exactly
+  TreeBuilder& set_raw(std::string_view addr, std::string_view name, std::string content);      // exactly
   TreeBuilder& set_error(std::string_view addr, std::string_view name, int err);
   TreeBuilder& set_link(std::string_view addr, std::string_view name, std::string target);
   // Remove a path and everything under it. "ADDR/rest" is relative to that

@@ -105,8 +105,8 @@ struct StackFixture {
 
   std::string stop_commands() const {
     std::string s = kScripts + "/tls-proxy.sh stop " + g.work + "/tls-placement; " + kScripts + "/tls-proxy.sh stop " +
-                    g.work + "/tls-keystone; " + kScripts + "/keystone-server.sh placement-stop " + g.pl_state +
-                    "; " + kScripts + "/keystone-server.sh stop " + g.ks_state + ";";
+                    g.work + "/tls-keystone; " + kScripts + "/keystone-server.sh placement-stop " + g.pl_state + "; " +
+                    kScripts + "/keystone-server.sh stop " + g.ks_state + ";";
     if (!::getenv("GPU_AGENT_KEEP_TEST_STATE")) s += " rm -rf " + g.work + ";";
     return s;
   }
@@ -172,8 +172,8 @@ struct StackFixture {
     rapidjson::Document d;
     d.Parse(body.c_str());
     const std::string service = d["services"][0]["id"].GetString();
-    if (keystone_api("GET", "/endpoints?service_id=" + service + "&interface=public&region_id=RegionOne", "",
-                     &body) != 200)
+    if (keystone_api("GET", "/endpoints?service_id=" + service + "&interface=public&region_id=RegionOne", "", &body) !=
+        200)
       throw std::runtime_error(body);
     d.Parse(body.c_str());
     const std::string ep = d["endpoints"][0]["id"].GetString();
@@ -383,7 +383,8 @@ size_t keystone_token_posts(int status) {
 std::string config_file(const std::map<std::string, std::string>& placement, const std::string& agent_extra) {
   const std::string dir = g.work + "/" + unique("agent");
   if (run("mkdir -p " + dir).status != 0) throw std::runtime_error("mkdir " + dir);
-  std::string text = "[agent]\nstate_dir = " + dir + "/state\nlibvirt_uri = none\ninterval = 1\njitter = 0\n"
+  std::string text = "[agent]\nstate_dir = " + dir +
+                     "/state\nlibvirt_uri = none\ninterval = 1\njitter = 0\n"
                      "retry_min = 0.2\nretry_max = 1\n" +
                      agent_extra + "\n[placement]\n";
   for (const auto& [k, v] : placement) text += k + " = " + v + "\n";

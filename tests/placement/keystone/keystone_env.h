@@ -21,14 +21,14 @@ constexpr int kTokenLifetime = 20;  // keystone [token] expiration, seconds
 constexpr const char* kRegionTwoUrl = "http://127.0.0.1:9/region-two";
 
 struct Stack {
-  std::string work;            // temp dir of this run
+  std::string work;  // temp dir of this run
   std::string ks_state, pl_state;
-  std::string keystone_http;   // http://127.0.0.1:PORT (no /v3)
-  std::string auth_url_http;   // http://127.0.0.1:PORT/v3 (internal identity endpoint)
-  std::string auth_url_https;  // https://127.0.0.1:PORT/v3 (public identity endpoint, TLS front)
-  std::string placement_http;  // placement itself
-  std::string placement_https; // its TLS front
-  std::string ca, wrong_ca;    // certificates
+  std::string keystone_http;                // http://127.0.0.1:PORT (no /v3)
+  std::string auth_url_http;                // http://127.0.0.1:PORT/v3 (internal identity endpoint)
+  std::string auth_url_https;               // https://127.0.0.1:PORT/v3 (public identity endpoint, TLS front)
+  std::string placement_http;               // placement itself
+  std::string placement_https;              // its TLS front
+  std::string ca, wrong_ca;                 // certificates
   std::map<std::string, std::string> vars;  // KS_STATE/keystone.env
   std::string var(const std::string& k) const;
 };

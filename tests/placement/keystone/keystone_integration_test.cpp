@@ -135,24 +135,21 @@ void check_session(const keystone::Credentials& base) {
   BOOST_TEST(contains(m, "endpoint_override"), m);
   auto admin_if = endpoint_for({"admin"}, "RegionOne");
   BOOST_TEST_REQUIRE(!admin_if);
-  BOOST_TEST(contains(admin_if.error().message, "for interfaces admin in region RegionOne"),
-             admin_if.error().message);
+  BOOST_TEST(contains(admin_if.error().message, "for interfaces admin in region RegionOne"), admin_if.error().message);
   BOOST_TEST(contains(admin_if.error().message, "valid_interfaces"), admin_if.error().message);
 }
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(session_password_token_reuse_and_catalog_endpoint) {
-  check_session(ksenv::password_creds());
-}
+BOOST_AUTO_TEST_CASE(session_password_token_reuse_and_catalog_endpoint) { check_session(ksenv::password_creds()); }
 
 BOOST_AUTO_TEST_CASE(session_application_credential_token_reuse_and_catalog_endpoint) {
   check_session(ksenv::appcred_creds());
 }
 
 BOOST_AUTO_TEST_CASE(report_once_takes_the_endpoint_from_the_catalog) {
-  for (const auto& [name, keys] : {std::pair{"password", ksenv::password_keys()},
-                                   std::pair{"appcred", ksenv::appcred_keys()}}) {
+  for (const auto& [name, keys] :
+       {std::pair{"password", ksenv::password_keys()}, std::pair{"appcred", ksenv::appcred_keys()}}) {
     BOOST_TEST_CONTEXT("auth_type " << keys.at("auth_type")) {
       const std::string host = ksenv::unique(std::string("cli-") + name);
       const std::string root = ksenv::make_compute_node(host);
@@ -185,8 +182,8 @@ BOOST_AUTO_TEST_CASE(report_once_reuses_nova_conf_credentials) {
       // the agent's own [placement] says nothing usable: everything comes from nova.conf
       const std::string conf = ksenv::config_file({{"timeout", "10"}});
       auto r = n == 1 ? ksenv::agent(conf, "report --once", host, "--nova-config " + nova)
-                      : ksenv::agent(ksenv::config_file({{"timeout", "10"}}, "nova_config = " + nova),
-                                     "report --once", host);  // [agent] nova_config
+                      : ksenv::agent(ksenv::config_file({{"timeout", "10"}}, "nova_config = " + nova), "report --once",
+                                     host);  // [agent] nova_config
       BOOST_TEST_REQUIRE(r.status == 0, r.out);
       expect_pool(root, host);
     }
@@ -228,8 +225,8 @@ BOOST_AUTO_TEST_CASE(wrong_credentials_exit_1_once_with_the_fix_named) {
   // The daemon: refused credentials are fatal at once, no retry storm. Once with the endpoint
   // from the catalog (the token is needed to read it), once with endpoint_override (the first
   // placement request needs the token).
-  const std::string pw_override = with(ksenv::password_keys(), {{"password", bad_pw},
-                                                                 {"endpoint_override", stack().placement_http}});
+  const std::string pw_override = with(ksenv::password_keys(),
+                                       {{"password", bad_pw}, {"endpoint_override", stack().placement_http}});
   for (const auto& conf : {pw_conf, pw_override}) {
     BOOST_TEST_CONTEXT(ksenv::read_file(conf)) {
       refused = refused_token_posts_settled(0);
@@ -295,7 +292,7 @@ BOOST_AUTO_TEST_CASE(token_expiry_and_revocation_are_transparent) {
   BOOST_TEST(placement_status_with(first) == 401);  // it really is dead
   expect_ok(a.pass(), a);
   BOOST_TEST(a.last.stats.quick);
-  BOOST_TEST(s.token_requests() == 2u);             // renewed before use ...
+  BOOST_TEST(s.token_requests() == 2u);     // renewed before use ...
   BOOST_TEST(a.last.stats.requests == 1u);  // ... so placement never saw the old one
   const std::string second = *s.token();
   BOOST_TEST(second != first);
@@ -375,8 +372,8 @@ BOOST_AUTO_TEST_CASE(tls_to_placement_verifies_the_certificate) {
   {  // endpoint_override by host name: the certificate's DNS SAN (localhost) is checked too
     const std::string host3 = ksenv::unique("tls-name");
     const std::string root3 = ksenv::make_compute_node(host3);
-    auto r = ksenv::agent(tls({{"cafile", s.ca}, {"endpoint_override", "https://localhost:" + port}}),
-                          "report --once", host3);
+    auto r = ksenv::agent(tls({{"cafile", s.ca}, {"endpoint_override", "https://localhost:" + port}}), "report --once",
+                          host3);
     BOOST_TEST(r.status == 0, r.out);
     expect_pool(root3, host3);
   }

@@ -298,7 +298,8 @@ BOOST_AUTO_TEST_CASE(token_without_catalog_or_issued_at) {
   BOOST_TEST((r->expires_at == kExpires));
   BOOST_TEST((r->issued_at == system_clock::time_point{}));  // epoch: keystone did not say
   // A garbled issued_at is ignored the same way (it only tunes renewal).
-  auto g = parse_token_response(201, kTokenId, R"({"token": {"expires_at": "2026-11-23T01:12:00Z", "issued_at": "x"}})");
+  auto g = parse_token_response(201, kTokenId,
+                                R"({"token": {"expires_at": "2026-11-23T01:12:00Z", "issued_at": "x"}})");
   BOOST_REQUIRE(g.ok());
   BOOST_TEST((g->issued_at == system_clock::time_point{}));
 }
@@ -375,9 +376,13 @@ BOOST_AUTO_TEST_CASE(missing_or_bad_expires_at) {
 }
 
 BOOST_AUTO_TEST_CASE(the_token_never_appears_in_a_message) {
-  for (const auto& [status, body] : std::vector<std::pair<int, std::string>>{
-           {201, R"({"token": {}})"}, {201, "garbage"}, {201, R"({"token": {"expires_at": "x"}})"},
-           {401, ""}, {403, ""}, {404, ""}, {500, ""}}) {
+  for (const auto& [status, body] : std::vector<std::pair<int, std::string>>{{201, R"({"token": {}})"},
+                                                                             {201, "garbage"},
+                                                                             {201, R"({"token": {"expires_at": "x"}})"},
+                                                                             {401, ""},
+                                                                             {403, ""},
+                                                                             {404, ""},
+                                                                             {500, ""}}) {
     auto r = parse_token_response(status, kTokenId, body);
     BOOST_REQUIRE(!r.ok());
     BOOST_TEST(!contains(r.error().message, kTokenId), r.error().message);

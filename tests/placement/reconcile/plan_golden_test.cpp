@@ -120,9 +120,9 @@ BOOST_AUTO_TEST_CASE(dry_run_plan_matches_the_golden_file) {
   BOOST_TEST(kinds.count(Step::Kind::ensure_resource_class) == 1u);  // CUSTOM_PGPU_10DE_2330
   BOOST_TEST(kinds.count(Step::Kind::ensure_trait) == 2u);           // its product trait, the host trait
   BOOST_TEST(kinds.count(Step::Kind::create_provider) == 1u);
-  BOOST_TEST(kinds.count(Step::Kind::put_inventories) == 3u);        // 20B5 grows, 20B2 shrinks, 2330 new
-  BOOST_TEST(kinds.count(Step::Kind::put_traits) == 2u);             // the new pool, the root
-  BOOST_TEST(kinds.count(Step::Kind::delete_provider) == 1u);        // 1EB8
+  BOOST_TEST(kinds.count(Step::Kind::put_inventories) == 3u);  // 20B5 grows, 20B2 shrinks, 2330 new
+  BOOST_TEST(kinds.count(Step::Kind::put_traits) == 2u);       // the new pool, the root
+  BOOST_TEST(kinds.count(Step::Kind::delete_provider) == 1u);  // 1EB8
   BOOST_TEST(plan.shrinking);
   for (const auto& s : plan.steps) BOOST_TEST(s.provider_uuid != tree.providers[1].uuid, describe(s));  // nova's
 
