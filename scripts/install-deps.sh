@@ -30,6 +30,11 @@ PKGS=(
   # CPack's Depends, python3-apt for Ansible's apt module, systemd-analyze
   # for the unit's security score (PID 1 need not be systemd)
   dpkg-dev python3-apt systemd
+  # sd_notify (READY=1, WATCHDOG=1, STATUS=) through the reference implementation
+  libsystemd-dev
+  # promtool (check metrics, test rules) and a real node_exporter whose textfile
+  # collector serves the agent's metrics file (tests/daemon, tests/prometheus)
+  prometheus prometheus-node-exporter
 )
 
 missing=()
