@@ -162,6 +162,15 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
           auto t = parse_seconds(ini, e, s.name, 0.01, 86400);
           if (!t) return t.error();
           c.retry_max = *t;
+        } else if (e.key == "metrics_file") {
+          if (!v.empty() && v.front() != '/')
+            return at(ini, e, s.name, "must be an absolute path (node_exporter's textfile directory, e.g. "
+                                      "/var/lib/prometheus/node-exporter/gpu_agent.prom), or empty for none");
+          c.metrics_file = v;
+        } else if (e.key == "usage_refresh") {
+          auto t = parse_seconds(ini, e, s.name, 0, 86400);
+          if (!t) return t.error();
+          c.usage_refresh = *t;
         } else if (e.key == "default_pools") {
           auto b = parse_bool(ini, e, s.name);
           if (!b) return b.error();
@@ -181,7 +190,8 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
         } else {
           return at(ini, e, s.name,
                     "unknown key (known: compute_node_name, sysfs_root, pci_ids, libvirt_uri, state_dir, "
-                    "nova_config, interval, jitter, retry_min, retry_max, default_pools, host_traits, host_traits_owner, marker_trait)");
+                    "nova_config, interval, jitter, retry_min, retry_max, default_pools, host_traits, host_traits_owner, marker_trait, "
+                    "metrics_file, usage_refresh)");
         }
       }
     } else if (s.name == "placement") {
