@@ -49,7 +49,7 @@ std::string watchdog_mismatch(std::optional<double> watchdog_s, double interval,
          std::to_string(static_cast<long>(std::ceil(needed))) +
          " s for [agent] interval, jitter and retry_max): systemd would restart a healthy agent; set "
          "WatchdogSec=" + std::to_string(static_cast<long>(std::ceil(needed))) +
-         " or more (systemctl edit gpu-agent), or lower [agent] interval";
+         " or more (systemctl edit gpu-agent), or lower [agent] interval and retry_max";
 }
 
 }  // namespace gpu_agent
