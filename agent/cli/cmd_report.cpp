@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -56,7 +57,8 @@ SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
 exit 1 (no retry storm); a bad config exits 2.
 
 After every pass it writes [agent] state_dir/status.json (what `gpu-agent
-status` reads) and, when set, the Prometheus metrics file, both atomically;
+status` reads) and, when set, the Prometheus metrics file, both atomically
+(and serves the metrics on [agent] metrics_listen = 127.0.0.1:PORT if set);
 under systemd (Type=notify) it says READY=1 after the first pass, WATCHDOG=1
 after each, and a STATUS= line for `systemctl status gpu-agent`.
 
@@ -182,7 +184,20 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
       !w.empty())
     log.warning(w);
 
+  // After blocking the signals: the listener's thread inherits the mask, so
+  // SIGTERM and SIGHUP still reach the loop's sigtimedwait.
   block_daemon_signals();
+  std::unique_ptr<MetricsServer> server;
+  if (!cfg->metrics_listen.empty()) {
+    auto where = parse_listen_address(cfg->metrics_listen);
+    if (!where) return fail(err, argv[0], where.error());
+    auto started = MetricsServer::start(*where);
+    if (!started) return fail(err, argv[0], started.error());
+    server = std::move(*started);
+    observer.serve_with(server.get());
+    log.info("serving metrics on http://" + (where->host == "::1" ? "[::1]" : where->host) + ":" +
+             std::to_string(server->port()) + "/metrics");
+  }
   DaemonHooks hooks;
   hooks.max_passes = max_passes;
   hooks.pass = [&] {
@@ -202,6 +217,8 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
       return false;
     }
     observer.reconfigure(status_file_path(*next), metrics_path(*next), interval.value_or(next->interval));
+    if (next->metrics_listen != reporter.config().metrics_listen)
+      log.warning("[agent] metrics_listen changed; the listener moves at the next restart (systemctl restart gpu-agent)");
     if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), interval.value_or(next->interval),
                                    next->jitter, next->retry_max);
         !w.empty())

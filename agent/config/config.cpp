@@ -1,4 +1,5 @@
 #include "config.h"
+#include "listen_address.h"
 
 #include <algorithm>
 #include <cmath>
@@ -167,6 +168,10 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
             return at(ini, e, s.name, "must be an absolute path (node_exporter's textfile directory, e.g. "
                                       "/var/lib/prometheus/node-exporter/gpu_agent.prom), or empty for none");
           c.metrics_file = v;
+        } else if (e.key == "metrics_listen") {
+          if (!v.empty())
+            if (auto a = parse_listen_address(v); !a) return at(ini, e, s.name, a.error().message);
+          c.metrics_listen = v;
         } else if (e.key == "usage_refresh") {
           auto t = parse_seconds(ini, e, s.name, 0, 86400);
           if (!t) return t.error();
@@ -191,7 +196,7 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
           return at(ini, e, s.name,
                     "unknown key (known: compute_node_name, sysfs_root, pci_ids, libvirt_uri, state_dir, "
                     "nova_config, interval, jitter, retry_min, retry_max, default_pools, host_traits, host_traits_owner, marker_trait, "
-                    "metrics_file, usage_refresh)");
+                    "metrics_file, metrics_listen, usage_refresh)");
         }
       }
     } else if (s.name == "placement") {

@@ -48,8 +48,10 @@ void PassObserver::after_pass(const PassOutcome& o, double ended_at, double dura
           "`gpu-agent status` reads it: check [agent] state_dir exists and the agent's user may write it",
           status_error_);
   }
+  const std::string metrics = metrics_path_.empty() && !server_ ? std::string() : render_metrics(status_);
+  if (server_) server_->publish(metrics);
   if (!metrics_path_.empty())
-    write("metrics file", metrics_path_, render_metrics(status_), 0644,
+    write("metrics file", metrics_path_, metrics, 0644,
           "create its directory (node_exporter's --collector.textfile.directory), let the agent's user write "
           "there (the unit's ReadWritePaths), or change [agent] metrics_file / --metrics-file",
           metrics_error_);

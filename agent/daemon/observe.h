@@ -2,7 +2,8 @@
 // What `gpu-agent run` does after every pass so it can be watched: fold the
 // outcome into the AgentStatus, write status.json (state_dir) and the
 // Prometheus metrics file ([agent] metrics_file, --metrics-file), both
-// atomically, and tell systemd (READY=1, WATCHDOG=1, STATUS=). A file that
+// atomically, hand the metrics to the loopback listener when there is one,
+// and tell systemd (READY=1, WATCHDOG=1, STATUS=). A file that
 // cannot be written is logged once (and again when it changes or recovers);
 // it never fails the pass.
 #include <string>
@@ -10,6 +11,7 @@
 #include "agent_status.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "notify.h"
 
 namespace gpu_agent {
@@ -25,6 +27,8 @@ class PassObserver {
   void after_pass(const PassOutcome& o, double ended_at, double duration);
   // The daemon is exiting.
   void stopping(const std::string& why);
+  // The loopback listener ([agent] metrics_listen) that serves the metrics too; null for none.
+  void serve_with(MetricsServer* server) { server_ = server; }
   const AgentStatus& status() const { return status_; }
   SystemdNotifier& notifier() { return notifier_; }
 
@@ -35,6 +39,7 @@ class PassObserver {
   std::string status_path_, metrics_path_;
   Log& log_;
   SystemdNotifier notifier_;
+  MetricsServer* server_ = nullptr;
   std::string status_error_, metrics_error_, notify_error_;
 };
 

@@ -274,3 +274,47 @@ BOOST_AUTO_TEST_CASE(metrics_and_status_when_placement_is_unreachable) {
   BOOST_TEST(contains(msgs[0], "127.0.0.1:" + std::to_string(port)), msgs[0]);
   BOOST_TEST(daemon.stop() == 0);
 }
+
+// [agent] metrics_listen: the same metrics over HTTP on loopback, and nothing else there.
+BOOST_AUTO_TEST_CASE(metrics_listen_serves_the_metrics_on_loopback) {
+  const std::string host = env::unique("metrics-listen");
+  env::make_compute_node(host);
+  const std::string dir = env::work_dir() + "/" + host;
+  env::run("mkdir -p " + dir);
+  const int port = free_port();
+  const std::string conf =
+      env::config_file(env::placement_url(), "metrics_listen = 127.0.0.1:" + std::to_string(port));
+  Child daemon({env::kAgentBinary, "--config", conf, "run", "--interval", "0.3", "--fixture",
+                env::fixture("a100-8x-passthrough"), "--hostname", host},
+               dir + "/agent.log");
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  std::string served;
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           served = env::run("curl -sf " + url + "/metrics");
+                           return sample(served, "gpu_agent_pool_capacity_gpus{pool=\"10de_20b2\",resource_class=\"" +
+                                                     kRC + "\"}") == 8.0;
+                         },
+                         20),
+                     served << slurp(dir + "/agent.log"));
+  const std::string file = dir + "/scraped.prom";
+  std::ofstream(file) << served;
+  int st = 0;
+  std::string out = env::run("promtool check metrics < " + file, &st);
+  BOOST_TEST(st == 0, out);
+  BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code} %{content_type}' " + url + "/metrics") ==
+             "200 text/plain; version=0.0.4; charset=utf-8");
+  BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code}' " + url + "/") == "404");
+  BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code}' -X POST " + url + "/metrics") == "405");
+  BOOST_TEST(contains(slurp(dir + "/agent.log"), "serving metrics on " + url + "/metrics"));
+  // a second agent on the same port: exit 1 naming the port and the fix
+  out = env::run(std::string(env::kAgentBinary) + " --config " + conf + " run --max-passes 1 --fixture " +
+                     env::fixture("a100-8x-passthrough") + " --hostname " + host,
+                 &st);
+  BOOST_TEST(st == 1, out);
+  BOOST_TEST(contains(out, "cannot listen on 127.0.0.1:" + std::to_string(port) + " ([agent] metrics_listen)"), out);
+  BOOST_TEST(contains(out, "pick a free one"), out);
+  const auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(daemon.stop() == 0);  // SIGTERM reaches the loop, not the listener's thread
+  BOOST_TEST(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 3.0);
+}
