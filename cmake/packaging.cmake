@@ -14,6 +14,12 @@ install(FILES ${PROJECT_SOURCE_DIR}/etc/gpu-agent.conf
 install(FILES ${PROJECT_SOURCE_DIR}/etc/gpu-agent.service
         DESTINATION /lib/systemd/system
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# Prometheus alert rules (tests/prometheus: promtool test rules) and a Grafana
+# dashboard, for the operator's Prometheus to load.
+install(FILES ${PROJECT_SOURCE_DIR}/etc/prometheus/gpu-agent.rules.yml
+              ${PROJECT_SOURCE_DIR}/etc/prometheus/gpu-agent.grafana.json
+        DESTINATION share/gpu-agent/prometheus
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/etc/gpu-agent.conf
         DESTINATION share/doc/gpu-agent
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

@@ -33,6 +33,11 @@ PKGS=(
   # repository habits (scripts/lint.sh): shellcheck for every shell script,
   # clang-format to check the C++ against the top-level .clang-format
   shellcheck clang-format
+  # sd_notify (READY=1, WATCHDOG=1, STATUS=) through the reference implementation
+  libsystemd-dev
+  # promtool (check metrics, test rules) and a real node_exporter whose textfile
+  # collector serves the agent's metrics file (tests/daemon, tests/prometheus)
+  prometheus prometheus-node-exporter
 )
 
 missing=()

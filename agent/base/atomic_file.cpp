@@ -1,6 +1,7 @@
 #include "atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,9 +40,19 @@ void sync_directory_of(const std::string& path) {
 }  // namespace
 
 Result<bool> write_file_atomically(const std::string& path, const std::string& text) {
+  return write_file_atomically(path, text, 0);
+}
+
+Result<bool> write_file_atomically(const std::string& path, const std::string& text, unsigned mode) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return failed("write", tmp, errno);
+  if (mode != 0 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    std::remove(tmp.c_str());
+    return failed("set the mode of", tmp, err);
+  }
   if (!write_all(fd, text) || ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);

@@ -27,6 +27,8 @@ Commands:
               (traits, then flavors), JSON, or Ansible variables
   doctor      is this host ready to give its GPUs to guests? if not, the kernel,
               vfio-pci and per-device lines that fix it
+  status      is the daemon healthy? its last pass, pools and problems, from
+              the status it writes after every pass (exit 0/1/2: a monitoring check)
   version     print the version
   help [COMMAND]
 
@@ -54,6 +56,7 @@ const Command kCommands[] = {
     {"nova-config", &kNovaConfigHelp, cmd_nova_config},
     {"flavors", &kFlavorsHelp, cmd_flavors},
     {"doctor", &kDoctorHelp, cmd_doctor},
+    {"status", &kStatusHelp, cmd_status, false},
 };
 
 const Command* find_command(const std::string& name) {

@@ -1,8 +1,12 @@
 #include "cli_common.h"
 
 #include "atomic_file.h"
+#include "health.h"
 
+#include <dirent.h>
 #include <unistd.h>
+
+#include <cctype>
 
 #include <cerrno>
 #include <cstdio>
@@ -104,6 +108,27 @@ Result<HostSources> host_sources(const Args& a) {
   return s;
 }
 
+std::string status_file_path(const AgentConfig& cfg) { return cfg.state_dir + "/status.json"; }
+
+std::string installed_nova_version() {
+  std::string best;
+  DIR* d = ::opendir("/usr/lib/python3/dist-packages");
+  if (!d) return best;
+  while (dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    for (const char* suffix : {".egg-info", ".dist-info"}) {
+      const std::string sfx = suffix;
+      if (n.rfind("nova-", 0) != 0 || n.size() <= 5 + sfx.size() ||
+          n.compare(n.size() - sfx.size(), sfx.size(), sfx) != 0)
+        continue;
+      const std::string v = n.substr(5, n.size() - 5 - sfx.size());
+      if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.front()))) best = v;
+    }
+  }
+  ::closedir(d);
+  return best;
+}
+
 int exit_code(const Error& e) { return e.kind == ErrorKind::bad_config ? 2 : 1; }
 
 int exit_code(const PassOutcome& o) {
@@ -114,6 +139,15 @@ int exit_code(const PassOutcome& o) {
     case PassOutcome::Kind::retry: return 1;
   }
   return 1;
+}
+
+int exit_code(const Health& h) {
+  switch (h.level) {
+    case Health::Level::healthy: return 0;
+    case Health::Level::degraded: return 1;
+    case Health::Level::failing: return 2;
+  }
+  return 2;
 }
 
 int fail(std::ostream& err, const std::string& cmd, const Error& e) {

@@ -68,6 +68,13 @@ Result<E> choose(const Args& a, const std::string& option, std::initializer_list
   return make_error(ErrorKind::bad_config, "--" + option + " is " + words);
 }
 
+// Where the daemon writes its status after every pass: [agent] state_dir/status.json.
+std::string status_file_path(const AgentConfig& cfg);
+// nova's installed version ("26.2.2") from its Python package's metadata in
+// /usr/lib/python3/dist-packages (Debian and Ubuntu packages, pip in the
+// system Python), "" when none is found. For the info metric.
+std::string installed_nova_version();
+
 // OWN plus the host-source options, for parse_args.
 std::vector<std::string> with_host_options(std::vector<std::string> own);
 // The options' values; "--fixture and --sysfs-root are alternatives" when both are given.
@@ -78,6 +85,9 @@ Result<HostSources> host_sources(const Args& a);
 int exit_code(const Error& e);
 // A pass, or the daemon that ended: 0 done or stopped, 2 a config error, 1 otherwise.
 int exit_code(const PassOutcome& o);
+// `gpu-agent status`: 0 healthy, 1 degraded, 2 failing.
+struct Health;
+int exit_code(const Health& h);
 // Prints "gpu-agent CMD: message" and returns exit_code(e).
 int fail(std::ostream& err, const std::string& cmd, const Error& e);
 

@@ -1,4 +1,9 @@
 // gpu-agent report (one reconcile pass) and run (the daemon).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -6,6 +11,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "log.h"
+#include "observe.h"
 #include "parse.h"
 #include "report.h"
 
@@ -50,7 +56,16 @@ writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
 SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
 exit 1 (no retry storm); a bad config exits 2.
 
+After every pass it writes [agent] state_dir/status.json (what `gpu-agent
+status` reads) and, when set, the Prometheus metrics file, both atomically
+(and serves the metrics on [agent] metrics_listen = 127.0.0.1:PORT if set);
+under systemd (Type=notify) it says READY=1 after the first pass, WATCHDOG=1
+after each, and a STATUS= line for `systemctl status gpu-agent`.
+
 Options: those of `report` (--nova-config, -v and the host sources below), and:
+  --metrics-file PATH  write Prometheus metrics to PATH after every pass, for
+                   node_exporter's textfile collector (overrides [agent]
+                   metrics_file; e.g. /var/lib/prometheus/node-exporter/gpu_agent.prom)
   --max-passes N   stop after N passes (tests and benchmarks)
   --interval S     seconds between passes, overriding [agent] interval
                    (tests and benchmarks; down to 0.001)
@@ -125,7 +140,7 @@ int cmd_report(const std::vector<std::string>& argv, const std::optional<std::st
 
 int cmd_run(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
             std::ostream& err) {
-  ReportArgs r = parse_report_args(argv, {"max-passes", "interval"}, {}, kRunHelp, out, err);
+  ReportArgs r = parse_report_args(argv, {"max-passes", "interval", "metrics-file"}, {}, kRunHelp, out, err);
   if (r.exit) return *r.exit;
   const Args& a = r.args;
   uint64_t max_passes = 0;
@@ -140,27 +155,71 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     if (!v) return usage_error(err, argv[0], "--interval needs seconds from 0.001 to 86400");
     interval = *v;
   }
+  const std::optional<std::string> metrics_option = value(a, "metrics-file");
+  if (metrics_option && (metrics_option->empty() || metrics_option->front() != '/'))
+    return usage_error(err, argv[0], "--metrics-file needs an absolute path (node_exporter's textfile directory)");
   auto cfg = load_report_config(config_path, a);
   if (!cfg) return fail(err, argv[0], cfg.error());
   Log log(err, log_level(a, Log::Level::info));
   log.debug("config " + config_name(*cfg));
   Reporter reporter(*cfg, r.sources, log);
 
+  // What the daemon shows of itself after every pass (observe.h).
+  auto metrics_path = [&](const AgentConfig& c) { return metrics_option.value_or(c.metrics_file); };
+  AgentStatus initial;
+  initial.version = kAgentVersion;
+  initial.pid = static_cast<int64_t>(::getpid());
+  initial.config_path = cfg->path;
+  initial.nova_version = installed_nova_version();
+  initial.interval = interval.value_or(cfg->interval);
+  initial.started_at = unix_time_now();
+  PassObserver observer(initial, status_file_path(*cfg), metrics_path(*cfg), log);
+  if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), initial.interval, cfg->jitter, cfg->retry_max);
+      !w.empty())
+    log.warning(w);
+
+  // After blocking the signals: the listener's thread inherits the mask, so
+  // SIGTERM and SIGHUP still reach the loop's sigtimedwait.
   block_daemon_signals();
+  std::unique_ptr<MetricsServer> server;
+  if (!cfg->metrics_listen.empty()) {
+    auto where = parse_listen_address(cfg->metrics_listen);
+    if (!where) return fail(err, argv[0], where.error());
+    auto started = MetricsServer::start(*where);
+    if (!started) return fail(err, argv[0], started.error());
+    server = std::move(*started);
+    observer.serve_with(server.get());
+    log.info("serving metrics on http://" + (where->host == "::1" ? "[::1]" : where->host) + ":" +
+             std::to_string(server->port()) + "/metrics");
+  }
   DaemonHooks hooks;
   hooks.max_passes = max_passes;
   hooks.pass = [&] {
+    const auto start = std::chrono::steady_clock::now();
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const std::string done = "pass done: " + o.message + " (" + std::to_string(o.stats.requests) + " request(s))";
     if (o.kind == PassOutcome::Kind::ok && o.stats.writes > 0) log.info(done);
     else if (o.kind == PassOutcome::Kind::ok) log.debug(done);
+    observer.after_pass(o, unix_time_now(), took);
     return o;
   };
   hooks.reload = [&](std::string& error) {
     auto next = load_report_config(config_path, a);
-    if (!next) error = next.error().message;
-    else reporter.reload(*next);
-    return next.ok();
+    if (!next) {
+      error = next.error().message;
+      return false;
+    }
+    observer.reconfigure(status_file_path(*next), metrics_path(*next), interval.value_or(next->interval));
+    if (next->metrics_listen != reporter.config().metrics_listen)
+      log.warning(
+          "[agent] metrics_listen changed; the listener moves at the next restart (systemctl restart gpu-agent)");
+    if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), interval.value_or(next->interval),
+                                   next->jitter, next->retry_max);
+        !w.empty())
+      log.warning(w);
+    reporter.reload(*next);
+    return true;
   };
   hooks.interval = [&] { return interval.value_or(reporter.config().interval); };
   hooks.jitter = [&] { return reporter.config().jitter; };
@@ -168,7 +227,9 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   hooks.retry_max = [&] { return reporter.config().retry_max; };
   log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " + config_name(*cfg) + ", every " +
            std::to_string(static_cast<long>(cfg->interval)) + " s");
-  return exit_code(run_daemon(hooks, log));
+  const PassOutcome end = run_daemon(hooks, log);
+  observer.stopping(end.message);
+  return exit_code(end);
 }
 
 }  // namespace gpu_agent

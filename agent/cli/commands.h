@@ -41,6 +41,10 @@ int cmd_doctor(const std::vector<std::string>& argv, const std::optional<std::st
                std::ostream& err);
 extern const char* const kDoctorHelp;
 
+int cmd_status(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
+               std::ostream& err);
+extern const char* const kStatusHelp;
+
 struct Args;
 struct AgentConfig;
 struct HostSources;

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "listen_address.h"
 
 #include <algorithm>
 
@@ -258,6 +259,23 @@ const std::vector<Key<A>> kAgentRules{
        c.marker_trait = v;
        return true;
      }},
+    {"metrics_file",
+     [](const std::string& v, A& c) -> Result<bool> {
+       if (!v.empty() && v.front() != '/')
+         return make_error(
+             "must be an absolute path (node_exporter's textfile directory, e.g. "
+             "/var/lib/prometheus/node-exporter/gpu_agent.prom), or empty for none");
+       c.metrics_file = v;
+       return true;
+     }},
+    {"metrics_listen",
+     [](const std::string& v, A& c) -> Result<bool> {
+       if (!v.empty())
+         if (auto a = parse_listen_address(v); !a) return make_error(a.error().message);
+       c.metrics_listen = v;
+       return true;
+     }},
+    {"usage_refresh", [](const std::string& v, A& c) { return store(parse_seconds(v, 0, 86400), c.usage_refresh); }},
 };
 
 const std::vector<Key<PoolConfig>> kPoolRules{

@@ -70,6 +70,12 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/gpu-agent";
   double interval = 60, jitter = 0.1;  // seconds; jitter as a fraction of interval
   double retry_min = 1, retry_max = 60;
+  // Observability: Prometheus text written after every pass ("" = none), and
+  // how old pool usages may get before a steady-state pass reads them again
+  // (seconds; 0 = only when the tree is read in full).
+  std::string metrics_file;
+  std::string metrics_listen;  // "127.0.0.1:PORT": GET /metrics on loopback; "" = none
+  double usage_refresh = 300;
   bool default_pools = true;             // one pool per vendor/product for GPUs no [pool:*] claims
   std::vector<std::string> host_traits;  // on the compute node (root) provider
   // Who puts host_traits on the compute node: "agent" (the reporter) or "nova"

@@ -71,7 +71,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
   for (;;) {
     if (stop_requested()) {
       log.info("stop signal received; exiting");
-      return {PassOutcome::Kind::stopped, "stop signal", false, {}};
+      return {PassOutcome::Kind::stopped, "stop signal", false, {}, {}};
     }
     PassOutcome out = hooks.pass();
     ++passes;
@@ -93,7 +93,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
         log.info("stop signal received during a pass; exiting after the request in flight");
         return out;
     }
-    if (hooks.max_passes && passes >= hooks.max_passes) return {PassOutcome::Kind::ok, "max passes", false, {}};
+    if (hooks.max_passes && passes >= hooks.max_passes) return {PassOutcome::Kind::ok, "max passes", false, {}, {}};
     // Sleep until the next pass, a reload, or a stop.
     for (;;) {
       const auto start = std::chrono::steady_clock::now();
@@ -101,7 +101,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
       if (sig == 0) break;
       if (sig == SIGTERM || sig == SIGINT) {
         log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; exiting");
-        return {PassOutcome::Kind::stopped, "stop signal", false, {}};
+        return {PassOutcome::Kind::stopped, "stop signal", false, {}, {}};
       }
       if (sig == SIGHUP) {
         std::string error;

@@ -7,10 +7,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "log.h"
+#include "observation.h"
 
 namespace gpu_agent {
 
@@ -19,6 +23,11 @@ struct PassStats {
   uint64_t requests = 0, writes = 0;
   size_t planned = 0;
   bool quick = false;  // answered by the one-GET steady-state check
+  // The same requests by (method, HTTP status; 0 = no answer), and the 409s
+  // among them by placement's error code; tokens asked of keystone.
+  std::map<std::pair<std::string, int>, uint64_t> by_status;
+  std::map<std::string, uint64_t> conflicts;
+  uint64_t token_requests = 0;
 };
 
 // How a pass ended, returned by the pass (never read from a side channel).
@@ -32,6 +41,9 @@ struct PassOutcome {
   std::string message;
   bool config_error = false;  // fatal because of the configuration: exit 2
   PassStats stats;
+  // The host and its pools as this pass saw them (unset when the host could
+  // not be read); pools carry Placement's values as last read or written.
+  std::optional<HostObservation> observed;
 };
 
 // Capped exponential backoff with full jitter: [min, min*2^n] capped at max.

@@ -2,10 +2,14 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <random>
 #include <thread>
+
+#include "responses.h"
 
 namespace gpu_agent {
 
@@ -58,9 +62,13 @@ std::optional<int64_t> generation_in(const std::string& body) {
   return std::nullopt;
 }
 
-PassOutcome ok(std::string m) { return {PassOutcome::Kind::ok, std::move(m), false, {}}; }
-PassOutcome retry(std::string m) { return {PassOutcome::Kind::retry, std::move(m), false, {}}; }
-PassOutcome fatal(std::string m, bool config = false) { return {PassOutcome::Kind::fatal, std::move(m), config, {}}; }
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+PassOutcome ok(std::string m) { return {PassOutcome::Kind::ok, std::move(m), false, {}, {}}; }
+PassOutcome retry(std::string m) { return {PassOutcome::Kind::retry, std::move(m), false, {}, {}}; }
+PassOutcome fatal(std::string m, bool config = false) {
+  return {PassOutcome::Kind::fatal, std::move(m), config, {}, {}};
+}
 
 std::map<std::string, int64_t> generations_of(const std::vector<placement::Provider>& listed) {
   std::map<std::string, int64_t> gens;
@@ -101,6 +109,7 @@ void Reporter::reload(AgentConfig config) {
   session_ = PlacementSession{};
   root_uuid_.reset();
   last_.reset();
+  readings_.clear();
 }
 
 Result<bool> Reporter::connect() {
@@ -215,9 +224,7 @@ Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Pr
     if (!traits) return with_context("reading traits of " + p.name, traits.error());
     s.traits = traits->traits;
     s.generation = traits->generation;
-    const bool pool = p.uuid != *root_uuid_ &&
-                      (s.traits.count(config_.marker_trait) > 0 || p.name.find(":gpu-pool:") != std::string::npos);
-    if (pool) {
+    if (is_own_pool(p.uuid, p.name, s.traits)) {
       auto invs = pc.get_inventories(p.uuid);
       if (!invs) return with_context("reading inventory of " + p.name, invs.error());
       s.inventories = invs->inventories;
@@ -229,6 +236,121 @@ Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Pr
     else tree.providers.push_back(std::move(s));
   }
   return tree;
+}
+
+bool Reporter::is_own_pool(const std::string& uuid, const std::string& name,
+                           const std::set<std::string>& traits) const {
+  return uuid != *root_uuid_ &&
+         (traits.count(config_.marker_trait) > 0 || name.find(":gpu-pool:") != std::string::npos);
+}
+
+// A full read: Placement's values of every pool the agent owns, usages included.
+void Reporter::take_readings(const placement::TreeState& tree) {
+  const double now = unix_now();
+  readings_.clear();
+  for (const auto& s : tree.providers) {
+    if (!is_own_pool(s.uuid, s.name, s.traits)) continue;
+    for (const auto& [rc, inv] : s.inventories) {
+      Reading& r = readings_[rc];
+      r.provider_uuid = s.uuid;
+      r.total = inv.total;
+      r.reserved = inv.reserved;
+      auto u = s.usages.find(rc);
+      r.used = u == s.usages.end() ? 0 : u->second;
+      r.used_read_at = now;
+    }
+  }
+}
+
+// A write placement accepted: an inventory as stored (the answer carries it),
+// or a pool gone.
+void Reporter::note_written(const placement::Step& step, const std::string& answer) {
+  if (step.kind == placement::Step::Kind::delete_provider) {
+    std::erase_if(readings_, [&](const auto& kv) { return kv.second.provider_uuid == step.provider_uuid; });
+    return;
+  }
+  if (step.kind != placement::Step::Kind::put_inventories) return;
+  auto stored = placement::parse::inventories(answer);
+  if (!stored) return;  // the next full read has it
+  std::erase_if(readings_, [&](const auto& kv) {
+    return kv.second.provider_uuid == step.provider_uuid && !stored->inventories.count(kv.first);
+  });
+  for (const auto& [rc, inv] : stored->inventories) {
+    Reading& r = readings_[rc];
+    r.provider_uuid = step.provider_uuid;
+    r.total = inv.total;
+    r.reserved = inv.reserved;
+    if (!r.used) {  // a pool created by this pass: nothing can be allocated from it yet
+      r.used = 0;
+      r.used_read_at = unix_now();
+    }
+  }
+}
+
+// Steady state: the one GET confirms the inventories (generations), but
+// placement does not move a generation when an allocation is deleted, so
+// usages are read again once they are [agent] usage_refresh seconds old: one
+// GET per pool provider (0 turns it off: usages then only come with full reads).
+Result<bool> Reporter::refresh_usages() {
+  if (config_.usage_refresh <= 0) return true;
+  const double now = unix_now();
+  std::set<std::string> due;
+  for (const auto& [rc, r] : readings_)
+    if (!r.provider_uuid.empty() && now - r.used_read_at >= config_.usage_refresh) due.insert(r.provider_uuid);
+  for (const auto& uuid : due) {
+    auto use = session_.client->get_usages(uuid);
+    if (!use) return with_context("reading usages of pool provider " + uuid, use.error());
+    for (auto& [rc, r] : readings_) {
+      if (r.provider_uuid != uuid) continue;
+      auto u = use->usages.find(rc);
+      r.used = u == use->usages.end() ? 0 : u->second;
+      r.used_read_at = now;
+    }
+  }
+  return true;
+}
+
+// The host and its pools for the metrics and the status: GPUs by verdict,
+// problems by code, and per pool the host's count next to placement's.
+HostObservation Reporter::observe(const LoadedHost& host) const {
+  HostObservation h;
+  h.compute_node = host.inventory.hostname;
+  for (const auto& g : host.inventory.gpus) {
+    ++h.gpus[{std::string(to_string(g.mode)), g.assignable ? "assignable" : "not_assignable"}];
+    for (const auto& p : g.problems) ++h.problems[{p.code, p.blocking}];
+  }
+  h.warnings = static_cast<int64_t>(host.inventory.warnings.size());
+  std::set<std::string> seen;
+  auto with_reading = [&](PoolObservation& po) {
+    auto r = readings_.find(po.resource_class);
+    if (r == readings_.end()) return;
+    po.total = r->second.total;
+    po.reserved = r->second.reserved;
+    po.used = r->second.used;
+    po.used_read_at = r->second.used_read_at;
+  };
+  for (const auto& p : host.pools) {
+    PoolObservation po;
+    po.key = p.key;
+    po.resource_class = p.resource_class;
+    po.assignable = static_cast<int64_t>(p.assignable.size());
+    po.unavailable = static_cast<int64_t>(p.unavailable.size());
+    with_reading(po);
+    seen.insert(p.resource_class);
+    h.pools.push_back(std::move(po));
+  }
+  for (const auto& [rc, r] : readings_) {
+    if (seen.count(rc)) continue;
+    PoolObservation po;  // in placement only: kept while allocated, or about to go
+    po.resource_class = rc;
+    po.key = rc;
+    std::transform(po.key.begin(), po.key.end(), po.key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    po.on_host = false;
+    with_reading(po);
+    h.pools.push_back(std::move(po));
+  }
+  return h;
 }
 
 // The pass's notes; the ones that are new since the last pass are logged.
@@ -265,6 +387,7 @@ Reporter::Applied Reporter::apply(const placement::Plan& plan, std::map<std::str
     auto r = session_.client->execute(step.request);
     if (r) {
       log_.info(step.why);
+      note_written(step, r->body);
       if (step.kind == placement::Step::Kind::delete_provider) generations.erase(step.provider_uuid);
       else if (auto g = step.provider_uuid.empty() ? std::nullopt : generation_in(r->body))
         generations[step.provider_uuid] = *g;
@@ -305,18 +428,27 @@ PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::func
   // 1. This host.
   auto host = load_host(sources_, config_, {}, &host_cache_);
   if (!host) return fatal(host.error().message, true);
-  // 2. Placement.
+  // 2. Placement. A session made by this pass counts from zero (its keystone
+  // token for the catalog included).
+  const bool fresh = !session_.client;
   if (auto c = connect(); !c) {
-    if (c.error().kind == ErrorKind::bad_config) return fatal(c.error().message, true);
-    if (c.error().kind == ErrorKind::unauthorized) return fatal(c.error().message);
-    session_ = PlacementSession{};
-    return retry(c.error().message);
+    PassOutcome o = c.error().kind == ErrorKind::bad_config     ? fatal(c.error().message, true)
+                    : c.error().kind == ErrorKind::unauthorized ? fatal(c.error().message)
+                                                                : retry(c.error().message);
+    if (o.kind == PassOutcome::Kind::retry) session_ = PlacementSession{};
+    o.observed = observe(*host);
+    return o;
   }
-  const placement::Counters before = session_.client->counters();
+  const placement::Counters before = fresh ? placement::Counters{} : session_.client->counters();
+  const uint64_t tokens_before = fresh ? 0 : session_.tokens->token_requests();
   PassOutcome o = reconcile(*host, dry_run, plan_out, should_stop);
-  const placement::Counters& after = session_.client->counters();
-  o.stats.requests = after.requests - before.requests;
-  o.stats.writes = after.writes - before.writes;
+  const placement::Counters sent = session_.client->counters() - before;
+  o.stats.requests = sent.requests;
+  o.stats.writes = sent.writes;
+  o.stats.by_status = sent.by_status;
+  o.stats.conflicts = sent.conflicts;
+  o.stats.token_requests = session_.tokens->token_requests() - tokens_before;
+  o.observed = observe(*host);
   return o;
 }
 
@@ -344,6 +476,7 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
       if (o == Outcome::not_found || o == Outcome::bad_request) {
         root_uuid_.reset();  // the compute node was deleted (nova-compute re-registered?)
         last_.reset();
+        readings_.clear();
       }
       if (!listed) return outcome_for(listed.error(), "reading the provider tree");
       return retry("compute node provider '" + host.inventory.hostname + "' disappeared from placement");
@@ -351,6 +484,7 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
     placement::Desired desired = desired_for(host);
     std::map<std::string, int64_t> gens = generations_of(*listed);
     if (attempt == 0 && unchanged_since_last(gens, desired)) {
+      if (auto u = refresh_usages(); !u) return outcome_for(u.error(), "");
       if (plan_out) *plan_out << "# no changes: placement matches this host\n";
       PassOutcome o = ok("no changes");
       o.stats.quick = true;
@@ -358,6 +492,7 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
     }
     auto tree = read_tree(*listed);
     if (!tree) return outcome_for(tree.error(), "");  // the error names the provider and what was read
+    take_readings(*tree);
 
     // 4. Plan.
     const std::vector<std::string> excluded = leave_nova_devices(*tree, host.inventory.hostname, desired);
@@ -372,7 +507,7 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
 
     // 5. Apply, in order; on a conflict read and plan again.
     const Applied applied = apply(plan, gens, should_stop);
-    if (applied.kind == Applied::Kind::stopped) return {PassOutcome::Kind::stopped, "stopped", false, {}};
+    if (applied.kind == Applied::Kind::stopped) return {PassOutcome::Kind::stopped, "stopped", false, {}, {}};
     if (applied.kind == Applied::Kind::failed) return applied.failure;
     if (applied.kind == Applied::Kind::conflict) {
       if (attempt + 1 >= kMaxConflictRetries)

@@ -61,6 +61,11 @@ class Reporter {
   placement::Desired desired_for(const LoadedHost& host) const;
   bool unchanged_since_last(const std::map<std::string, int64_t>& generations, const placement::Desired& desired) const;
   Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed);
+  bool is_own_pool(const std::string& uuid, const std::string& name, const std::set<std::string>& traits) const;
+  void take_readings(const placement::TreeState& tree);
+  void note_written(const placement::Step& step, const std::string& answer);
+  Result<bool> refresh_usages();
+  HostObservation observe(const LoadedHost& host) const;
   std::set<std::string> notes_for(const std::vector<std::string>& excluded, const placement::Plan& plan,
                                   const LoadedHost& host);
   void print_plan(std::ostream& out, const std::string& host, const placement::Plan& plan,
@@ -80,6 +85,15 @@ class Reporter {
   std::optional<std::string> root_uuid_;
   std::unique_ptr<Snapshot> last_;  // what the last successful pass left
   std::set<std::string> last_notes_;
+  // Placement's values of each pool, by resource class, as last read or
+  // written: what the metrics and `gpu-agent status` show.
+  struct Reading {
+    std::string provider_uuid;
+    int64_t total = 0, reserved = 0;
+    std::optional<int64_t> used;
+    double used_read_at = 0;  // unix seconds
+  };
+  std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
   std::function<void()> before_write_;

@@ -4,6 +4,23 @@
 
 namespace gpu_agent::placement {
 
+Counters operator-(const Counters& after, const Counters& before) {
+  Counters d;
+  d.requests = after.requests - before.requests;
+  d.writes = after.writes - before.writes;
+  for (const auto& [k, n] : after.by_status) {
+    auto b = before.by_status.find(k);
+    const std::uint64_t was = b == before.by_status.end() ? 0 : b->second;
+    if (n > was) d.by_status[k] = n - was;
+  }
+  for (const auto& [k, n] : after.conflicts) {
+    auto b = before.conflicts.find(k);
+    const std::uint64_t was = b == before.conflicts.end() ? 0 : b->second;
+    if (n > was) d.conflicts[k] = n - was;
+  }
+  return d;
+}
+
 PlacementClient::PlacementClient(std::unique_ptr<http::Client> http, std::shared_ptr<TokenSource> tokens)
     : http_(std::move(http)), tokens_(std::move(tokens)) {}
 
@@ -43,6 +60,7 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     ++counters_.requests;
     if (write) ++counters_.writes;
     auto res = http_->request(request.method, request.path, headers, request.body);
+    ++counters_.by_status[{request.method, res ? res->status : 0}];
     if (!res) return res.error();  // unreachable; already names the step and the URL
     if (res->status == 401 && needs_token && attempt == 0) {
       // Expired or revoked: a fresh token may fix it. Placement has not acted
@@ -55,6 +73,7 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
 
     const std::optional<ApiError> api = parse_error_body(res->body);
     const std::string code = api ? api->code : std::string();
+    if (res->status == 409) ++counters_.conflicts[code.empty() ? "none" : code];
     Error failed = make_error(kind_of(classify(res->status, code)), "");
     failed.http_status = res->status;
     failed.api_code = code;

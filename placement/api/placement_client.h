@@ -4,11 +4,13 @@
 // Every call is built by a pure function in requests.h, so a dry run can
 // print exactly what a real run would send.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -27,7 +29,16 @@ using Done = std::monostate;  // Result<Done>: success without a value
 struct Counters {
   std::uint64_t requests = 0;  // HTTP requests sent, negotiation and 401 retries included
   std::uint64_t writes = 0;    // of which POST/PUT/DELETE
+  // Every request by (method, HTTP status); status 0 when no answer came
+  // (unreachable, timeout, TLS). For the agent's metrics.
+  std::map<std::pair<std::string, int>, std::uint64_t> by_status;
+  // 409 answers by placement's error code ("placement.concurrent_update",
+  // "placement.inventory.inuse", ...; "none" when the body had none).
+  std::map<std::string, std::uint64_t> conflicts;
 };
+
+// What happened between two readings of the same client's counters.
+Counters operator-(const Counters& after, const Counters& before);
 
 class PlacementClient {
  public:

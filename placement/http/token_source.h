@@ -20,6 +20,9 @@ class TokenSource {
   virtual void invalidate() = 0;
   // For error messages: "static token", "keystone password auth at URL", ...
   virtual std::string describe() const = 0;
+  // Tokens asked for so far (keystone: the first, each renewal before expiry
+  // and after a 401, failed attempts included); 0 for a static token. Metrics.
+  virtual std::uint64_t token_requests() const { return 0; }
 };
 
 class StaticToken final : public TokenSource {

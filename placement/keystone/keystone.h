@@ -80,6 +80,7 @@ class KeystoneTokens final : public placement::TokenSource {
   Result<std::string> token() override { return session_->token(); }
   void invalidate() override { session_->invalidate(); }
   std::string describe() const override { return describe_; }
+  std::uint64_t token_requests() const override { return session_->token_requests(); }
   Session& session() { return *session_; }
 
  private:

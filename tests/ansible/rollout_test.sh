@@ -38,7 +38,7 @@ ROOT=$(cd "$ROOT" && pwd)
 fail() { echo "FAIL $*"; exit 1; }
 ok() { echo "ok   $*"; }
 [ "$(id -u)" -eq 0 ] || fail "needs root (dpkg -i, a system user, /etc)"
-for t in ansible-playbook ansible-lint dpkg-deb cpack start-stop-daemon curl jq openstack; do
+for t in ansible-playbook ansible-lint dpkg-deb cpack start-stop-daemon curl jq openstack promtool; do
   command -v "$t" > /dev/null || fail "$t is not installed: run scripts/install-deps.sh"
 done
 
@@ -76,7 +76,9 @@ cleanup() {
   start-stop-daemon --stop --quiet --oknodo --retry TERM/10/KILL/5 --pidfile /run/gpu-agent.pid \
     --exec /usr/bin/gpu-agent > /dev/null 2>&1
   rm -f /run/gpu-agent.pid /etc/default/gpu-agent /var/cache/apt/archives/gpu-agent_*.deb
-  rm -rf /var/log/gpu-agent /var/lib/gpu-agent /etc/gpu-agent
+  rm -rf /var/log/gpu-agent /var/lib/gpu-agent /etc/gpu-agent /run/gpu-agent
+  [ "$(readlink /var/lib/prometheus/node-exporter/gpu_agent.prom 2> /dev/null)" != /run/gpu-agent/gpu_agent.prom ] ||
+    rm -f /var/lib/prometheus/node-exporter/gpu_agent.prom
   rm -f /etc/nova/nova.conf.d/50-gpu-agent-pci.conf
   [ "$had_confd" = 1 ] || rmdir /etc/nova/nova.conf.d 2> /dev/null
   [ "$had_nova_dir" = 1 ] || rmdir /etc/nova 2> /dev/null
@@ -247,6 +249,23 @@ done
 pl GET "/resource_providers/$CN/traits" | jq -e '.traits | index("CUSTOM_GPU_TENANT_GOLD")' > /dev/null ||
   fail "host trait missing on the compute node"
 ok "placement: $POOL with CUSTOM_PGPU_10DE_20B2 total 8, host trait on $NODE"
+
+# Watching it: gpu-agent status, and the metrics where node_exporter reads them.
+for _ in $(seq 1 20); do /usr/bin/gpu-agent status > "$TMP/status.txt" 2>&1 && break; sleep 1; done
+/usr/bin/gpu-agent status > "$TMP/status.txt" 2>&1 || { cat "$TMP/status.txt"; fail "gpu-agent status is not healthy"; }
+grep -q 'CUSTOM_PGPU_10DE_20B2 *8 *0 *8 *0 *0' "$TMP/status.txt" || { cat "$TMP/status.txt"; fail "gpu-agent status lacks the pool"; }
+PROM=/run/gpu-agent/gpu_agent.prom
+[ "$(stat -c '%a %U' "$PROM")" = "644 gpu-agent" ] || fail "$PROM is $(stat -c '%a %U' "$PROM")"
+grep -q '^gpu_agent_pool_capacity_gpus{pool="10de_20b2",resource_class="CUSTOM_PGPU_10DE_20B2"} 8$' "$PROM" ||
+  fail "$PROM lacks the pool's capacity"
+promtool check metrics < "$PROM" || fail "promtool check metrics $PROM"
+if [ -d /var/lib/prometheus/node-exporter ]; then
+  [ "$(readlink /var/lib/prometheus/node-exporter/gpu_agent.prom)" = "$PROM" ] ||
+    fail "no link to $PROM in node_exporter's textfile directory"
+  ok "gpu-agent status: healthy; $PROM (0644, promtool clean) linked from /var/lib/prometheus/node-exporter"
+else
+  ok "gpu-agent status: healthy; $PROM (0644, promtool clean)"
+fi
 
 SNIP=/etc/nova/nova.conf.d/50-gpu-agent-pci.conf
 { grep -q '^device_spec = {"vendor_id": "10de", "product_id": "20b2"}' "$SNIP" && grep -q '^alias = ' "$SNIP"; } ||

@@ -45,4 +45,20 @@ BOOST_AUTO_TEST_CASE(a_failed_write_leaves_the_old_file_and_no_temp) {
   BOOST_TEST(gpu_agent::testing::read_text_file(path) == "old\n");
 }
 
+BOOST_AUTO_TEST_CASE(an_explicit_mode_wins_over_the_umask) {
+  TempDir dir;
+  const std::string path = dir.path() + "/gpu_agent.prom";
+  const mode_t old = ::umask(0077);
+  const bool written = write_file_atomically(path, "x 1\n", 0644).ok();
+  const bool defaulted = write_file_atomically(path + ".2", "x 1\n").ok();
+  ::umask(old);
+  BOOST_TEST_REQUIRE(written);
+  BOOST_TEST_REQUIRE(defaulted);
+  struct stat st {};
+  BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0644u);
+  BOOST_TEST_REQUIRE(::stat((path + ".2").c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);  // 0644 less the umask
+}
+
 BOOST_AUTO_TEST_SUITE_END()

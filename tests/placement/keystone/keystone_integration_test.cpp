@@ -292,8 +292,9 @@ BOOST_AUTO_TEST_CASE(token_expiry_and_revocation_are_transparent) {
   BOOST_TEST(placement_status_with(first) == 401);  // it really is dead
   expect_ok(a.pass(), a);
   BOOST_TEST(a.last.stats.quick);
-  BOOST_TEST(s.token_requests() == 2u);     // renewed before use ...
-  BOOST_TEST(a.last.stats.requests == 1u);  // ... so placement never saw the old one
+  BOOST_TEST(s.token_requests() == 2u);           // renewed before use ...
+  BOOST_TEST(a.last.stats.requests == 1u);        // ... so placement never saw the old one
+  BOOST_TEST(a.last.stats.token_requests == 1u);  // the renewal, as the metrics count it
   const std::string second = *s.token();
   BOOST_TEST(second != first);
   BOOST_TEST(s.token_requests() == 2u);
@@ -305,6 +306,9 @@ BOOST_AUTO_TEST_CASE(token_expiry_and_revocation_are_transparent) {
   expect_ok(a.pass(), a);
   BOOST_TEST(a.last.stats.quick);
   BOOST_TEST(a.last.stats.requests == 2u);  // the GET, refused, and again
+  BOOST_TEST((a.last.stats.by_status ==
+              std::map<std::pair<std::string, int>, uint64_t>{{{"GET", 401}, 1}, {{"GET", 200}, 1}}));
+  BOOST_TEST(a.last.stats.token_requests == 1u);
   BOOST_TEST(s.token_requests() == 3u);
   BOOST_TEST(*s.token() != second);
   expect_pool(root, host);

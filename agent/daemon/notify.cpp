@@ -1,0 +1,56 @@
+#include "notify.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace gpu_agent {
+
+SystemdNotifier::SystemdNotifier() {
+  const char* socket = std::getenv("NOTIFY_SOCKET");
+  enabled_ = socket && *socket;
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) watchdog_s_ = static_cast<double>(usec) / 1e6;
+}
+
+std::string SystemdNotifier::send(const std::string& message) {
+  if (!enabled_) return "";
+  const int r = sd_notify(0, message.c_str());
+  if (r < 0)
+    return std::string("cannot notify systemd through $NOTIFY_SOCKET (") + std::strerror(-r) +
+           "); `systemctl status gpu-agent` will not show the agent's state";
+  return "";
+}
+
+std::string SystemdNotifier::after_pass(const std::string& status) {
+  std::string m;
+  if (!ready_sent_) m += "READY=1\n";
+  if (watchdog_s_) m += "WATCHDOG=1\n";
+  m += "STATUS=" + status;
+  std::string err = send(m);
+  if (err.empty()) ready_sent_ = true;
+  return err;
+}
+
+std::string SystemdNotifier::stopping(const std::string& why) { return send("STOPPING=1\nSTATUS=stopping: " + why); }
+
+std::string watchdog_mismatch(std::optional<double> watchdog_s, double interval, double jitter, double retry_max) {
+  if (!watchdog_s) return "";
+  const double longest_wait = std::max(interval * (1 + jitter), retry_max);
+  // A pass takes well under a second in steady state; leave room for a slow
+  // Placement (30 s request timeouts) before systemd calls the agent hung.
+  const double needed = longest_wait + 60;
+  if (*watchdog_s >= needed) return "";
+  return "WatchdogSec=" + std::to_string(static_cast<long>(*watchdog_s)) +
+         " s is shorter than the longest wait between passes plus a slow pass (" +
+         std::to_string(static_cast<long>(std::ceil(needed))) +
+         " s for [agent] interval, jitter and retry_max): systemd would restart a healthy agent; set "
+         "WatchdogSec=" +
+         std::to_string(static_cast<long>(std::ceil(needed))) +
+         " or more (systemctl edit gpu-agent), or lower [agent] interval and retry_max";
+}
+
+}  // namespace gpu_agent

@@ -1,0 +1,39 @@
+#pragma once
+// systemd's notification protocol, through libsystemd's sd_notify (the
+// reference implementation: abstract and path sockets, credentials, the
+// watchdog's environment). Under Type=notify the daemon says READY=1 after its
+// first pass, WATCHDOG=1 after every pass, and a STATUS= line that
+// `systemctl status gpu-agent` shows. Without $NOTIFY_SOCKET (a foreground run,
+// the tests) every call does nothing.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gpu_agent {
+
+class SystemdNotifier {
+ public:
+  SystemdNotifier();
+  // Whether systemd is listening ($NOTIFY_SOCKET was set at start).
+  bool enabled() const { return enabled_; }
+  // The watchdog timeout systemd expects pings within ($WATCHDOG_USEC for
+  // this pid), in seconds; nullopt when the watchdog is off.
+  std::optional<double> watchdog_seconds() const { return watchdog_s_; }
+
+  // After each pass: READY=1 the first time, WATCHDOG=1, STATUS=line.
+  // Returns the error text when systemd could not be told (else "").
+  std::string after_pass(const std::string& status);
+  std::string stopping(const std::string& why);  // the daemon is exiting
+
+ private:
+  std::string send(const std::string& message);
+  bool enabled_ = false;
+  bool ready_sent_ = false;
+  std::optional<double> watchdog_s_;
+};
+
+// The warning when WatchdogSec cannot cover the longest wait between passes
+// (interval * (1 + jitter), or retry_max while backing off, plus a pass), else "".
+std::string watchdog_mismatch(std::optional<double> watchdog_s, double interval, double jitter, double retry_max);
+
+}  // namespace gpu_agent
