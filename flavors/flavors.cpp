@@ -324,10 +324,17 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
   if (in.pools.empty() && in.vgpus.empty())
     return make_error("no GPU pool to make flavors for on " + in.host +
                       ": `gpu-agent inventory` says why each GPU is not assignable");
-  for (const auto& p : in.pools)
+  // A pool with nothing assignable now gets no flavors, and a note; the others still do.
+  bool any_gpus = false;
+  for (const auto& p : in.pools) {
+    any_gpus |= p.gpus > 0;
     if (p.gpus <= 0)
-      return make_error("pool " + p.key + " has no assignable GPU on " + in.host +
-                        ": fix the GPUs (`gpu-agent inventory`), or generate on a host where it has some");
+      set.notes.push_back("skipped pool " + p.key + ": it has no assignable GPU on " + in.host +
+                          "; fix its GPUs (`gpu-agent inventory`), or generate on a host where it has some");
+  }
+  if (!any_gpus && in.vgpus.empty())
+    return make_error("no pool has an assignable GPU on " + in.host +
+                      ": fix the GPUs (`gpu-agent inventory`), or generate on a host where they are ready");
 
   int host_gpus = 0;  // every pool's GPUs: the host's capacity is shared among them
   for (const auto& p : in.pools) host_gpus += p.gpus;
@@ -340,6 +347,7 @@ Result<FlavorSet> make_flavors(const Inputs& in, const FlavorSettings& s) {
   std::set<std::string> traits;
   std::set<std::string> names;
   for (const auto& pool : in.pools) {
+    if (pool.gpus <= 0) continue;
     std::vector<int> sizes = s.sizes.empty() ? default_sizes(pool.gpus) : s.sizes;
     if (s.sizes.empty() && pool.gpus > 8)
       set.notes.push_back("pool " + pool.key + " has " + std::to_string(pool.gpus) +

@@ -372,10 +372,34 @@ std::string modprobe_conf(const DoctorReport& r) {
   return c;
 }
 
+// The host's displays (a BMC's VGA, the console GPU) are left alone unless a [pool:*]
+// section names them: out of the copy doctor judges, and said once in a note.
+Inventory without_host_displays(const Inventory& host, const AgentConfig* cfg, DoctorReport& r) {
+  Inventory inv = host;
+  std::vector<std::string> left;
+  auto claimed = [&](const Gpu& g) {
+    if (!cfg) return false;
+    return std::any_of(cfg->pools.begin(), cfg->pools.end(),
+                       [&](const PoolConfig& pc) { return select_gpu(g, pc.addresses, pc.match) != Selected::no; });
+  };
+  auto drop = [&](const Gpu& g) {
+    if (g.role != GpuRole::host_display || claimed(g)) return false;
+    left.push_back(g.address.to_string() + " (" + g.id_pair() + ", " + g.role_reason + ")");
+    return true;
+  };
+  inv.gpus.erase(std::remove_if(inv.gpus.begin(), inv.gpus.end(), drop), inv.gpus.end());
+  if (!left.empty())
+    r.notes.push_back("left to the host: " + join(left, "; ") +
+                      ". doctor never binds a BMC's or the host's display to vfio-pci; name one in a [pool:NAME] "
+                      "section to give it to guests anyway");
+  return inv;
+}
+
 }  // namespace
 
-DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& options) {
+DoctorReport make_doctor_report(const Inventory& host, const DoctorOptions& options) {
   DoctorReport r;
+  const Inventory inv = without_host_displays(host, options.config, r);
   r.host = inv.hostname;
   r.source = inv.source;
   r.generator = options.generator;
@@ -389,8 +413,11 @@ DoctorReport make_doctor_report(const Inventory& inv, const DoctorOptions& optio
   if (inv.gpus.empty())
     r.problems.push_back({"no_gpu",
                           "",
-                          "no GPU (PCI class 0300 VGA or 0302 3D controller) found in " + inv.source,
-                          "check `lspci -nn | grep -Ei 'vga|3d controller'`: a GPU listed there but not here is a "
+                          "no GPU (PCI class 0300 VGA, 0302 3D or 0380 display controller, or a 1200 processing "
+                          "accelerator of AMD, Intel or NVIDIA) found in " +
+                              inv.source,
+                          "check `lspci -nn | grep -Ei 'vga|3d controller|display controller|processing accel'`: a GPU "
+                          "listed there but not here is a "
                           "bug (attach `gpu-agent capture -o /tmp/host.sysfs.txt`); one missing there is not seated, "
                           "or disabled in the firmware",
                           FixGroup::device,

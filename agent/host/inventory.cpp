@@ -1,4 +1,5 @@
 #include "inventory.h"
+#include "known_hardware.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -229,6 +230,11 @@ void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& dev
       if (auto v = optional_attr<uint32_t>(fs, e + "/device", parse_id); v) gm.product_id = *v;
       gm.driver = it->second.driver;
     }
+    if (gm.vendor_id && gm.product_id)
+      if (const KnownDevice* k = find_known_device(*gm.vendor_id, *gm.product_id);
+          k && k->kind == KnownKind::management)
+        gm.management = true;
+    if (gm.management) gm.same_card = false;  // the iLO shares the BMC VGA's slot, not a GPU's card
     gpu.group_members.push_back(std::move(gm));
   }
 }
@@ -274,7 +280,40 @@ void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress,
   gpu.sriov = std::move(s);
 }
 
-// One GPU (a PF of class VGA or 3D) as far as pass 2 reads it: all but its vGPU types and mdevs.
+std::string class_words(uint32_t class_code) {
+  switch (class_code >> 8) {
+    case kClassVga: return "VGA controller (class 0300)";
+    case kClass3d: return "3D controller (class 0302)";
+    case kClassDisplayOther: return "display controller (class 0380)";
+    case kClassAccelerator: return "processing accelerator of a GPU vendor (class 1200)";
+    default: return "class " + to_hex(class_code, 6);
+  }
+}
+
+// Guest GPU or host display: the kernel's answers (boot_vga, the bound driver) first,
+// then the known-hardware table (BMC displays, integrated graphics).
+void assign_role(Gpu& gpu) {
+  if (gpu.boot_vga && gpu.driver && is_host_display_driver(*gpu.driver)) {
+    gpu.role = GpuRole::host_display;
+    gpu.role_reason = "the boot VGA device, driven by " + *gpu.driver + ": the host's console";
+    return;
+  }
+  const KnownDevice* k = gpu.vendor_id && gpu.product_id ? find_known_device(*gpu.vendor_id, *gpu.product_id) : nullptr;
+  if (k && k->kind == KnownKind::bmc_display) {
+    gpu.role = GpuRole::host_display;
+    gpu.role_reason = "a BMC's display (" + std::string(k->name) + "): the remote console";
+    return;
+  }
+  if (k && k->kind == KnownKind::integrated_display) {
+    gpu.role = GpuRole::host_display;
+    gpu.role_reason = "the CPU's integrated graphics (" + std::string(k->name) + "): the host's display";
+    return;
+  }
+  gpu.role = GpuRole::guest;
+  gpu.role_reason = class_words(gpu.class_code);
+}
+
+// One GPU (a PF of a GPU class, see is_gpu_device) as far as pass 2 reads it: all but its vGPU types and mdevs.
 Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawDevice>& devices,
              const InventoryOptions& options) {
   const std::string dev = "bus/pci/devices/" + raw.address.to_string();
@@ -293,6 +332,7 @@ Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawD
   }
   read_group_members(fs, devices, gpu);
   read_sriov(fs, dev, devices, gpu);
+  assign_role(gpu);
   return gpu;
 }
 
@@ -360,8 +400,15 @@ void attach_mdevs(const std::vector<MdevInstance>& mdevs, Gpu& gpu) {
 
 bool is_gpu_class(uint32_t class_code) {
   uint32_t base = class_code >> 8;
-  return base == kClassVga || base == kClass3d;
+  return base == kClassVga || base == kClass3d || base == kClassDisplayOther;
 }
+
+bool is_gpu_device(uint32_t class_code, std::optional<uint32_t> vendor_id) {
+  if (is_gpu_class(class_code)) return true;
+  return (class_code >> 8) == kClassAccelerator && vendor_id && is_gpu_vendor(*vendor_id);
+}
+
+std::string_view to_string(GpuRole role) { return role == GpuRole::host_display ? "host_display" : "guest"; }
 
 std::string_view to_string(GpuMode mode) {
   switch (mode) {
@@ -395,7 +442,11 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
       inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
       continue;
     }
-    if (!is_gpu_class(*raw.class_code) || raw.is_vf) continue;  // VFs are shown under their PF
+    if (raw.is_vf) continue;  // VFs are shown under their PF
+    std::optional<uint32_t> vendor;
+    if ((*raw.class_code >> 8) == kClassAccelerator)
+      if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/vendor", parse_id); v) vendor = *v;
+    if (!is_gpu_device(*raw.class_code, vendor)) continue;
     inv.gpus.push_back(read_gpu(fs, raw, devices, options));
   }
   // Names are all looked up: pci.ids need not stay loaded while the mdev types,

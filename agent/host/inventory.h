@@ -33,6 +33,9 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options =
 // The verdict: sets gpu.assignable, gpu.mode and appends verdict problems.
 void judge(Gpu& gpu, bool iommu_enabled);
 
+// 24-bit class code: VGA (0300), 3D (0302) or other display controller (0380), any vendor.
 bool is_gpu_class(uint32_t class_code);
+// A GPU-class device, or a processing accelerator (1200) of a GPU vendor (AMD, Intel, NVIDIA).
+bool is_gpu_device(uint32_t class_code, std::optional<uint32_t> vendor_id);
 
 }  // namespace gpu_agent

@@ -59,10 +59,13 @@ void write_gpu(JsonWriter& w, const Gpu& g) {
     hex_or_null(w, "product_id", m.product_id, 4);
     w.key("driver").string_or_null(m.driver);
     w.key("same_card").boolean(m.same_card);
+    w.key("management").boolean(m.management);
     w.end_object();
   }
   w.end_array();
   w.key("boot_vga").boolean(g.boot_vga);
+  w.key("role").string(to_string(g.role));
+  w.key("role_reason").string(g.role_reason);
   w.key("assignable").boolean(g.assignable);
   w.key("mode").string(to_string(g.mode));
   w.key("reasons").begin_array();

@@ -24,25 +24,35 @@ std::string inventory_to_table(const Inventory& inv) {
   std::ostringstream out;
   out << "Host " << inv.hostname << " (name from " << inv.hostname_source << "), IOMMU "
       << (inv.iommu_enabled ? "on" : "off") << ", source " << inv.source << "\n";
-  if (inv.gpus.empty()) out << "No GPUs (PCI class 0300/0302) found.\n";
+  if (inv.gpus.empty()) out << "No GPUs (PCI class 0300/0302/0380, or 1200 of AMD/Intel/NVIDIA) found.\n";
   else {
-    TextTable table(
-        {{"ADDRESS", 12}, {"ID", 9}, {"NUMA", 4}, {"DRIVER", 10}, {"GROUP", 5}, {"MODE", 11}, {"READY", 5}, {"NAME"}});
+    TextTable table({{"ADDRESS", 12},
+                     {"ID", 9},
+                     {"NUMA", 4},
+                     {"DRIVER", 10},
+                     {"GROUP", 5},
+                     {"MODE", 11},
+                     {"READY", 5},
+                     {"ROLE", 5},
+                     {"NAME"}});
     for (const auto& g : inv.gpus)
       table.add_row({g.address.to_string(), g.id_pair(), std::to_string(g.numa_node), g.driver.value_or("-"),
                      g.iommu_group ? std::to_string(*g.iommu_group) : "-", std::string(to_string(g.mode)),
-                     g.assignable ? "yes" : "NO", name_of(g)});
+                     g.assignable ? "yes" : "NO", g.role == GpuRole::host_display ? "host" : "guest", name_of(g)});
     out << "\n" << table.render();
   }
   for (const auto& g : inv.gpus) {
     const bool details = !g.problems.empty() || !g.group_members.empty() || g.sriov || !g.mdev_types.empty() ||
-                         !g.vgpu_types.empty() || g.boot_vga;
+                         !g.vgpu_types.empty() || g.boot_vga || g.role == GpuRole::host_display;
     if (!details) continue;
     out << "\n" << g.address.to_string() << " " << name_of(g) << " [" << g.id_pair() << "]\n";
     if (!g.group_members.empty()) {
       out << "  IOMMU group " << *g.iommu_group << " also holds:";
       for (const auto& m : g.group_members)
-        out << " " << m.address.to_string() << (m.same_card ? " (same card" : " (other")
+        out << " " << m.address.to_string()
+            << (m.same_card    ? " (same card"
+                : m.management ? " (management"
+                               : " (other")
             << (m.driver ? ", " + *m.driver : std::string(", no driver")) << ")";
       out << "\n";
     }
@@ -95,6 +105,8 @@ std::string inventory_to_table(const Inventory& inv) {
       out << table.render();
     }
     for (const auto& p : g.problems) {
+      // A host display's passthrough verdict is for who names it in a [pool:*]: JSON has it.
+      if (g.role == GpuRole::host_display && p.code != "host_display" && p.code.rfind("read_", 0) != 0) continue;
       out << (p.blocking ? "  ✗ " : "  ! ") << p.message << "\n";
       out << "    fix: " << p.fix << "\n";
     }

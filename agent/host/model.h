@@ -14,7 +14,9 @@ namespace gpu_agent {
 
 inline constexpr uint32_t kClassVga = 0x0300;  // class >> 8
 inline constexpr uint32_t kClass3d = 0x0302;
-inline constexpr uint32_t kClassBridgeOther = 0x0680;  // NVSwitch
+inline constexpr uint32_t kClassDisplayOther = 0x0380;  // AMD Instinct MI100/MI210, Intel Flex
+inline constexpr uint32_t kClassAccelerator = 0x1200;   // AMD Instinct MI300X (of GPU vendors only)
+inline constexpr uint32_t kClassBridgeOther = 0x0680;   // NVSwitch
 inline constexpr uint32_t kClassPciBridge = 0x0604;
 
 // A reason a device cannot (yet) be given to guests, or a note about it.
@@ -68,13 +70,20 @@ struct GroupMember {
   std::optional<uint32_t> class_code;  // 24-bit
   std::optional<uint32_t> vendor_id, product_id;
   std::optional<std::string> driver;
-  bool same_card = false;  // another function of the GPU's own card (HDMI audio, USB-C)
+  bool same_card = false;   // another function of the GPU's own card (HDMI audio, USB-C)
+  bool management = false;  // a known management-controller function (HPE iLO): never the card's
 };
 
 // How a GPU would be given to guests: whole (vfio-pci passthrough), cut into
 // vGPUs by nova, or not known (the verdict could not decide).
 enum class GpuMode { unknown, passthrough, vgpu };
 std::string_view to_string(GpuMode mode);  // "unknown", "passthrough", "vgpu" (the inventory's words)
+
+// What the device is for. Guest: a GPU or accelerator the agent offers to guests by default.
+// Host display: the BMC's VGA (remote console) or the display the host's console runs on;
+// never in a default pool nor in doctor's vfio advice (a [pool:*] section may still name it).
+enum class GpuRole { guest, host_display };
+std::string_view to_string(GpuRole role);  // "guest", "host_display"
 
 struct Gpu {
   PciAddress address;
@@ -92,6 +101,8 @@ struct Gpu {
   std::vector<VendorVgpuType> vgpu_types;
   std::vector<MdevInstance> mdevs;  // existing instances on this GPU or its VFs
   std::string sysfs_path;           // canonical, relative to the sysfs root
+  GpuRole role = GpuRole::guest;
+  std::string role_reason;  // why: the class, boot_vga and driver, or the known-hardware entry
 
   // verdict
   bool assignable = false;

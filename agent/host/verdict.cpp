@@ -142,6 +142,14 @@ void judge(Gpu& g, bool iommu_enabled) {
       g.mode = GpuMode::unknown;
       return;
     }
+  if (g.role == GpuRole::host_display)
+    g.problems.push_back({"host_display",
+                          g.address.to_string() + " is " + g.role_reason +
+                              "; the agent leaves it to the host: no default pool, no vfio-pci advice",
+                          "nothing, normally; to give it to guests anyway, name it in a [pool:NAME] section "
+                          "(addresses = " +
+                              g.address.to_string() + ") and bind it to vfio-pci",
+                          false});
   const bool vfio = g.driver && *g.driver == "vfio-pci";
   if (!vfio && has_vgpu_support(g)) {
     g.mode = GpuMode::vgpu;

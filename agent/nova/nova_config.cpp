@@ -224,7 +224,7 @@ void add_device_specs(const Inventory& inv, const Pool& pool, const std::vector<
     cfg.device_specs.push_back({pool.key, "address", "gpu", {g->address}, address_spec_json(g->address)});
   for (const Gpu* g : ready)
     for (const auto& m : g->group_members) {
-      if (!m.same_card || (m.class_code && is_gpu_class(*m.class_code >> 8))) continue;
+      if (!m.same_card || (m.class_code && is_gpu_class(*m.class_code))) continue;
       cfg.device_specs.push_back({pool.key, "address", "companion", {m.address}, address_spec_json(m.address)});
     }
 }
@@ -297,14 +297,20 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
                     " to write for nova.";
   if (inv.gpus.empty())
     return make_error(msg +
-                      "\n  it has no GPU (PCI class 0300 or 0302) at all.\nRun this on a GPU compute node, "
+                      "\n  it has no GPU (PCI class 0300, 0302 or 0380, or a 1200 accelerator of AMD, Intel or NVIDIA) "
+                      "at all.\nRun this on a GPU compute node, "
                       "or give its capture with --fixture (see `gpu-agent capture`).");
-  bool all_vgpu = true;
+  bool all_vgpu = true, any_guest = false;
   for (const auto& g : inv.gpus) {
+    if (g.role == GpuRole::host_display) {
+      msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): left to the host, " + g.role_reason;
+      continue;
+    }
     msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): " + why_not(g);
     all_vgpu &= g.mode == GpuMode::vgpu;
+    any_guest = true;
   }
-  if (all_vgpu)
+  if (all_vgpu && any_guest)
     return make_error(msg +
                       "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
                       "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "

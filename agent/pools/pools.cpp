@@ -67,10 +67,10 @@ Pool default_pool(const Gpu& g) {
   p.resource_class = "CUSTOM_PGPU_" + to_hex(vendor, 4, true) + "_" + to_hex(product, 4, true);
   p.traits.push_back("CUSTOM_GPU_VENDOR_" + to_hex(vendor, 4, true));
   p.traits.push_back("CUSTOM_GPU_PRODUCT_" + to_hex(vendor, 4, true) + "_" + to_hex(product, 4, true));
-  if (g.product_name) {
-    std::string model = to_trait_part(model_name(*g.product_name));
-    if (!model.empty()) p.traits.push_back("CUSTOM_GPU_MODEL_" + model.substr(0, 200));
-  }
+  // Without a name in pci.ids (an H200 on Debian 12's), the model is its IDs.
+  std::string model = g.product_name ? to_trait_part(model_name(*g.product_name)) : std::string();
+  if (model.empty()) model = to_hex(vendor, 4, true) + "_" + to_hex(product, 4, true);
+  p.traits.push_back("CUSTOM_GPU_MODEL_" + model.substr(0, 200));
   return p;
 }
 
@@ -121,7 +121,8 @@ Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& 
       for (auto& p : pools)
         if (p.configured && p.key == claimed->name) pool = &p;
     } else {
-      if (!cfg.default_pools || !g.vendor_id || !g.product_id) continue;
+      // A BMC's or the host's display is in no default pool (a [pool:*] may still name it).
+      if (!cfg.default_pools || !g.vendor_id || !g.product_id || g.role == GpuRole::host_display) continue;
       auto it = defaults.find({*g.vendor_id, *g.product_id});
       if (it == defaults.end()) {
         pools.push_back(default_pool(g));

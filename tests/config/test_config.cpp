@@ -143,6 +143,32 @@ BOOST_AUTO_TEST_CASE(default_pools_group_assignable_passthrough_gpus_by_model) {
                                                    "CUSTOM_GPU_VENDOR_10DE"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_model_unknown_to_pci_ids_gets_its_ids_as_the_model_trait) {
+  Inventory inv;
+  inv.gpus = {gpu("0000:1b:00.0", 0x10de, 0x2335, true)};
+  inv.gpus[0].product_name.reset();  // an H200 on Debian 12's pci.ids
+  auto pools = derive_pools(inv, *cfg(""));
+  BOOST_REQUIRE(pools.ok());
+  BOOST_REQUIRE_EQUAL(pools->size(), 1u);
+  BOOST_TEST(
+      ((*pools)[0].traits == std::vector<std::string>{"CUSTOM_GPU_MODEL_10DE_2335", "CUSTOM_GPU_PRODUCT_10DE_2335",
+                                                      "CUSTOM_GPU_VENDOR_10DE"}));
+}
+
+BOOST_AUTO_TEST_CASE(host_displays_are_in_no_default_pool_but_a_pool_section_may_name_them) {
+  Inventory inv;
+  inv.gpus = {gpu("0000:04:00.0", 0x1a03, 0x2000, true), gpu("0000:18:00.0", 0x10de, 0x2330, true)};
+  inv.gpus[0].role = GpuRole::host_display;
+  auto pools = derive_pools(inv, *cfg(""));
+  BOOST_REQUIRE(pools.ok());
+  BOOST_REQUIRE_EQUAL(pools->size(), 1u);
+  BOOST_TEST((*pools)[0].key == "10de_2330");
+  auto named = derive_pools(inv, *cfg("[pool:console]\naddresses = 0000:04:00.0\nresource_class = CUSTOM_BMC\n"));
+  BOOST_REQUIRE(named.ok());
+  BOOST_REQUIRE_EQUAL(named->size(), 2u);
+  BOOST_TEST((*named)[0].assignable.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(configured_pools_claim_gpus_and_conflicts_are_errors) {
   Inventory inv;
   inv.gpus = {gpu("0000:3b:00.0", 0x10de, 0x20b2, true), gpu("0000:86:00.0", 0x10de, 0x20b2, true)};

@@ -180,13 +180,28 @@ BOOST_AUTO_TEST_CASE(capacity_without_the_resource_is_an_error) {
   BOOST_TEST(contains(set.error().message, "no DISK_GB inventory"));
 }
 
-BOOST_AUTO_TEST_CASE(a_pool_without_gpus_or_no_pool_is_an_error) {
+BOOST_AUTO_TEST_CASE(only_pools_without_gpus_or_no_pool_is_an_error) {
   auto none = make_flavors(one_pool(0), seed_settings());
   BOOST_TEST_REQUIRE(!none.ok());
-  BOOST_TEST(contains(none.error().message, "pool xxxgn3i has no assignable GPU"));
+  BOOST_TEST(contains(none.error().message, "no pool has an assignable GPU"));
   Inputs empty;
   empty.host = "h";
   BOOST_TEST(!make_flavors(empty, seed_settings()).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_without_gpus_is_skipped_with_a_note_and_the_others_written) {
+  Inputs in = one_pool(8);
+  PoolInput empty = in.pools[0];
+  empty.key = "bmc";
+  empty.resource_class = "CUSTOM_PGPU_BMC";
+  empty.gpus = 0;
+  in.pools.push_back(empty);
+  auto set = make_flavors(in, seed_settings());
+  BOOST_TEST_REQUIRE(set.ok());
+  BOOST_TEST(!set->flavors.empty());
+  for (const auto& f : set->flavors) BOOST_TEST(f.pool == "xxxgn3i");
+  BOOST_TEST_REQUIRE(set->notes.size() == 1u);
+  BOOST_TEST(contains(set->notes[0], "skipped pool bmc"));
 }
 
 BOOST_AUTO_TEST_CASE(names_over_255_characters_are_refused) {

@@ -234,7 +234,10 @@ BOOST_AUTO_TEST_CASE(consumer_gpu_variants) {
     const Inventory inv = inventory_of(tb.fs());
     const Gpu& g = gpu_at(inv, kRtx4090);
     BOOST_TEST(g.boot_vga);
-    BOOST_TEST(problem_codes(g) == strings({"driver_not_vfio", "boot_vga"}), boost::test_tools::per_element());
+    BOOST_TEST((g.role == GpuRole::host_display));  // the host's console: left to the host by default
+    BOOST_TEST(contains(g.role_reason, "boot VGA device, driven by nvidia"));
+    BOOST_TEST(problem_codes(g) == strings({"host_display", "driver_not_vfio", "boot_vga"}),
+               boost::test_tools::per_element());
     BOOST_TEST(contains(problem_of(g, "boot_vga").fix, "video=efifb:off"));
   }
   {  // boot VGA already on vfio-pci: assignable, with a warning (the firmware framebuffer may hold it)
@@ -645,7 +648,11 @@ BOOST_AUTO_TEST_CASE(gpu_class_predicate) {
   BOOST_TEST(is_gpu_class(0x030000));
   BOOST_TEST(is_gpu_class(0x030200));
   BOOST_TEST(is_gpu_class(0x0302ff));
-  BOOST_TEST(!is_gpu_class(0x038000));  // "display controller, other": not claimed
+  BOOST_TEST(is_gpu_class(0x038000));   // "display controller, other": AMD Instinct MI100/MI210, Intel Flex
+  BOOST_TEST(!is_gpu_class(0x120000));  // accelerators: only of a GPU vendor (is_gpu_device)
+  BOOST_TEST(is_gpu_device(0x120000, 0x1002));
+  BOOST_TEST(!is_gpu_device(0x120000, 0x1e52));
+  BOOST_TEST(!is_gpu_device(0x120000, std::nullopt));
   BOOST_TEST(!is_gpu_class(0x068000));  // NVSwitch
   BOOST_TEST(!is_gpu_class(0x040300));  // HDMI audio
   BOOST_TEST(!is_gpu_class(0xffff00));
