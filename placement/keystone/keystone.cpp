@@ -74,10 +74,59 @@ std::string auth_request_body(const Credentials& c) {
   return w.finish();
 }
 
+namespace {
+// Reads exactly n digits at s[i]; false if any is not a digit.
+bool digits(const std::string& s, size_t& i, size_t n, int& out) {
+  if (i + n > s.size()) return false;
+  out = 0;
+  for (size_t k = 0; k < n; ++k, ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+bool expect(const std::string& s, size_t& i, char c) {
+  if (i >= s.size() || s[i] != c) return false;
+  ++i;
+  return true;
+}
+
+bool valid_date(int y, int mo, int d) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
+}
+}  // namespace
+
+// YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM]; no zone means UTC (keystone always
+// sends UTC). The fraction is dropped, not rounded; an offset is applied.
 Result<std::chrono::system_clock::time_point> parse_iso8601(const std::string& s) {
+  const auto bad = [&] { return make_error(ErrorKind::bad_input, "not an ISO 8601 time: '" + s + "'"); };
+  size_t i = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
-    return make_error("not an ISO 8601 time: '" + s + "'");
+  if (!digits(s, i, 4, y) || !expect(s, i, '-') || !digits(s, i, 2, mo) || !expect(s, i, '-') || !digits(s, i, 2, d) ||
+      !expect(s, i, 'T') || !digits(s, i, 2, h) || !expect(s, i, ':') || !digits(s, i, 2, mi) || !expect(s, i, ':') ||
+      !digits(s, i, 2, sec))
+    return bad();
+  if (i < s.size() && s[i] == '.') {
+    const size_t start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start) return bad();
+  }
+  long offset_s = 0;
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    const int sign = s[i++] == '-' ? -1 : 1;
+    int oh = 0, om = 0;
+    if (!digits(s, i, 2, oh) || !expect(s, i, ':') || !digits(s, i, 2, om) || oh > 23 || om > 59) return bad();
+    offset_s = sign * (oh * 3600L + om * 60L);
+  }
+  if (i != s.size()) return bad();
+  if (!valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60)
+    return make_error(ErrorKind::bad_input, "not a valid time: '" + s + "' (ISO 8601 fields out of range)");
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -85,9 +134,9 @@ Result<std::chrono::system_clock::time_point> parse_iso8601(const std::string& s
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = sec;
-  const time_t t = timegm(&tm);  // keystone's times are UTC ("Z")
-  if (t == static_cast<time_t>(-1)) return make_error("not a valid time: '" + s + "'");
-  return std::chrono::system_clock::from_time_t(t);
+  const time_t t = timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return make_error(ErrorKind::bad_input, "not a valid time: '" + s + "'");
+  return std::chrono::system_clock::from_time_t(t - offset_s);
 }
 
 namespace {
