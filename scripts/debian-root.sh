@@ -5,6 +5,7 @@
 #
 # Usage:
 #   scripts/debian-root.sh ensure NAME SUITE [PACKAGE...]   build NAME once; prints its path
+#   scripts/debian-root.sh ensure bookworm|trixie|sid        the project's shared roots (below)
 #   scripts/debian-root.sh path NAME                         print the path (built or not)
 #   scripts/debian-root.sh run NAME [--bind DIR]... -- CMD... run CMD inside NAME (chroot, private mounts)
 #   scripts/debian-root.sh remove NAME                       delete NAME
@@ -15,7 +16,14 @@
 # that looks usable. The mirror is the one this machine's apt sources use (override with
 # GPU_AGENT_MIRROR); Debian unstable's Release files may be older than their Valid-Until,
 # so that check is off inside these roots. Needs root (mmdebstrap's root mode, chroot, mounts).
-# A cold build takes 2.5-4 minutes and about 900 MB per root.
+# A cold build takes 2.5-4 minutes and about 900 MB per root. Builds of one NAME are
+# serialised with a lock (NAME.lock), so tests running side by side share one build.
+#
+# Shared roots: every test that needs another release uses one of these, so a cold CI run
+# builds each suite once. Each is bootable (systemd) and has nova and Placement:
+#   bookworm  Debian 12: systemd, the agent's run-time libraries (the rollout test)
+#   trixie    Debian 13: the same plus nova 31 (2025.1) and Placement 13
+#   sid       unstable:  the same plus the newest nova and Placement, and PyMySQL
 set -euo pipefail
 
 ROOTS=${GPU_AGENT_ROOTS:-/var/cache/gpu-agent/roots}
@@ -40,12 +48,34 @@ mirror() {
   echo "$uri"
 }
 
+# The shared roots' suites and packages (see the header).
+RUNTIME_PKGS="dbus libpci3 libsystemd0 libvirt0 libxml2 passwd pci.ids python3 python3-apt systemd systemd-sysv"
+preset() {
+  case $1 in
+    bookworm) echo "bookworm $RUNTIME_PKGS libssl3" ;;
+    trixie) echo "trixie $RUNTIME_PKGS libssl3t64 python3-nova python3-placement" ;;
+    sid) echo "sid $RUNTIME_PKGS libssl3t64 python3-nova python3-placement python3-pymysql" ;;
+    *) return 1 ;;
+  esac
+}
+
 check_name() {
   [[ $1 =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "root name '$1': use lower-case letters, digits, '.', '_' or '-'"
 }
 
 ensure() {
+  if [ $# -eq 1 ]; then
+    local spec
+    spec=$(preset "$1") || die "ensure $1: not a shared root (bookworm, trixie, sid); give NAME SUITE [PACKAGE...]"
+    # shellcheck disable=SC2086 # the preset is a word list
+    set -- "$1" $spec
+  fi
   [ $# -ge 2 ] || die "ensure needs NAME SUITE [PACKAGE...]"
+  check_name "$1"
+  mkdir -p "$ROOTS"
+  # One build per name at a time; a second caller waits and then finds it built.
+  exec 9>"$ROOTS/$1.lock"
+  flock 9
   local name=$1 suite=$2
   shift 2
   check_name "$name"
