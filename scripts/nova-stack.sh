@@ -8,6 +8,7 @@
 # fixture host. SQLite for the API DB, cell0 and cell1. Debian python3-nova (Zed).
 #
 # Usage: scripts/nova-stack.sh start|stop|status STATE_DIR
+#        scripts/nova-stack.sh stop-compute|start-compute STATE_DIR HOST
 #        scripts/nova-stack.sh --help
 #   start   starts everything on free loopback ports; prints STATE_DIR/env
 #           (NOVA_URL PLACEMENT_URL STUB_URL IMAGE_ID TRANSPORT_URL
@@ -19,6 +20,12 @@
 #           timeout; idempotent. Never touches anything else.
 #   status  one line per process: "NAME running PID" or "NAME stopped";
 #           exit 0 when all run, 3 otherwise.
+#   stop-compute HOST   stops HOST's nova-compute only (SIGTERM, SIGKILL after
+#           20 s), as for an evacuation (force the service down in nova's API
+#           after) or a restart; idempotent.
+#   start-compute HOST  starts HOST's nova-compute again with the same
+#           configuration and fixture (its log is appended to); refuses when it
+#           runs. Returns once the process runs: wait for nova's service state.
 # Configuration the caller installs BEFORE start (as on a real deployment):
 #   STATE_DIR/nova.conf.d/*.conf         read by nova-api, conductor, scheduler
 #                                        (e.g. `gpu-agent nova-config --role api`)
@@ -40,7 +47,11 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 case ${1:-} in -h|--help|help) usage; exit 0 ;; esac
 [ $# -ge 2 ] || { usage >&2; exit 2; }
 CMD=$1
-case $CMD in start|stop|status) ;; *) usage >&2; exit 2 ;; esac
+case $CMD in
+  start|stop|status) [ $# -eq 2 ] || { usage >&2; exit 2; } ;;
+  stop-compute|start-compute) [ $# -eq 3 ] || { usage >&2; exit 2; } ;;
+  *) usage >&2; exit 2 ;;
+esac
 mkdir -p "$2"
 DIR=$(cd "$2" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -151,7 +162,11 @@ tail_fail() {  # tail_fail LOG MESSAGE
 
 bg() {  # bg NAME CMD...: start in the background, pid and log under STATE_DIR
   local name=$1; shift
-  nohup "$@" > "$LOGS/$name.log" 2>&1 < /dev/null &
+  if [ "${BG_APPEND:-0}" = 1 ]; then
+    nohup "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+  else
+    nohup "$@" > "$LOGS/$name.log" 2>&1 < /dev/null &
+  fi
   echo $! > "$PIDS/$name.pid"
 }
 alive_or_fail() { ours "$1" "$(marker "$1")" || tail_fail "$LOGS/$1.log" "$1 exited"; }
@@ -171,6 +186,47 @@ manage() {  # nova-manage without nova-common; BEGIN IMMEDIATE like the services
 import gpu_agent_sqlite
 sys.argv[0] = "nova-manage"; sys.exit(main())' \
     --config-file "$DIR/nova.conf" --config-dir "$DIR/nova.conf.d" "$@"
+}
+
+launch_compute() {  # launch_compute HOST: its nova-compute, configured by do_start
+  local c=$DIR/compute/$1
+  # Zed imports compute_driver only as nova.virt.<name>: register ours there
+  # after nova.cmd's monkey patching, before main()
+  GPU_AGENT_FAKE_FIXTURE=$(cat "$c/fixture") PYTHONPATH=$E2E${PYTHONPATH:+:$PYTHONPATH} \
+    bg "nova-compute-$1" "$PY" -c "import sys; sys.argv[0] = 'nova-compute'
+from nova.cmd.compute import main
+import gpu_agent_fake_virt; sys.modules['nova.virt.gpu_agent_fake_virt'] = gpu_agent_fake_virt
+import gpu_agent_sqlite
+main()" --config-file "$c/nova-compute.conf" --config-dir "$c/nova.conf.d"
+}
+
+compute_host() {  # the HOST argument: a compute host of this stack
+  [[ $1 =~ ^[A-Za-z0-9._-]+$ && -f $DIR/compute/$1/nova-compute.conf ]] ||
+    { say "$1 is not a compute host of the stack in $DIR (see $DIR/env: COMPUTE_HOSTS)"; exit 2; }
+}
+
+do_stop_compute() {
+  compute_host "$1"
+  stop_group 20 "nova-compute-$1"
+  say "nova-compute-$1 stopped"
+}
+
+do_start_compute() {
+  compute_host "$1"
+  [ -f "$DIR/env" ] || { say "the stack in $DIR is not running: scripts/nova-stack.sh start $DIR"; exit 1; }
+  if ours "nova-compute-$1" "$(marker "nova-compute-$1")"; then
+    say "nova-compute-$1 is running: scripts/nova-stack.sh stop-compute $DIR $1 first"; exit 1
+  fi
+  unset OS_NOVA_DISABLE_EVENTLET_PATCHING
+  BG_APPEND=1 launch_compute "$1"
+  sleep 0.5
+  alive_or_fail_compute "nova-compute-$1"
+  say "nova-compute-$1 started (pid $(cat "$PIDS/nova-compute-$1.pid"))"
+}
+alive_or_fail_compute() {  # unlike alive_or_fail, never stops the whole stack
+  ours "$1" "$(marker "$1")" && return 0
+  echo "--- last lines of $LOGS/$1.log:" >&2; tail -n 40 "$LOGS/$1.log" >&2
+  say "$1 exited"; exit 1
 }
 
 do_start() {
@@ -366,17 +422,7 @@ instances_path = $c/state/instances"
 import gpu_agent_sqlite
 main()" --config-file "$DIR/nova.conf" --config-dir "$DIR/nova.conf.d"
   done
-  for i in "${!hosts[@]}"; do
-    c=$DIR/compute/${hosts[$i]}
-    # Zed imports compute_driver only as nova.virt.<name>: register ours there
-    # after nova.cmd's monkey patching, before main()
-    GPU_AGENT_FAKE_FIXTURE=${fixtures[$i]} PYTHONPATH=$E2E${PYTHONPATH:+:$PYTHONPATH} \
-      bg "nova-compute-${hosts[$i]}" "$PY" -c "import sys; sys.argv[0] = 'nova-compute'
-from nova.cmd.compute import main
-import gpu_agent_fake_virt; sys.modules['nova.virt.gpu_agent_fake_virt'] = gpu_agent_fake_virt
-import gpu_agent_sqlite
-main()" --config-file "$c/nova-compute.conf" --config-dir "$c/nova.conf.d"
-  done
+  for i in "${!hosts[@]}"; do launch_compute "${hosts[$i]}"; done
   local api
   api=$(wait_line nova-api 's#^Available at \(http://[^/]*\)/$#\1#p' 90)
   local nova_url=$api/v2.1
@@ -423,4 +469,6 @@ case $CMD in
   start) do_start ;;
   stop) do_stop ;;
   status) do_status ;;
+  stop-compute) do_stop_compute "$3" ;;
+  start-compute) do_start_compute "$3" ;;
 esac

@@ -79,7 +79,8 @@ def die_with_parent():
 
 
 class Stack:
-    def __init__(self, env):
+    def __init__(self, env, rc=RC):
+        self.rc = rc
         self.placement = env["PLACEMENT_URL"]
         self.nova = env["NOVA_URL"]
         self.image = env["IMAGE_ID"]
@@ -104,7 +105,7 @@ class Stack:
         return {p["name"]: p for p in self.P("GET", "/resource_providers")["resource_providers"]}
 
     def pool(self, host):
-        """The agent's pool provider of RC under HOST's compute node, or None."""
+        """The agent's pool provider of self.rc under HOST's compute node, or None."""
         rps = self.providers()
         root = rps.get(host)
         if not root:
@@ -112,12 +113,12 @@ class Stack:
         for p in rps.values():
             if p["root_provider_uuid"] == root["uuid"] and p["uuid"] != root["uuid"]:
                 inv = self.P("GET", "/resource_providers/%s/inventories" % p["uuid"])["inventories"]
-                if RC in inv:
-                    return dict(p, inventory=inv[RC])
+                if self.rc in inv:
+                    return dict(p, inventory=inv[self.rc])
         return None
 
     def usage(self, rp_uuid):
-        return self.P("GET", "/resource_providers/%s/usages" % rp_uuid)["usages"].get(RC, 0)
+        return self.P("GET", "/resource_providers/%s/usages" % rp_uuid)["usages"].get(self.rc, 0)
 
     def traits(self, rp_uuid):
         return set(self.P("GET", "/resource_providers/%s/traits" % rp_uuid)["traits"])
