@@ -27,27 +27,40 @@ struct ZooHost {
   std::string name;
   std::map<std::string, int> guest;  // vendor:product -> how many guest GPUs/accelerators
   std::set<std::string> host;        // vendor:product of the host displays
+  std::set<std::string> pf;          // vendor:product of SR-IOV PFs whose VFs are the guest devices
   bool some_ready;                   // an assignable guest GPU: nova-config and flavors exit 0
   std::vector<std::string> never;    // words doctor must not say (softdeps of the BMC's drivers)
 };
 
 const std::vector<ZooHost> kZoo{
-    {"hgx-h100-8x-aspeed-nvswitch-pcistub", {{"10de:2330", 8}}, {"1a03:2000"}, false, {"softdep ast"}},
-    {"hgx-h100-8x-vfio-paired-groups", {{"10de:2330", 8}}, {}, true, {}},
-    {"dell-c4140-g200ew3-p100-v100", {{"10de:15f9", 3}, {"10de:1db1", 1}}, {"102b:0536"}, false, {"softdep mgag200"}},
+    {"hgx-h100-8x-aspeed-nvswitch-pcistub",
+     {{"10de:2330", 8}},
+     {"1a03:2000"},
+     {},
+     false,
+     {"softdep ast", "softdep pci-stub", "10de:22a3"}},
+    {"hgx-h100-8x-vfio-paired-groups", {{"10de:2330", 8}}, {}, {}, true, {"move the card"}},
+    {"dell-c4140-g200ew3-p100-v100", {{"10de:15f9", 3}, {"10de:1db1", 1}}, {"102b:0536"}, {}, false, {"softdep mgag200"}},
     {"hpe-microserver-gen10plus-ilo5-gt1030",
      {{"10de:1d01", 1}},
      {"102b:0538"},
+     {},
      true,
      {"softdep mgag200", "softdep hpilo", "softdep ehci", "103c:", "0000:01:00."}},
-    {"amd-mi300x-gim-sriov-vf", {{"1002:74a1", 1}}, {}, false, {}},
-    {"amd-mi100-epyc-probe-failed", {{"1002:738c", 1}}, {}, false, {}},
-    {"intel-flex170-sriov-aspeed", {{"8086:56c0", 1}}, {"1a03:2000"}, false, {"softdep ast"}},
+    {"amd-mi300x-gim-sriov-vf", {{"1002:74b5", 1}}, {}, {"1002:74a1"}, true, {"softdep gim", "0000:85:00.0"}},
+    {"amd-mi100-epyc-probe-failed", {{"1002:738c", 1}}, {}, {}, false, {"nouveau"}},
+    {"intel-flex170-sriov-aspeed",
+     {{"8086:56c0", 1}},
+     {"1a03:2000"},
+     {"8086:56c0"},
+     true,
+     {"softdep ast", "softdep i915", "0000:4d:00.0"}},
     {"am5-aspeed-igpu-arc-a310-b50",
      {{"8086:56a6", 1}, {"8086:e212", 1}},
      {"1a03:2000", "1002:13c0"},
+     {},
      true,
-     {"softdep ast", "softdep amdgpu"}},
+     {"softdep ast", "softdep amdgpu", "move the card"}},
 };
 
 struct Run {
@@ -67,7 +80,7 @@ std::string key_of(const std::string& id) { return id.substr(0, 4) + "_" + id.su
 // vendor:product -> count, per role, and the addresses of the host displays.
 struct Roles {
   std::map<std::string, int> guest;
-  std::set<std::string> host, host_addresses;
+  std::set<std::string> host, host_addresses, pf;
 };
 
 Roles roles_of(const std::string& json) {
@@ -80,7 +93,10 @@ Roles roles_of(const std::string& json) {
     const std::string role = g["role"].GetString();
     BOOST_TEST(!std::string(g["role_reason"].GetString()).empty());
     if (role == "guest") ++r.guest[id];
-    else {
+    else if (role == "sriov_pf") {
+      r.pf.insert(id);
+      r.host_addresses.insert(g["address"].GetString());
+    } else {
       BOOST_TEST(role == "host_display");
       r.host.insert(id);
       r.host_addresses.insert(g["address"].GetString());
@@ -104,6 +120,7 @@ BOOST_AUTO_TEST_CASE(inventory_finds_the_guest_gpus_and_tells_the_host_displays)
       Roles r = roles_of(inv.out);
       BOOST_TEST((r.guest == z.guest));
       BOOST_TEST((r.host == z.host));
+      BOOST_TEST((r.pf == z.pf));
     }
   }
 }
@@ -161,7 +178,7 @@ BOOST_AUTO_TEST_CASE(doctor_leaves_the_bmc_and_the_console_alone_and_says_so_onc
       for (const auto& w : z.never)
         if (has(w, "0000:")) BOOST_TEST(!has(doc.out, "driverctl set-override " + w));
       const size_t first = doc.out.find("left to the host");
-      BOOST_TEST((first != std::string::npos) == !z.host.empty());
+      BOOST_TEST((first != std::string::npos) == (!z.host.empty() || !z.pf.empty()));
       if (first != std::string::npos) BOOST_TEST(doc.out.find("left to the host", first + 1) == std::string::npos);
       if (!z.guest.empty()) BOOST_TEST(!has(doc.out, "no GPU"));
     }
