@@ -677,7 +677,6 @@ class Lifecycle:
 
     def demo(self):
         self.boot("demo-4x", 4)
-        self.agree("demo")
         rps = self.s.providers()
         names = {p["uuid"]: n for n, p in rps.items()}
         claims = self.agree("demo")
