@@ -33,6 +33,9 @@ PKGS=(
   # repository habits (scripts/lint.sh): shellcheck for every shell script,
   # clang-format to check the C++ against the top-level .clang-format
   shellcheck clang-format
+  # reliability (tests/reliability, tests/fuzz): strace (fsync order), setpriv
+  # (util-linux: a non-root run), clang and its libFuzzer/sanitizer runtimes
+  strace util-linux clang-14 libclang-rt-14-dev
   # sd_notify (READY=1, WATCHDOG=1, STATUS=) through the reference implementation
   libsystemd-dev
   # promtool (check metrics, test rules) and a real node_exporter whose textfile

@@ -129,7 +129,10 @@ std::string installed_nova_version() {
   return best;
 }
 
-int exit_code(const Error& e) { return e.kind == ErrorKind::bad_config ? 2 : 1; }
+int exit_code(const Error& e) {
+  if (e.kind == ErrorKind::busy) return 3;
+  return e.kind == ErrorKind::bad_config ? 2 : 1;
+}
 
 int exit_code(const PassOutcome& o) {
   switch (o.kind) {

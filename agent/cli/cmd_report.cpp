@@ -10,6 +10,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "file_check.h"
+#include "lock_file.h"
 #include "log.h"
 #include "observe.h"
 #include "parse.h"
@@ -35,7 +37,9 @@ Options:
   -v, --verbose          log every request
 
 Exit codes: 0 done (or nothing to do), 1 placement or keystone failed (the
-message says which request and why), 2 bad config (file, line and key).
+message says which request and why), 2 bad config (file, line and key), 3
+another gpu-agent holds [agent] state_dir/lock (the message names its PID;
+--dry-run takes no lock).
 
 Example (a lab Placement with noauth2):
   printf '[placement]
@@ -52,9 +56,13 @@ The daemon: a reconcile pass every [agent] interval seconds (60, with +-10%
 jitter); while placement or keystone is unreachable, or nova has not created
 the compute node yet, retries with capped exponential backoff ([agent]
 retry_min .. retry_max). A pass with nothing changed costs one GET and no
-writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
-SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
-exit 1 (no retry storm); a bad config exits 2.
+writes. SIGHUP reloads the config: the new file is checked as at start-up
+(parsed, [placement] complete, pools fitting this host), and a bad, empty or
+half-written file is logged with file:line and the old config kept.
+SIGTERM/SIGINT cancel the request in flight and exit 0 within a second.
+Refused credentials exit 1 (no retry storm); a bad config exits 2; another
+gpu-agent holding [agent] state_dir/lock exits 3 (one agent per state
+directory; the message names its PID).
 
 After every pass it writes [agent] state_dir/status.json (what `gpu-agent
 status` reads) and, when set, the Prometheus metrics file, both atomically
@@ -102,18 +110,25 @@ ReportArgs parse_report_args(const std::vector<std::string>& argv, std::vector<s
   return r;
 }
 
-// The agent's config with the [placement] settings to use (its own or nova.conf's).
+std::string config_name(const AgentConfig& cfg) {
+  return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
+}
+
+// The agent's config with the [placement] settings to use (its own or
+// nova.conf's), checked as completely as can be without sending anything: a
+// config that parses but could not run (no auth_type, a missing cafile) is
+// refused here, at start-up and on SIGHUP alike.
 Result<AgentConfig> load_report_config(const std::optional<std::string>& config_path, const Args& a) {
   auto cfg = load_config_for(config_path);
   if (!cfg) return cfg.error();
   auto p = effective_placement(*cfg, value(a, "nova-config"));
   if (!p) return make_error(ErrorKind::bad_config, p.error().message);
   cfg->placement = *p;
+  if (auto ok = check_placement_settings(cfg->placement); !ok) return ok.error();
+  if (const std::string kind = file_type_words(cfg->state_dir); !kind.empty() && kind != "a directory")
+    return make_error(ErrorKind::bad_config, config_name(*cfg) + ": [agent] state_dir " + cfg->state_dir + " is " +
+                                                 kind + ", not a directory");
   return cfg;
-}
-
-std::string config_name(const AgentConfig& cfg) {
-  return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
 }
 
 Log::Level log_level(const Args& a, Log::Level quiet) { return a.flags.count("verbose") ? Log::Level::debug : quiet; }
@@ -126,10 +141,16 @@ int cmd_report(const std::vector<std::string>& argv, const std::optional<std::st
   if (r.exit) return *r.exit;
   auto cfg = load_report_config(config_path, r.args);
   if (!cfg) return fail(err, argv[0], cfg.error());
+  const bool dry = r.args.flags.count("dry-run") > 0;
+  std::unique_ptr<LockFile> lock;  // a dry run writes nothing, so it may run beside the daemon
+  if (!dry) {
+    auto l = LockFile::acquire(cfg->state_dir);
+    if (!l) return fail(err, argv[0], l.error());
+    lock = std::move(*l);
+  }
   Log log(err, log_level(r.args, Log::Level::info));
   log.debug("config " + config_name(*cfg));
   Reporter reporter(*cfg, r.sources, log);
-  const bool dry = r.args.flags.count("dry-run") > 0;
   const PassOutcome o = reporter.pass(dry, dry ? &out : nullptr);
   if (o.kind == PassOutcome::Kind::ok)
     log.info(o.message + " (" + std::to_string(o.stats.requests) + " request(s), " + std::to_string(o.stats.writes) +
@@ -160,6 +181,9 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     return usage_error(err, argv[0], "--metrics-file needs an absolute path (node_exporter's textfile directory)");
   auto cfg = load_report_config(config_path, a);
   if (!cfg) return fail(err, argv[0], cfg.error());
+  // One daemon per state directory, for the life of the process.
+  auto lock = LockFile::acquire(cfg->state_dir);
+  if (!lock) return fail(err, argv[0], lock.error());
   Log log(err, log_level(a, Log::Level::info));
   log.debug("config " + config_name(*cfg));
   Reporter reporter(*cfg, r.sources, log);
@@ -210,6 +234,16 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
       error = next.error().message;
       return false;
     }
+    if (next->state_dir != cfg->state_dir) {
+      error = config_name(*next) + ": [agent] state_dir changed from " + cfg->state_dir + " to " + next->state_dir +
+              "; that takes a restart (systemctl restart gpu-agent)";
+      return false;
+    }
+    // Pools and layouts must fit this host, or the first pass would end the daemon.
+    if (auto host = load_host(r.sources, *next); !host) {
+      error = host.error().message;
+      return false;
+    }
     observer.reconfigure(status_file_path(*next), metrics_path(*next), interval.value_or(next->interval));
     if (next->metrics_listen != reporter.config().metrics_listen)
       log.warning(
@@ -226,7 +260,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   hooks.retry_min = [&] { return reporter.config().retry_min; };
   hooks.retry_max = [&] { return reporter.config().retry_max; };
   log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " + config_name(*cfg) + ", every " +
-           std::to_string(static_cast<long>(cfg->interval)) + " s");
+           seconds_text(interval.value_or(cfg->interval)) + (interval ? " (--interval)" : ""));
   const PassOutcome end = run_daemon(hooks, log);
   observer.stopping(end.message);
   return exit_code(end);

@@ -58,6 +58,7 @@ class Reporter {
   Result<bool> connect();
   Result<bool> find_root(const Inventory& host);
   void load_state_once();
+  void rebuild_state(const placement::TreeState& tree);
   placement::Desired desired_for(const LoadedHost& host) const;
   bool unchanged_since_last(const std::map<std::string, int64_t>& generations, const placement::Desired& desired) const;
   Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed);
@@ -76,6 +77,7 @@ class Reporter {
   PassOutcome reconcile(const LoadedHost& host, bool dry_run, std::ostream* plan_out,
                         const std::function<bool()>& should_stop);
   PassOutcome outcome_for(const Error& e, const std::string& what);
+  PassOutcome pass_once(bool dry_run, std::ostream* plan_out, const std::function<bool()>& should_stop);
 
   AgentConfig config_;
   ReportSources sources_;
@@ -96,7 +98,10 @@ class Reporter {
   std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
+  bool rebuild_state_ = false;  // state.json was unusable: rebuild it from the next full read
+  bool state_dirty_ = false;    // rebuilt: write it even if the plan owns the same
   std::function<void()> before_write_;
+  std::function<bool()> should_stop_;  // this pass's; cancels the request in flight
 };
 
 }  // namespace gpu_agent
