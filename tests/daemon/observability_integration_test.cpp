@@ -304,8 +304,11 @@ BOOST_AUTO_TEST_CASE(metrics_listen_serves_the_metrics_on_loopback) {
   BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code}' " + url + "/") == "404");
   BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code}' -X POST " + url + "/metrics") == "405");
   BOOST_TEST(contains(slurp(dir + "/agent.log"), "serving metrics on " + url + "/metrics"));
-  // a second agent on the same port: exit 1 naming the port and the fix
-  out = env::run(std::string(env::kAgentBinary) + " --config " + conf + " run --max-passes 1 --fixture " +
+  // a second agent on the same port (its own state_dir, else the lock stops it first): exit 1
+  // naming the port and the fix
+  const std::string conf2 = env::config_file(env::placement_url(),
+                                             "metrics_listen = 127.0.0.1:" + std::to_string(port));
+  out = env::run(std::string(env::kAgentBinary) + " --config " + conf2 + " run --max-passes 1 --fixture " +
                      env::fixture("a100-8x-passthrough") + " --hostname " + host,
                  &st);
   BOOST_TEST(st == 1, out);
