@@ -116,6 +116,25 @@ std::string config_name(const AgentConfig& cfg) {
   return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
 }
 
+// Once (again after GPUs came and went): a host where no GPU is found looks
+// the same as a sandbox that hides /sys, so the log says which it read.
+void say_when_no_gpu(const PassOutcome& o, const HostSources& src, const AgentConfig& cfg, bool& said, Log& log) {
+  if (!o.observed) return;
+  int64_t gpus = 0;
+  for (const auto& [kind, n] : o.observed->gpus) gpus += n;
+  if (gpus > 0) {
+    said = false;
+    return;
+  }
+  if (said) return;
+  said = true;
+  const std::string where = src.fixture ? "the capture " + *src.fixture
+                                        : src.sysfs_root.value_or(cfg.sysfs_root) + "/bus/pci/devices";
+  log.warning("no GPU found in " + where +
+              " (no PCI display, 3D or processing-accelerator device); nothing to report until one appears. "
+              "Check `gpu-agent inventory` as root; under systemd, that the unit sees /sys");
+}
+
 Log::Level log_level(const Args& a, Log::Level quiet) { return a.flags.count("verbose") ? Log::Level::debug : quiet; }
 
 }  // namespace
@@ -194,6 +213,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   }
   DaemonHooks hooks;
   hooks.max_passes = max_passes;
+  bool said_no_gpu = false;
   hooks.pass = [&] {
     const auto start = std::chrono::steady_clock::now();
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);
@@ -202,6 +222,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     if (o.kind == PassOutcome::Kind::ok && o.stats.writes > 0) log.info(done);
     else if (o.kind == PassOutcome::Kind::ok) log.debug(done);
     observer.after_pass(o, unix_time_now(), took);
+    say_when_no_gpu(o, r.sources, reporter.config(), said_no_gpu, log);
     return o;
   };
   hooks.reload = [&](std::string& error) {
