@@ -56,6 +56,13 @@ writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
 SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
 exit 1 (no retry storm); a bad config exits 2.
 
+Herd control, so a fleet started at once (a rollout, a power-on, Placement
+back after an outage) does not hit Placement in step: a random delay before
+the first pass ([agent] splay = auto: up to one interval when started by
+systemd, none otherwise and never with --max-passes), the interval jittered
+by +-[agent] jitter, and every retry drawn uniformly from a window that
+doubles up to retry_max (the first one too).
+
 After every pass it writes [agent] state_dir/status.json (what `gpu-agent
 status` reads) and, when set, the Prometheus metrics file, both atomically
 (and serves the metrics on [agent] metrics_listen = 127.0.0.1:PORT if set);
@@ -69,6 +76,8 @@ Options: those of `report` (--nova-config, -v and the host sources below), and:
   --max-passes N   stop after N passes (tests and benchmarks)
   --interval S     seconds between passes, overriding [agent] interval
                    (tests and benchmarks; down to 0.001)
+  --splay S|auto   window of the random start-up delay in seconds, overriding
+                   [agent] splay (auto: one interval under systemd, else 0)
 )";
 
 namespace {
@@ -159,7 +168,7 @@ int cmd_report(const std::vector<std::string>& argv, const std::optional<std::st
 
 int cmd_run(const std::vector<std::string>& argv, const std::optional<std::string>& config_path, std::ostream& out,
             std::ostream& err) {
-  ReportArgs r = parse_report_args(argv, {"max-passes", "interval", "metrics-file"}, {}, kRunHelp, out, err);
+  ReportArgs r = parse_report_args(argv, {"max-passes", "interval", "metrics-file", "splay"}, {}, kRunHelp, out, err);
   if (r.exit) return *r.exit;
   const Args& a = r.args;
   uint64_t max_passes = 0;
@@ -173,6 +182,13 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     auto v = parse_seconds(*iv, 0.001, 86400);
     if (!v) return usage_error(err, argv[0], "--interval needs seconds from 0.001 to 86400");
     interval = *v;
+  }
+  std::optional<std::string> splay_option = value(a, "splay");
+  std::optional<double> splay_seconds;
+  if (splay_option && *splay_option != "auto") {
+    auto v = parse_seconds(*splay_option, 0, 86400);
+    if (!v) return usage_error(err, argv[0], "--splay needs auto or seconds from 0 to 86400");
+    splay_seconds = *v;
   }
   const std::optional<std::string> metrics_option = value(a, "metrics-file");
   if (metrics_option && (metrics_option->empty() || metrics_option->front() != '/'))
@@ -214,6 +230,10 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   DaemonHooks hooks;
   hooks.max_passes = max_passes;
   bool said_no_gpu = false;
+  // --splay auto means auto even when the config sets seconds.
+  const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
+  hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
+                              max_passes > 0);
   hooks.pass = [&] {
     const auto start = std::chrono::steady_clock::now();
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);

@@ -242,6 +242,20 @@ const std::vector<Key<A>> kAgentRules{
     {"jitter", [](const std::string& v, A& c) { return store(parse_seconds(v, 0, 1), c.jitter); }},
     {"retry_min", [](const std::string& v, A& c) { return store(parse_seconds(v, 0.01, 3600), c.retry_min); }},
     {"retry_max", [](const std::string& v, A& c) { return store(parse_seconds(v, 0.01, 86400), c.retry_max); }},
+    {"splay",
+     [](const std::string& v, A& c) -> Result<bool> {
+       if (v == "auto") {
+         c.splay.reset();
+         return true;
+       }
+       auto s = parse_seconds(v, 0, 86400);
+       if (!s)
+         return make_error(
+             "must be auto (a random start-up delay of up to one interval under systemd) or seconds from 0 to 86400 "
+             "(0 = none)");
+       c.splay = *s;
+       return true;
+     }},
     {"default_pools", [](const std::string& v, A& c) { return store(parse_bool(v), c.default_pools); }},
     {"host_traits", [](const std::string& v, A& c) { return store_traits(v, c.host_traits); }},
     {"host_traits_owner",

@@ -38,7 +38,7 @@ int wait_signal(double seconds) {
 }  // namespace
 
 double Backoff::next() {
-  const double cap = std::min(max_, min_ * std::pow(2.0, std::min(attempt_, 30)));
+  const double cap = std::min(max_, min_ * std::pow(2.0, std::min(attempt_ + 1, 30)));
   ++attempt_;
   std::uniform_real_distribution<double> d(min_, std::max(min_, cap));
   return d(rng_);
@@ -48,6 +48,18 @@ double jittered(double interval_s, double jitter, std::mt19937_64& rng) {
   if (jitter <= 0) return interval_s;
   std::uniform_real_distribution<double> d(1.0 - jitter, 1.0 + jitter);
   return interval_s * d(rng);
+}
+
+double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run) {
+  if (configured) return std::max(0.0, *configured);
+  if (!under_systemd || bounded_run) return 0;
+  return kAutoSplayIntervals * interval_s;
+}
+
+double splay_delay(double window_s, std::mt19937_64& rng) {
+  if (!(window_s > 0)) return 0;
+  std::uniform_real_distribution<double> d(0, window_s);
+  return d(rng);
 }
 
 void block_daemon_signals() {
@@ -64,9 +76,51 @@ bool stop_requested() {
   return g_stop;
 }
 
+namespace {
+
+PassOutcome stopped_by_signal(int sig, Log& log) {
+  log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; exiting");
+  return {PassOutcome::Kind::stopped, "stop signal", false, {}, {}};
+}
+
+double steady_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
 PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
-  std::mt19937_64 rng(static_cast<uint64_t>(std::time(nullptr)) ^ reinterpret_cast<uintptr_t>(&rng));
+  const auto wait_for = hooks.wait ? hooks.wait : wait_signal;
+  const auto now = hooks.now ? hooks.now : steady_now;
+  std::mt19937_64 rng(hooks.seed ? *hooks.seed
+                                 : static_cast<uint64_t>(std::time(nullptr)) ^ reinterpret_cast<uintptr_t>(&hooks));
   Backoff backoff(hooks.retry_min(), hooks.retry_max(), rng());
+  // Sleeps `wait` s unless a signal comes: 0 = slept it out (or SIGHUP
+  // reloaded and `hup_ends_wait`), else the stop signal.
+  auto sleep = [&](double wait, bool hup_ends_wait) -> int {
+    for (;;) {
+      const double start = now();
+      const int sig = wait_for(wait);
+      if (sig == 0) return 0;
+      if (sig == SIGTERM || sig == SIGINT) return sig;
+      if (sig == SIGHUP) {
+        std::string error;
+        if (hooks.reload(error)) {
+          log.info("SIGHUP: configuration reloaded; reconciling now");
+          backoff = Backoff(hooks.retry_min(), hooks.retry_max(), rng());
+          if (hup_ends_wait) return 0;
+        } else {
+          log.error("SIGHUP: configuration not reloaded, keeping the old one: " + error);
+        }
+      }
+      wait = std::max(0.0, wait - (now() - start));
+    }
+  };
+  if (const double delay = splay_delay(hooks.splay, rng); delay > 0) {
+    log.info("start-up splay: first pass in " + std::to_string(static_cast<long>(std::ceil(delay))) + " s (of up to " +
+             std::to_string(static_cast<long>(std::ceil(hooks.splay))) + " s; [agent] splay)");
+    if (int sig = sleep(delay, false)) return stopped_by_signal(sig, log);
+  }
   uint64_t passes = 0;
   for (;;) {
     if (stop_requested()) {
@@ -95,26 +149,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
     }
     if (hooks.max_passes && passes >= hooks.max_passes) return {PassOutcome::Kind::ok, "max passes", false, {}, {}};
     // Sleep until the next pass, a reload, or a stop.
-    for (;;) {
-      const auto start = std::chrono::steady_clock::now();
-      int sig = wait_signal(wait);
-      if (sig == 0) break;
-      if (sig == SIGTERM || sig == SIGINT) {
-        log.info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; exiting");
-        return {PassOutcome::Kind::stopped, "stop signal", false, {}, {}};
-      }
-      if (sig == SIGHUP) {
-        std::string error;
-        if (hooks.reload(error)) {
-          log.info("SIGHUP: configuration reloaded; reconciling now");
-          backoff = Backoff(hooks.retry_min(), hooks.retry_max(), rng());
-          break;
-        }
-        log.error("SIGHUP: configuration not reloaded, keeping the old one: " + error);
-      }
-      const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      wait = std::max(0.0, wait - spent);
-    }
+    if (int sig = sleep(wait, true)) return stopped_by_signal(sig, log);
   }
 }
 

@@ -46,7 +46,9 @@ struct PassOutcome {
   std::optional<HostObservation> observed;
 };
 
-// Capped exponential backoff with full jitter: [min, min*2^n] capped at max.
+// Capped exponential backoff with full jitter: attempt n (from 0) waits
+// uniformly in [min, min*2^(n+1)] capped at max, so even the first retry after
+// an outage is spread over [min, 2*min] and, once at the cap, over [min, max].
 class Backoff {
  public:
   Backoff(double min_s, double max_s, uint64_t seed) : min_(min_s), max_(max_s), rng_(seed) {}
@@ -63,6 +65,19 @@ class Backoff {
 // interval * (1 +- jitter), uniformly.
 double jittered(double interval_s, double jitter, std::mt19937_64& rng);
 
+// The start-up delay: [agent] splay / `run --splay`, unset = auto.
+// Auto is kAutoSplayIntervals x interval when the process runs under systemd
+// (INVOCATION_ID set: a rollout or a power-on starts a whole fleet at once),
+// else 0; a bounded run (--max-passes, tests and benchmarks) never splays on
+// auto. Sizing (BENCHMARKS.md, "Fleet"): with N nodes the steady rate is
+// N x r / interval (r ~ 1 request per pass); a restarted node's first pass costs
+// c ~ 2 requests (its snapshot is on disk), so spreading N x c over S keeps
+// Placement's peak within 2x of steady once S >= interval x c / (2 r) = 1 interval.
+constexpr double kAutoSplayIntervals = 1.0;
+double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run);
+// A draw in [0, window] (0 for a window <= 0, drawing nothing).
+double splay_delay(double window_s, std::mt19937_64& rng);
+
 struct DaemonHooks {
   std::function<PassOutcome()> pass;
   std::function<bool(std::string& error)> reload;  // SIGHUP; false keeps the old config
@@ -72,6 +87,14 @@ struct DaemonHooks {
   std::function<double()> retry_max;
   // for tests: stop after this many passes (0 = run until a signal)
   uint64_t max_passes = 0;
+  // Window of the random delay before the first pass (resolve_splay); 0 = none.
+  double splay = 0;
+  // Injected for tests (unset: the real ones). wait: block up to `seconds` for
+  // SIGTERM/SIGINT/SIGHUP, return the signal or 0 on timeout; now: a monotonic
+  // clock in seconds; seed: the random source behind splay, jitter and backoff.
+  std::function<int(double seconds)> wait;
+  std::function<double()> now;
+  std::optional<uint64_t> seed;
 };
 
 // Blocks SIGTERM, SIGINT and SIGHUP for the process and waits for them with

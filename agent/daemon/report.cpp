@@ -18,6 +18,7 @@ using placement::Outcome;
 struct Reporter::Snapshot {
   std::map<std::string, int64_t> generations;  // every provider in the tree
   std::string desired;                         // a signature of what was wanted
+  std::string root_name;                       // the compute node's name
   bool shrinking = false;                      // usages matter: no one-GET shortcut
 };
 
@@ -108,6 +109,7 @@ void Reporter::reload(AgentConfig config) {
   host_cache_ = HostCache{};
   session_ = PlacementSession{};
   root_uuid_.reset();
+  root_from_state_ = false;
   last_.reset();
   readings_.clear();
 }
@@ -150,12 +152,39 @@ PassOutcome Reporter::outcome_for(const Error& e, const std::string& what) {
   }
 }
 
-void Reporter::load_state_once() {
+// Once per process: the owned traits, and the resume point when it is this
+// compute node's (the first pass is then the steady-state GET).
+void Reporter::load_state_once(const std::string& compute_node) {
   if (state_loaded_) return;
   auto st = load_state(config_.state_dir + "/state.json");
   if (st) state_ = *st;
   else log_.warning(st.error().message + "; starting with no record of owned traits (they are only added)");
   state_loaded_ = true;
+  if (state_.resume && state_.resume->compute_node == compute_node && !root_uuid_) {
+    const ResumePoint& r = *state_.resume;
+    root_uuid_ = r.root_uuid;
+    root_from_state_ = true;
+    auto snap = std::make_unique<Snapshot>();
+    snap->generations = r.generations;
+    snap->desired = r.desired;
+    snap->root_name = r.compute_node;
+    last_ = std::move(snap);
+    readings_ = r.readings;
+    log_.debug("resuming from " + config_.state_dir + "/state.json: compute node " + r.root_uuid);
+  }
+}
+
+// The resume point for the next process, saved when it changed.
+void Reporter::save_resume_point() {
+  std::optional<ResumePoint> next;
+  if (last_ && root_uuid_ && !last_->shrinking)
+    next = ResumePoint{last_->root_name, *root_uuid_, last_->desired, last_->generations, readings_};
+  if (next == state_.resume) return;
+  AgentState s = state_;
+  s.resume = next;
+  if (auto saved = save_state(config_.state_dir + "/state.json", s); !saved)
+    log_.debug(saved.error().message + " (the resume point; a restart reads the tree in full)");
+  state_.resume = std::move(next);
 }
 
 // The compute node provider nova created, by its hypervisor hostname: false
@@ -307,6 +336,7 @@ Result<bool> Reporter::refresh_usages() {
       r.used_read_at = now;
     }
   }
+  if (!due.empty()) save_resume_point();
   return true;
 }
 
@@ -379,11 +409,32 @@ void Reporter::print_plan(std::ostream& out, const std::string& host, const plac
 
 // The plan's requests in order. Generations are tracked from the answers, so
 // the next pass's one-GET check needs no re-read now.
+// The custom traits a plan would create that Placement already has. In a fleet
+// the first node creates them; every other node's first pass then asks with one
+// GET /traits?name=in:... instead of one PUT per trait. A failed GET only means
+// the PUTs (idempotent) are sent.
+std::set<std::string> Reporter::traits_already_there(const placement::Plan& plan) {
+  std::vector<std::string> wanted;
+  for (const auto& step : plan.steps)
+    if (step.kind == placement::Step::Kind::ensure_trait)
+      wanted.push_back(step.request.path.substr(step.request.path.rfind('/') + 1));
+  if (wanted.size() < 2) return {};
+  std::string filter = "in:";
+  for (const auto& t : wanted) filter += (filter.size() > 3 ? "," : "") + t;
+  auto listed = session_.client->list_traits(filter);
+  if (!listed) return {};
+  return {listed->begin(), listed->end()};
+}
+
 Reporter::Applied Reporter::apply(const placement::Plan& plan, std::map<std::string, int64_t>& generations,
                                   const std::function<bool()>& should_stop) {
+  const std::set<std::string> existing = traits_already_there(plan);
+  if (before_write_ && !plan.steps.empty()) before_write_();
   for (const auto& step : plan.steps) {
     if (should_stop && should_stop()) return {Applied::Kind::stopped, {}};
-    if (before_write_ && &step == &plan.steps.front()) before_write_();
+    if (step.kind == placement::Step::Kind::ensure_trait &&
+        existing.count(step.request.path.substr(step.request.path.rfind('/') + 1)))
+      continue;
     auto r = session_.client->execute(step.request);
     if (r) {
       log_.info(step.why);
@@ -412,6 +463,7 @@ void Reporter::remember(const placement::Plan& plan, placement::Desired desired,
   if (plan.owned_traits != state_.owned_traits) {
     AgentState next;
     next.owned_traits = plan.owned_traits;
+    next.resume = state_.resume;
     if (auto saved = save_state(config_.state_dir + "/state.json", next); !saved)
       log_.warning(saved.error().message + "; traits removed from the config may stay in placement");
     state_ = next;
@@ -419,9 +471,11 @@ void Reporter::remember(const placement::Plan& plan, placement::Desired desired,
   desired.owned_traits = state_.owned_traits;
   auto snap = std::make_unique<Snapshot>();
   snap->desired = signature(desired);
+  snap->root_name = desired.root_name;
   snap->generations = std::move(generations);
   snap->shrinking = plan.shrinking;
   last_ = std::move(snap);
+  save_resume_point();
 }
 
 PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::function<bool()>& should_stop) {
@@ -458,7 +512,7 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
   if (!pc.microversion()) {
     if (auto mv = pc.negotiate(); !mv) return outcome_for(mv.error(), "placement");
   }
-  load_state_once();
+  load_state_once(host.inventory.hostname);
   auto root = find_root(host.inventory);
   if (!root) return outcome_for(root.error(), "looking up the compute node");
   if (!*root)
@@ -477,10 +531,21 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
         root_uuid_.reset();  // the compute node was deleted (nova-compute re-registered?)
         last_.reset();
         readings_.clear();
+        if (root_from_state_) {
+          // The compute node state.json named is gone (a new placement, nova
+          // re-registered while the agent was down): look it up by name now.
+          root_from_state_ = false;
+          log_.info("compute node " + host.inventory.hostname +
+                    " is not where state.json left it; looking it up by name");
+          auto again = find_root(host.inventory);
+          if (!again) return outcome_for(again.error(), "looking up the compute node");
+          if (*again) continue;
+        }
       }
       if (!listed) return outcome_for(listed.error(), "reading the provider tree");
       return retry("compute node provider '" + host.inventory.hostname + "' disappeared from placement");
     }
+    root_from_state_ = false;
     placement::Desired desired = desired_for(host);
     std::map<std::string, int64_t> gens = generations_of(*listed);
     if (attempt == 0 && unchanged_since_last(gens, desired)) {

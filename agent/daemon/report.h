@@ -57,7 +57,8 @@ class Reporter {
   struct Applied;
   Result<bool> connect();
   Result<bool> find_root(const Inventory& host);
-  void load_state_once();
+  void load_state_once(const std::string& compute_node);
+  void save_resume_point();
   placement::Desired desired_for(const LoadedHost& host) const;
   bool unchanged_since_last(const std::map<std::string, int64_t>& generations, const placement::Desired& desired) const;
   Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed);
@@ -70,6 +71,7 @@ class Reporter {
                                   const LoadedHost& host);
   void print_plan(std::ostream& out, const std::string& host, const placement::Plan& plan,
                   const std::set<std::string>& notes) const;
+  std::set<std::string> traits_already_there(const placement::Plan& plan);
   Applied apply(const placement::Plan& plan, std::map<std::string, int64_t>& generations,
                 const std::function<bool()>& should_stop);
   void remember(const placement::Plan& plan, placement::Desired desired, std::map<std::string, int64_t> generations);
@@ -87,15 +89,11 @@ class Reporter {
   std::set<std::string> last_notes_;
   // Placement's values of each pool, by resource class, as last read or
   // written: what the metrics and `gpu-agent status` show.
-  struct Reading {
-    std::string provider_uuid;
-    int64_t total = 0, reserved = 0;
-    std::optional<int64_t> used;
-    double used_read_at = 0;  // unix seconds
-  };
+  using Reading = PoolReading;
   std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
+  bool root_from_state_ = false;  // root_uuid_ came from the resume point, not a lookup by name
   std::function<void()> before_write_;
 };
 

@@ -213,3 +213,42 @@ BOOST_AUTO_TEST_CASE(state_round_trips_and_rejects_garbage) {
   BOOST_TEST(state_from_json("{\"owned_traits\":{\"u\":[1]}}", "state.json").error().message ==
              "state.json: owned_traits.u has a non-string");
 }
+
+BOOST_AUTO_TEST_CASE(state_keeps_the_resume_point_and_drops_a_damaged_one) {
+  // The resume point lets a restarted agent's first pass be one GET: it must
+  // come back exactly, and a damaged one must cost a full read, not an error.
+  AgentState s;
+  s.owned_traits["root-uuid"] = {"CUSTOM_HOST"};
+  gpu_agent::ResumePoint r;
+  r.compute_node = "compute-0";
+  r.root_uuid = "root-uuid";
+  r.desired = "compute-0|CUSTOM_GPU_AGENT_MANAGED||CUSTOM_PGPU=8:";
+  r.generations = {{"root-uuid", 4}, {"pool-uuid", 2}};
+  r.readings["CUSTOM_PGPU"] = {"pool-uuid", 8, 1, 3, 1764730000.25};
+  r.readings["CUSTOM_OTHER"] = {"pool-2", 2, 0, std::nullopt, 0};
+  s.resume = r;
+  auto back = state_from_json(state_to_json(s), "state.json");
+  BOOST_REQUIRE(back.ok());
+  BOOST_TEST(back->owned_traits == s.owned_traits);
+  BOOST_REQUIRE(back->resume.has_value());
+  BOOST_TEST((*back->resume == r));
+
+  // No resume point: none comes back (the file of an older agent).
+  s.resume.reset();
+  auto none = state_from_json(state_to_json(s), "state.json");
+  BOOST_REQUIRE(none.ok());
+  BOOST_TEST(!none->resume.has_value());
+
+  // A damaged one: dropped, the owned traits still read.
+  for (const char* bad :
+       {R"("resume":{"compute_node":"c","root":"r","desired":"d","generations":{"r":"x"},"pools":{}})",
+        R"("resume":{"compute_node":"c","root":"r","generations":{},"pools":{}})", R"("resume":[1])",
+        R"("resume":{"compute_node":"c","root":"r","desired":"d","generations":{},"pools":{"X":{"provider":"p"}}})"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      auto d = state_from_json(std::string(R"({"owned_traits":{"u":["CUSTOM_A"]},)") + bad + "}", "state.json");
+      BOOST_REQUIRE(d.ok());
+      BOOST_TEST(!d->resume.has_value());
+      BOOST_TEST(d->owned_traits.at("u").count("CUSTOM_A") == 1u);
+    }
+  }
+}

@@ -1,19 +1,28 @@
 // The daemon's waits: capped exponential backoff with full jitter between
-// retries, and the interval with +-jitter between passes. Seeded generators,
-// many draws: bounds, growth, the cap, and that the values really vary.
+// retries, the interval with +-jitter between passes, and the start-up splay.
+// Seeded generators, many draws: bounds, growth, the cap, and that the values
+// really vary; then run_daemon itself with an injected clock, wait and seed.
 #define BOOST_TEST_MODULE daemon
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <random>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "daemon.h"
 
 using gpu_agent::Backoff;
+using gpu_agent::DaemonHooks;
 using gpu_agent::jittered;
+using gpu_agent::PassOutcome;
+using gpu_agent::resolve_splay;
+using gpu_agent::splay_delay;
 
 namespace {
 
@@ -46,7 +55,7 @@ BOOST_AUTO_TEST_CASE(every_draw_is_within_min_and_min_times_2_to_the_n_capped_at
       for (uint64_t seed = 1; seed <= 100; ++seed) {
         Backoff b(min, max, seed);
         for (int n = 0; n < 80; ++n) {
-          const double bound = std::min(max, min * std::pow(2.0, n));
+          const double bound = std::min(max, min * std::pow(2.0, n + 1));
           const double w = b.next();
           BOOST_TEST_REQUIRE(w >= min, "draw " << n << " seed " << seed << ": " << w);
           BOOST_TEST_REQUIRE(w <= bound, "draw " << n << " seed " << seed << ": " << w << " > " << bound);
@@ -59,22 +68,29 @@ BOOST_AUTO_TEST_CASE(every_draw_is_within_min_and_min_times_2_to_the_n_capped_at
   }
 }
 
-BOOST_AUTO_TEST_CASE(first_retry_waits_exactly_min) {
-  // [min, min * 2^0]: no room for jitter on the first retry.
-  for (uint64_t seed = 1; seed <= 50; ++seed) BOOST_TEST(Backoff(1.5, 60, seed).next() == 1.5);
+BOOST_AUTO_TEST_CASE(first_retry_is_jittered_over_min_to_twice_min) {
+  // [min, min * 2^1]: nodes that lost Placement together do not retry in step.
+  const auto v = nth_draws(1.5, 60, 0);
+  for (double w : v) {
+    BOOST_TEST_REQUIRE(w >= 1.5);
+    BOOST_TEST_REQUIRE(w <= 3.0);
+  }
+  BOOST_TEST(*std::min_element(v.begin(), v.end()) < 1.6);
+  BOOST_TEST(*std::max_element(v.begin(), v.end()) > 2.9);
+  BOOST_TEST(std::set<double>(v.begin(), v.end()).size() > static_cast<size_t>(kSeeds * 9 / 10));
 }
 
 BOOST_AUTO_TEST_CASE(the_range_doubles_with_each_attempt) {
-  // min 1, max 1000: draw n is uniform in [1, 2^n] until 2^n passes 1000.
+  // min 1, max 1000: draw n is uniform in [1, 2^(n+1)] until that passes 1000.
   double last_mean = 1;
-  for (int n = 1; n <= 9; ++n) {
+  for (int n = 0; n <= 8; ++n) {
     BOOST_TEST_CONTEXT("draw " << n) {
       const auto v = nth_draws(1, 1000, n);
-      const double top = std::pow(2.0, n);
+      const double top = std::pow(2.0, n + 1);
       const double hi = *std::max_element(v.begin(), v.end());
       BOOST_TEST(hi <= top);
-      BOOST_TEST(hi > 1 + 0.95 * (top - 1));              // the top of the range is reached...
-      if (n >= 2) BOOST_TEST(hi > std::pow(2.0, n - 1));  // ...beyond the previous attempt's range
+      BOOST_TEST(hi > 1 + 0.95 * (top - 1));          // the top of the range is reached...
+      if (n >= 1) BOOST_TEST(hi > std::pow(2.0, n));  // ...beyond the previous attempt's range
       const double m = mean(v);
       BOOST_TEST(std::abs(m - (1 + top) / 2) < 0.1 * top);  // uniform: mean halfway
       BOOST_TEST(m > last_mean);
@@ -85,7 +101,7 @@ BOOST_AUTO_TEST_CASE(the_range_doubles_with_each_attempt) {
 
 BOOST_AUTO_TEST_CASE(full_jitter_uses_the_whole_range) {
   // Not "half fixed, half random": draws land near min as well as near the top.
-  const auto v = nth_draws(1, 1000, 6);  // [1, 64]
+  const auto v = nth_draws(1, 1000, 5);  // [1, 64]
   const auto low = std::count_if(v.begin(), v.end(), [](double w) { return w < 8; });
   const auto lower_half = std::count_if(v.begin(), v.end(), [](double w) { return w < 32.5; });
   BOOST_TEST(low > 0);
@@ -94,8 +110,8 @@ BOOST_AUTO_TEST_CASE(full_jitter_uses_the_whole_range) {
 }
 
 BOOST_AUTO_TEST_CASE(the_cap_is_reached_and_held) {
-  // min 1, max 60: from draw 6 on (2^6 = 64) the range is [1, 60].
-  for (int n : {6, 7, 10, 30, 31, 100}) {
+  // min 1, max 60: from draw 5 on (2^6 = 64) the range is [1, 60].
+  for (int n : {5, 6, 10, 29, 30, 100}) {
     BOOST_TEST_CONTEXT("draw " << n) {
       const auto v = nth_draws(1, 60, n);
       const double hi = *std::max_element(v.begin(), v.end());
@@ -117,10 +133,12 @@ BOOST_AUTO_TEST_CASE(reset_starts_again_from_min) {
   BOOST_TEST(b.attempts() == 10);
   b.reset();
   BOOST_TEST(b.attempts() == 0);
-  BOOST_TEST(b.next() == 2);
+  const double first = b.next();
+  BOOST_TEST(first >= 2);
+  BOOST_TEST(first <= 4);
   const double second = b.next();
   BOOST_TEST(second >= 2);
-  BOOST_TEST(second <= 4);
+  BOOST_TEST(second <= 8);
   BOOST_TEST(b.attempts() == 2);
 }
 
@@ -189,6 +207,226 @@ BOOST_AUTO_TEST_CASE(full_jitter_of_one_can_wait_almost_nothing) {
 BOOST_AUTO_TEST_CASE(same_seed_same_waits) {
   std::mt19937_64 a(77), b(77);
   for (int i = 0; i < 100; ++i) BOOST_TEST(jittered(60, 0.1, a) == jittered(60, 0.1, b));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(splay)
+
+BOOST_AUTO_TEST_CASE(auto_is_one_interval_under_systemd_and_nothing_elsewhere) {
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false) == 60 * gpu_agent::kAutoSplayIntervals);
+  BOOST_TEST(resolve_splay(std::nullopt, 300, true, false) == 300 * gpu_agent::kAutoSplayIntervals);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, false, false) == 0);  // a foreground run starts at once
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, true) == 0);    // a bounded run (--max-passes) never waits
+}
+
+BOOST_AUTO_TEST_CASE(seconds_given_are_used_as_given_and_zero_turns_it_off) {
+  BOOST_TEST(resolve_splay(30.0, 60, false, false) == 30);
+  BOOST_TEST(resolve_splay(30.0, 60, true, true) == 30);  // asked for explicitly: benchmarks use it
+  BOOST_TEST(resolve_splay(0.0, 60, true, false) == 0);
+  BOOST_TEST(resolve_splay(-5.0, 60, true, false) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(no_window_is_no_delay_and_draws_nothing) {
+  std::mt19937_64 rng(3);
+  const std::mt19937_64 before = rng;
+  BOOST_TEST(splay_delay(0, rng) == 0);
+  BOOST_TEST(splay_delay(-1, rng) == 0);
+  BOOST_TEST((rng == before));
+}
+
+BOOST_AUTO_TEST_CASE(delays_cover_the_window_uniformly) {
+  // A fleet's first passes spread evenly over the window: every tenth of it
+  // gets about a tenth of the nodes (the herd's peak is the fullest tenth).
+  std::mt19937_64 rng(11);
+  std::vector<int> tenths(10, 0);
+  for (int i = 0; i < 20000; ++i) {
+    const double d = splay_delay(60, rng);
+    BOOST_TEST_REQUIRE(d >= 0);
+    BOOST_TEST_REQUIRE(d <= 60);
+    ++tenths[std::min<size_t>(9, static_cast<size_t>(d / 6))];
+  }
+  for (int t : tenths) BOOST_TEST(std::abs(t - 2000) < 200, "tenth with " << t << " of 20000");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// run_daemon with an injected clock and wait: each wait is recorded and the
+// clock moves by it (or by `partial` of it when a signal is scripted for it).
+struct FakeDaemon {
+  std::deque<PassOutcome::Kind> passes;  // what each pass returns; ok once they run out
+  std::deque<int> signals;               // what each wait returns (0 = timed out); 0 once they run out
+  std::vector<double> waits;             // seconds each wait was asked for
+  std::vector<double> pass_times;        // the clock at each pass
+  int reloads = 0;
+  double clock = 0;
+  std::ostringstream logged;
+
+  DaemonHooks hooks(uint64_t seed, double splay, uint64_t max_passes) {
+    DaemonHooks h;
+    h.seed = seed;
+    h.splay = splay;
+    h.max_passes = max_passes;
+    h.pass = [this] {
+      pass_times.push_back(clock);
+      PassOutcome o;
+      if (!passes.empty()) {
+        o.kind = passes.front();
+        passes.pop_front();
+      }
+      o.message = "fake";
+      return o;
+    };
+    h.reload = [this](std::string&) {
+      ++reloads;
+      return true;
+    };
+    h.interval = [] { return 60.0; };
+    h.jitter = [] { return 0.1; };
+    h.retry_min = [] { return 1.0; };
+    h.retry_max = [] { return 60.0; };
+    h.now = [this] { return clock; };
+    h.wait = [this](double s) {
+      waits.push_back(s);
+      int sig = 0;
+      if (!signals.empty()) {
+        sig = signals.front();
+        signals.pop_front();
+      }
+      clock += sig ? s / 2 : s;  // a signal arrives half-way through the wait
+      return sig;
+    };
+    return h;
+  }
+  PassOutcome run(uint64_t seed, double splay, uint64_t max_passes) {
+    gpu_agent::Log log(logged, gpu_agent::Log::Level::debug);
+    return gpu_agent::run_daemon(hooks(seed, splay, max_passes), log);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(daemon_loop)
+
+BOOST_AUTO_TEST_CASE(splay_comes_before_the_first_pass_then_jittered_intervals) {
+  FakeDaemon d;
+  const PassOutcome end = d.run(7, 60, 4);
+  BOOST_TEST((end.kind == PassOutcome::Kind::ok));
+  BOOST_TEST_REQUIRE(d.pass_times.size() == 4u);
+  BOOST_TEST_REQUIRE(d.waits.size() == 4u);  // splay + 3 intervals (none after the last pass)
+  BOOST_TEST(d.waits[0] > 0);
+  BOOST_TEST(d.waits[0] <= 60);
+  BOOST_TEST(d.pass_times[0] == d.waits[0]);  // the first pass runs after the splay, not before
+  for (size_t i = 1; i < 4; ++i) {
+    BOOST_TEST(d.waits[i] >= 54);
+    BOOST_TEST(d.waits[i] <= 66);
+    BOOST_TEST(d.pass_times[i] - d.pass_times[i - 1] == d.waits[i]);
+  }
+  BOOST_TEST(d.logged.str().find("start-up splay") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(no_splay_means_the_first_pass_runs_at_once) {
+  FakeDaemon d;
+  d.run(7, 0, 2);
+  BOOST_TEST_REQUIRE(d.pass_times.size() == 2u);
+  BOOST_TEST(d.pass_times[0] == 0);
+  BOOST_TEST(d.waits.size() == 1u);
+  BOOST_TEST(d.logged.str().find("splay") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_seed_gives_the_same_schedule_and_seeds_differ) {
+  auto schedule = [](uint64_t seed) {
+    FakeDaemon d;
+    d.passes = {PassOutcome::Kind::retry, PassOutcome::Kind::retry, PassOutcome::Kind::ok, PassOutcome::Kind::ok};
+    d.run(seed, 120, 5);
+    return d.waits;
+  };
+  BOOST_TEST(schedule(1) == schedule(1));
+  BOOST_TEST(schedule(1) != schedule(2));
+  // A fleet of 200 seeds: splays differ from node to node.
+  std::set<double> firsts;
+  for (uint64_t seed = 1; seed <= 200; ++seed) firsts.insert(schedule(seed)[0]);
+  BOOST_TEST(firsts.size() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(retries_back_off_with_jitter_and_an_ok_pass_resets_them) {
+  FakeDaemon d;
+  using K = PassOutcome::Kind;
+  d.passes = {K::retry, K::retry, K::retry, K::retry, K::ok, K::retry};
+  d.run(42, 0, 7);
+  BOOST_TEST_REQUIRE(d.waits.size() == 6u);
+  const double tops[] = {2, 4, 8, 16};  // attempt n: [1, 2^(n+1)]
+  for (size_t n = 0; n < 4; ++n) {
+    BOOST_TEST(d.waits[n] >= 1);
+    BOOST_TEST(d.waits[n] <= tops[n]);
+  }
+  BOOST_TEST(d.waits[4] >= 54);  // ok: a jittered interval
+  BOOST_TEST(d.waits[4] <= 66);
+  BOOST_TEST(d.waits[5] <= 2);  // the next outage starts from the first window again
+  BOOST_TEST(d.logged.str().find("placement reachable again") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(recovery_after_an_outage_is_spread_over_the_retry_window) {
+  // 500 nodes lose Placement for 2 minutes: when it is back, the passes that
+  // find it are spread over up to retry_max, not bunched at the end.
+  std::vector<double> recovered;
+  for (uint64_t seed = 1; seed <= 500; ++seed) {
+    FakeDaemon d;
+    double down_until = 120;
+    DaemonHooks h = d.hooks(seed, 0, 40);
+    h.pass = [&] {
+      d.pass_times.push_back(d.clock);
+      PassOutcome o;
+      o.kind = d.clock < down_until ? PassOutcome::Kind::retry : PassOutcome::Kind::ok;
+      if (o.kind == PassOutcome::Kind::ok && down_until > 0) {
+        recovered.push_back(d.clock - 120);
+        down_until = 0;  // stays up
+      }
+      return o;
+    };
+    gpu_agent::Log log(d.logged, gpu_agent::Log::Level::error);
+    gpu_agent::run_daemon(h, log);
+  }
+  BOOST_TEST_REQUIRE(recovered.size() == 500u);
+  const double latest = *std::max_element(recovered.begin(), recovered.end());
+  BOOST_TEST(latest <= 60);  // never longer than retry_max after Placement is back
+  // Spread: a node finds Placement back at the end of a wait drawn from
+  // [1, 60], so the first 6 s get about 6 x 57/59 / 30.5 = 19% of the nodes
+  // (95 of 500), later slices fewer; none gets 25% (what bunching would show).
+  std::vector<int> tenths(10, 0);
+  for (double r : recovered) ++tenths[std::min<size_t>(9, static_cast<size_t>(r / 6))];
+  for (int t : tenths) BOOST_TEST(t < 125, "a 6 s slice with " << t << " of 500 recoveries");
+  BOOST_TEST(tenths[9] > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_signal_during_the_splay_exits_before_any_pass) {
+  FakeDaemon d;
+  d.signals = {SIGTERM};
+  const PassOutcome end = d.run(9, 60, 3);
+  BOOST_TEST((end.kind == PassOutcome::Kind::stopped));
+  BOOST_TEST(d.pass_times.empty());
+}
+
+BOOST_AUTO_TEST_CASE(sighup_during_the_splay_reloads_and_keeps_waiting_out_the_rest) {
+  FakeDaemon d;
+  d.signals = {SIGHUP};
+  d.run(9, 60, 1);
+  BOOST_TEST(d.reloads == 1);
+  BOOST_TEST_REQUIRE(d.waits.size() == 2u);
+  BOOST_TEST(d.waits[1] == d.waits[0] / 2);  // the remaining half, measured on the injected clock
+  BOOST_TEST_REQUIRE(d.pass_times.size() == 1u);
+  BOOST_TEST(d.pass_times[0] == d.waits[0]);
+}
+
+BOOST_AUTO_TEST_CASE(sighup_between_passes_reconciles_at_once) {
+  FakeDaemon d;
+  d.signals = {SIGHUP};
+  d.run(9, 0, 2);
+  BOOST_TEST(d.reloads == 1);
+  BOOST_TEST_REQUIRE(d.pass_times.size() == 2u);
+  BOOST_TEST(d.pass_times[1] == d.waits[0] / 2);  // not a full interval later
 }
 
 BOOST_AUTO_TEST_SUITE_END()

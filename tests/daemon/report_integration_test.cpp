@@ -79,6 +79,22 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_exactly_the_pool_and_a_second_pass_sends
   Agent fresh(cfg, env::fixture("a100-8x-passthrough"), host);  // a restarted agent
   expect_ok(fresh.pass(), fresh);
   BOOST_TEST(fresh.last.stats.writes == 0u);
+  // It resumed from state.json: GET / and the one tree GET, not a full read.
+  BOOST_TEST(fresh.last.stats.requests == 2u);
+  BOOST_TEST(fresh.last.stats.quick);
+
+  // The compute node state.json names is gone (another placement, nova
+  // re-registered): the restarted agent looks it up by name in the same pass.
+  auto st = gpu_agent::load_state(cfg.state_dir + "/state.json");
+  BOOST_REQUIRE(st.ok());
+  BOOST_REQUIRE(st->resume.has_value());
+  BOOST_TEST(st->resume->root_uuid == root);
+  st->resume->root_uuid = "9b7e5f38-0000-4000-8000-000000000000";
+  BOOST_REQUIRE(gpu_agent::save_state(cfg.state_dir + "/state.json", *st).ok());
+  Agent moved(cfg, env::fixture("a100-8x-passthrough"), host);
+  expect_ok(moved.pass(), moved);
+  BOOST_TEST(moved.last.stats.writes == 0u);
+  BOOST_TEST(gpu_agent::load_state(cfg.state_dir + "/state.json")->resume->root_uuid == root);
 }
 
 BOOST_AUTO_TEST_CASE(dry_run_prints_the_plan_and_changes_nothing) {
