@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <ostream>
@@ -268,6 +269,14 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   hooks.retry_max = [&] { return reporter.config().retry_max; };
   log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " + config_name(*cfg) + ", every " +
            std::to_string(static_cast<long>(cfg->interval)) + " s");
+  // Under Type=notify a start-up splay would hold `systemctl start`, the role's
+  // restart and an upgrade's postinst for up to the whole window: READY=1 now,
+  // with a STATUS= line that says when the first pass comes.
+  if (hooks.splay > 0)
+    if (auto e = observer.notifier().ready_before_first_pass(
+            "first pass within " + std::to_string(static_cast<long>(std::ceil(hooks.splay))) + " s (start-up splay)");
+        !e.empty())
+      log.warning(e);
   const PassOutcome end = run_daemon(hooks, log);
   observer.stopping(end.message);
   return exit_code(end);
