@@ -23,8 +23,8 @@
 #   6. `dpkg --purge` removes what the package owns and nothing else; the role's
 #      `gpu_agent_state: absent` removes what it installed
 #   7. the same .deb on Debian 13 (trixie root): installs, runs with the packaged unit and
-#      no /etc/default/gpu-agent (no warning about GPU_AGENT_ARGS), logs once that it found
-#      no GPU in /sys, reaches Placement.
+#      no /etc/default/gpu-agent (no warning about GPU_AGENT_ARGS); a start-up splay does
+#      not hold `systemctl start`; logs once that it found no GPU in /sys, reaches Placement.
 # Usage: rollout_test.sh --root REPO --build-dir DIR [--deb FILE] [--suites "bookworm trixie"] [--keep]
 set -euo pipefail
 
@@ -231,6 +231,9 @@ gpu_agent_placement_endpoint_override: $PURL
 gpu_agent_retry_max: 5
 gpu_agent_host_traits: [CUSTOM_GPU_TENANT_GOLD]
 gpu_agent_run_args: ${2:-[]}
+# No start-up splay here (auto is one interval under systemd): every restart below would
+# wait up to a minute for its first pass. Debian 13's part checks the splay under systemd.
+gpu_agent_splay: 0
 gpu_agent_nova_compute_services: []
 gpu_agent_nova_api_services: []
 YAML
@@ -373,8 +376,8 @@ inct grep -qF "$VERSION" "$SNIP" && fail "$SNIP carries the agent version: every
 inct touch /var/lib/gpu-agent/rollout-sentinel
 before=$(sum)
 inct sh -c 'cat > /root/newer.deb' < "$DEB2"
-since=$(inct date +%s)
-sleep 1
+since=$(($(inct date +%s) + 1))  # journalctl --since takes whole seconds: none of the earlier ones
+sleep 2
 inct sh -c 'dpkg -i /root/newer.deb < /dev/null' > "$TMP/dpkg-upgrade.log" 2>&1 ||
   { cat "$TMP/dpkg-upgrade.log"; fail "dpkg -i of a newer package without a terminal"; }
 [ "$(pkg_version)" = "$VERSION+rollout1" ] || fail "the upgrade did not install"
@@ -385,8 +388,8 @@ wait_for 20 unit_is active/running || fail "not running after the upgrade"
 ok "unattended upgrade (dpkg -i, no terminal, sample changed): no prompt, config and state kept, one restart"
 
 lab "$DEB3" '["--verbose"]'
-since=$(inct date +%s)
-sleep 1
+since=$(($(inct date +%s) + 1))  # journalctl --since takes whole seconds: none of the earlier ones
+sleep 2
 play "$TMP/run5.log" || { tail -n 40 "$TMP/run5.log"; fail "the upgrade through the role"; }
 [ "$(pkg_version)" = "$VERSION+rollout2" ] || fail "the role did not upgrade"
 [ "$(sum)" = "$before" ] || fail "the role's upgrade changed the config"
@@ -433,9 +436,20 @@ for suite in $SUITES; do
   inct systemd-analyze verify gpu-agent.service > "$TMP/verify-$suite.log" 2>&1 ||
     { cat "$TMP/verify-$suite.log"; fail "$suite: systemd-analyze verify"; }
   [ ! -s "$TMP/verify-$suite.log" ] || { cat "$TMP/verify-$suite.log"; fail "$suite: systemd-analyze verify warns"; }
-  inct sh -c "printf '[agent]\ncompute_node_name = $node\ninterval = 1\n[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = $PURL\n' > $CONF"
+  config() {  # config SPLAY
+    inct sh -c "printf '[agent]\ncompute_node_name = $node\ninterval = 1\nsplay = $1\n[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = $PURL\n' > $CONF"
+  }
   inct test ! -e /etc/default/gpu-agent || fail "$suite: /etc/default/gpu-agent exists before the test wrote it"
+  # A start-up splay must not hold `systemctl start` (Type=notify): READY=1 comes before it.
+  config 600
+  s0=$SECONDS
   inct systemctl enable --now gpu-agent.service > /dev/null 2>&1 || fail "$suite: systemctl enable --now gpu-agent"
+  [ $((SECONDS - s0)) -lt 10 ] || fail "$suite: systemctl start took $((SECONDS - s0)) s with a 600 s splay"
+  [ "$(unit StatusText)" = "first pass within 600 s (start-up splay)" ] || fail "$suite: STATUS= during the splay is '$(unit StatusText)'"
+  unit_is active/running || fail "$suite: not active during the splay"
+  ok "$suite: with [agent] splay = 600, systemctl start returns in $((SECONDS - s0)) s: active, Status: \"$(unit StatusText)\""
+  config 0
+  inct systemctl restart gpu-agent.service || fail "$suite: systemctl restart gpu-agent"
   passes() { inct cat /var/lib/gpu-agent/status.json 2> /dev/null | jq -r '.passes // 0' || echo 0; }
   three_passes() { [ "$(passes)" -ge 3 ]; }
   wait_for 30 three_passes || fail "$suite: $(passes) passes in 30 s at interval 1"
