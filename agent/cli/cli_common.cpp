@@ -3,6 +3,7 @@
 #include "atomic_file.h"
 #include "gpu_agent_version.h"
 #include "health.h"
+#include "nova_release.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <ostream>
@@ -112,22 +114,17 @@ Result<HostSources> host_sources(const Args& a) {
 std::string status_file_path(const AgentConfig& cfg) { return cfg.state_dir + "/status.json"; }
 
 std::string installed_nova_version() {
-  std::string best;
-  DIR* d = ::opendir("/usr/lib/python3/dist-packages");
-  if (!d) return best;
-  while (dirent* e = ::readdir(d)) {
-    const std::string n = e->d_name;
-    for (const char* suffix : {".egg-info", ".dist-info"}) {
-      const std::string sfx = suffix;
-      if (n.rfind("nova-", 0) != 0 || n.size() <= 5 + sfx.size() ||
-          n.compare(n.size() - sfx.size(), sfx.size(), sfx) != 0)
-        continue;
-      const std::string v = n.substr(5, n.size() - 5 - sfx.size());
-      if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.front()))) best = v;
-    }
-  }
-  ::closedir(d);
-  return best;
+  auto nova = find_installed_nova(nova_site_dirs(std::getenv("GPU_AGENT_NOVA_SITE")));
+  return nova ? nova->version : std::string();
+}
+
+Result<NovaReleaseChoice> nova_release_for(const Args& a, const AgentConfig& cfg) {
+  const auto dirs = nova_site_dirs(std::getenv("GPU_AGENT_NOVA_SITE"));
+  if (auto given = value(a, "nova-release")) return choose_nova_release(given, "--nova-release", dirs);
+  const std::string where = "[agent] nova_release" + (cfg.path.empty() ? "" : " in " + cfg.path);
+  auto c = choose_nova_release(cfg.nova_release, where, dirs);
+  if (!c) return make_error(ErrorKind::bad_config, c.error().message);
+  return c;
 }
 
 int exit_code(const Error& e) { return e.kind == ErrorKind::bad_config ? 2 : 1; }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "load_host.h"
+#include "nova_release.h"
 #include "result.h"
 
 namespace gpu_agent {
@@ -74,6 +75,10 @@ std::string status_file_path(const AgentConfig& cfg);
 // /usr/lib/python3/dist-packages (Debian and Ubuntu packages, pip in the
 // system Python), "" when none is found. For the info metric.
 std::string installed_nova_version();
+// The nova release nova-config (and doctor) target: --nova-release, else [agent]
+// nova_release, else the installed nova's ($GPU_AGENT_NOVA_SITE: where to look
+// instead of the system's Python directories), else the newest.
+Result<NovaReleaseChoice> nova_release_for(const Args& a, const AgentConfig& cfg);
 
 // OWN plus the host-source options, for parse_args.
 std::vector<std::string> with_host_options(std::vector<std::string> own);

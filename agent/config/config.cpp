@@ -238,6 +238,7 @@ const std::vector<Key<A>> kAgentRules{
     {"libvirt_uri", &A::libvirt_uri},
     {"state_dir", &A::state_dir},
     {"nova_config", &A::nova_config},
+    {"nova_release", &A::nova_release},
     {"interval", [](const std::string& v, A& c) { return store(parse_seconds(v, 1, 86400), c.interval); }},
     {"jitter", [](const std::string& v, A& c) { return store(parse_seconds(v, 0, 1), c.jitter); }},
     {"retry_min", [](const std::string& v, A& c) { return store(parse_seconds(v, 0.01, 3600), c.retry_min); }},
