@@ -56,8 +56,8 @@ struct FreshPlacement {
   std::string state, url;
   FreshPlacement() : state(env::work_dir() + "/zoo-placement") {
     int st = 0;
-    const std::string out =
-        env::run("PLACEMENT_SERVER_RESET=1 " + std::string(PLACEMENT_SERVER_SCRIPT) + " start " + state + " 0", &st);
+    const std::string out = env::run(
+        "PLACEMENT_SERVER_RESET=1 " + std::string(PLACEMENT_SERVER_SCRIPT) + " start " + state + " 0", &st);
     if (st != 0) throw std::runtime_error("placement-server.sh start failed:\n" + out);
     url = trim(out.substr(out.rfind("http://")));
   }
@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(zoo_hosts_with_an_empty_config_report_only_their_guest_gpus
       auto dry = testing::run_process({env::kAgentBinary, "--config", config, "report", "--dry-run", "--fixture",
                                        fixture_of(z), "--pci-ids", pci_ids(), "--hostname", host});
       BOOST_TEST(dry.exit_code == 0, dry.err);
-      BOOST_TEST(testing::check_golden(std::string(env::kDataDir) + "/golden/zoo/" + z.name + ".report-dry-run.txt", dry.out) ==
-                 "");
+      BOOST_TEST(testing::check_golden(std::string(env::kDataDir) + "/golden/zoo/" + z.name + ".report-dry-run.txt",
+                                       dry.out) == "");
       BOOST_TEST(view_tree(pl.url, root).children == 0u);  // a dry run writes nothing
 
       std::ostringstream log_text;
@@ -149,10 +149,26 @@ BOOST_AUTO_TEST_CASE(zoo_hosts_with_an_empty_config_report_only_their_guest_gpus
       BOOST_TEST(second.stats.requests == 1u);
 
       // flavors: 1x, 2x, 4x, 8x up to each pool's total in Placement, nothing for a host display
-      auto fl = testing::run_process({env::kAgentBinary, "--config", config, "flavors", "--vcpus-per-gpu", "8",
-                                      "--ram-mb-per-gpu", "65536", "--ephemeral-gb-per-gpu", "0", "--disk-gb", "50",
-                                      "--format", "json", "--fixture", fixture_of(z), "--pci-ids", pci_ids(),
-                                      "--hostname", host});
+      auto fl = testing::run_process({env::kAgentBinary,
+                                      "--config",
+                                      config,
+                                      "flavors",
+                                      "--vcpus-per-gpu",
+                                      "8",
+                                      "--ram-mb-per-gpu",
+                                      "65536",
+                                      "--ephemeral-gb-per-gpu",
+                                      "0",
+                                      "--disk-gb",
+                                      "50",
+                                      "--format",
+                                      "json",
+                                      "--fixture",
+                                      fixture_of(z),
+                                      "--pci-ids",
+                                      pci_ids(),
+                                      "--hostname",
+                                      host});
       BOOST_TEST(fl.exit_code == (z.pools.empty() ? 2 : 0), fl.err);
       if (z.pools.empty()) continue;
       std::map<std::string, std::set<int64_t>> want;
