@@ -124,16 +124,15 @@ PoolGpus pool_gpus(const Inventory& inv, const Pool& pool) {
 
 // One alias name per pool; one entry per vendor/product of its members. nova keys the
 // alias by device_type: the PF of an SR-IOV-capable GPU is "type-PF" to nova's libvirt
-// driver, a plain one "type-PCI", and aliases sharing a name must agree.
+// driver, a VF "type-VF", a plain one "type-PCI", and aliases sharing a name must agree.
 Result<bool> add_aliases(const Pool& pool, const std::vector<const Gpu*>& members, const std::string& policy,
                          std::map<std::string, std::string>& alias_owner, NovaConfig& cfg) {
-  std::set<bool> kinds;
-  for (const Gpu* g : members) kinds.insert(sriov_capable(*g));
+  std::set<std::string> kinds;
+  for (const Gpu* g : members) kinds.insert(g->physfn ? "type-VF" : sriov_capable(*g) ? "type-PF" : "type-PCI");
   if (kinds.size() > 1)
-    return make_error("pool " + pool.key +
-                      " holds both SR-IOV-capable GPUs (nova: type-PF) and plain ones (type-PCI); one nova "
-                      "alias cannot request both: split it into two [pool:*] sections");
-  const std::string device_type = *kinds.begin() ? "type-PF" : "type-PCI";
+    return make_error("pool " + pool.key + " holds devices nova tells apart (" + *kinds.begin() + " and " +
+                      *kinds.rbegin() + "); one nova alias cannot request both: split it into two [pool:*] sections");
+  const std::string device_type = *kinds.begin();
   const std::string name = nova_alias_name(pool.key);
   if (name.empty()) return make_error("pool '" + pool.key + "' gives an empty nova alias name");
   if (auto [it, fresh] = alias_owner.emplace(name, pool.key); !fresh)
@@ -211,6 +210,35 @@ void note_shared_alias_ids(NovaConfig& cfg) {
   }
 }
 
+// HGX baseboards: the NVSwitches are no GPUs and in no pool, but an 8-GPU guest under full
+// passthrough needs them, and nova gives a guest only what device_spec and an alias name.
+void note_nvswitches(const Inventory& inv, NovaConfig& cfg) {
+  if (inv.nvswitches.empty()) return;
+  std::set<std::string> ids, drivers;
+  for (const auto& sw : inv.nvswitches) {
+    ids.insert(sw.id_pair());
+    drivers.insert(sw.driver.value_or("none"));
+  }
+  std::string id_list, driver_list;
+  for (const auto& i : ids) id_list += (id_list.empty() ? "" : ", ") + i;
+  for (const auto& d : drivers) driver_list += (driver_list.empty() ? "" : ", ") + d;
+  const std::string n = std::to_string(inv.nvswitches.size());
+  const std::string first = *ids.begin();
+  cfg.notes.push_back(
+      "this host has " + n + " NVSwitch(es) (" + id_list + "; drivers: " + driver_list +
+      "): they connect the GPUs by NVLink and are no GPUs, so the agent pools none of them. Under HGX full "
+      "passthrough an 8-GPU guest gets all the GPUs AND all " +
+      n +
+      " NVSwitches and runs NVIDIA's fabric manager itself; a guest with fewer GPUs gets no NVLink. For 8-GPU "
+      "guests, bind the NVSwitches to vfio-pci and add for nova: " +
+      cfg.device_spec_option + " = {\"vendor_id\": \"" + first.substr(0, 4) + "\", \"product_id\": \"" +
+      first.substr(5) + "\"} and alias = {\"name\": \"nvswitch\", \"vendor_id\": \"" + first.substr(0, 4) +
+      "\", \"product_id\": \"" + first.substr(5) +
+      "\", \"device_type\": \"type-PCI\"}, and pci_passthrough:alias=nvswitch:" + n +
+      " in the 8x flavor (with its GPU alias); smaller guests with NVLink need NVIDIA's shared NVSwitch mode "
+      "(fabric manager in a service VM), which nova does not manage");
+}
+
 // A vGPU 17 layout (no mdev bus): its VFs as PCI devices with managed "no", nova 2025.1 and later.
 void add_vendor_vfio_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
   if (!has_feature(rel, NovaFeature::vgpu17_unmanaged)) {
@@ -269,7 +297,7 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
                       "or give its capture with --fixture (see `gpu-agent capture`).");
   bool all_vgpu = true, any_guest = false;
   for (const auto& g : inv.gpus) {
-    if (g.role == GpuRole::host_display) {
+    if (g.role != GpuRole::guest) {
       msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): left to the host, " + g.role_reason;
       continue;
     }
@@ -282,6 +310,9 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
                       "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
                       "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
                       "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
+  if (!inv.nvswitches.empty())
+    msg += "\n  and " + std::to_string(inv.nvswitches.size()) +
+           " NVSwitch(es), no GPUs: once GPUs are ready, this command's notes say what 8-GPU guests need of them";
   msg +=
       "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
       "then run `gpu-agent nova-config` again.";
@@ -320,6 +351,7 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
     add_device_specs(inv, pool, gpus.ready, cfg);
   }
   note_shared_alias_ids(cfg);
+  note_nvswitches(inv, cfg);
 
   // vGPU: one enabled type per layout, its parents as device_addresses
   cfg.enabled_types_option = has_feature(*rel, NovaFeature::mdev_options) ? "enabled_mdev_types" : "enabled_vgpu_types";
