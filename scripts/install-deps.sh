@@ -38,6 +38,9 @@ PKGS=(
   # promtool (check metrics, test rules) and a real node_exporter whose textfile
   # collector serves the agent's metrics file (tests/daemon, tests/prometheus)
   prometheus prometheus-node-exporter
+  # the rollout under a real systemd (tests/systemd): Debian roots built with
+  # mmdebstrap (scripts/debian-root.sh), booted with systemd-nspawn
+  mmdebstrap systemd-container
 )
 
 missing=()

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <ostream>
@@ -125,6 +126,25 @@ std::string config_name(const AgentConfig& cfg) {
   return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
 }
 
+// Once (again after GPUs came and went): a host where no GPU is found looks
+// the same as a sandbox that hides /sys, so the log says which it read.
+void say_when_no_gpu(const PassOutcome& o, const HostSources& src, const AgentConfig& cfg, bool& said, Log& log) {
+  if (!o.observed) return;
+  int64_t gpus = 0;
+  for (const auto& [kind, n] : o.observed->gpus) gpus += n;
+  if (gpus > 0) {
+    said = false;
+    return;
+  }
+  if (said) return;
+  said = true;
+  const std::string where = src.fixture ? "the capture " + *src.fixture
+                                        : src.sysfs_root.value_or(cfg.sysfs_root) + "/bus/pci/devices";
+  log.warning("no GPU found in " + where +
+              " (no PCI display, 3D or processing-accelerator device); nothing to report until one appears. "
+              "Check `gpu-agent inventory` as root; under systemd, that the unit sees /sys");
+}
+
 Log::Level log_level(const Args& a, Log::Level quiet) { return a.flags.count("verbose") ? Log::Level::debug : quiet; }
 
 }  // namespace
@@ -210,6 +230,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   }
   DaemonHooks hooks;
   hooks.max_passes = max_passes;
+  bool said_no_gpu = false;
   // --splay auto means auto even when the config sets seconds.
   const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
@@ -222,6 +243,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     if (o.kind == PassOutcome::Kind::ok && o.stats.writes > 0) log.info(done);
     else if (o.kind == PassOutcome::Kind::ok) log.debug(done);
     observer.after_pass(o, unix_time_now(), took);
+    say_when_no_gpu(o, r.sources, reporter.config(), said_no_gpu, log);
     return o;
   };
   hooks.reload = [&](std::string& error) {
@@ -247,6 +269,14 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   hooks.retry_max = [&] { return reporter.config().retry_max; };
   log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " + config_name(*cfg) + ", every " +
            std::to_string(static_cast<long>(cfg->interval)) + " s");
+  // Under Type=notify a start-up splay would hold `systemctl start`, the role's
+  // restart and an upgrade's postinst for up to the whole window: READY=1 now,
+  // with a STATUS= line that says when the first pass comes.
+  if (hooks.splay > 0)
+    if (auto e = observer.notifier().ready_before_first_pass(
+            "first pass within " + std::to_string(static_cast<long>(std::ceil(hooks.splay))) + " s (start-up splay)");
+        !e.empty())
+      log.warning(e);
   const PassOutcome end = run_daemon(hooks, log);
   observer.stopping(end.message);
   return exit_code(end);

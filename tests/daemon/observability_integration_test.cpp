@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "gpu_agent_version.h"
 #include "report.h"
 #include "report_env.h"
 #include "uuid5.h"
@@ -177,7 +178,7 @@ BOOST_AUTO_TEST_CASE(metrics_follow_placement_pass_promtool_and_node_exporter_se
   BOOST_TEST(*sample(text, "gpu_agent_gpus{mode=\"passthrough\",verdict=\"assignable\"}") == 8.0);
   BOOST_TEST(*sample(text, "gpu_agent_last_pass_result{result=\"ok\"}") == 1.0);
   BOOST_TEST(sample(text, "gpu_agent_placement_requests_total{method=\"POST\",code=\"200\"}").value_or(0) >= 1.0);
-  BOOST_TEST(contains(text, "gpu_agent_info{version=\"0.1.0\",compute_node=\"" + host + "\""), text);
+  BOOST_TEST(contains(text, "gpu_agent_info{version=\"" GPU_AGENT_VERSION "\",compute_node=\"" + host + "\""), text);
 
   // A server is booted: 3 GPUs allocated. The allocation moves the pool's generation, so the next pass reads it.
   const std::string consumer = env::allocate(pool, kRC, 3);
