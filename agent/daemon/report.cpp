@@ -249,10 +249,14 @@ placement::Desired Reporter::desired_for(const LoadedHost& host) const {
     desired.pools.push_back(std::move(dp));
   }
   // vGPU: traits on nova's pGPU providers of the declared layouts
-  for (const auto& l : host.layouts)
+  for (const auto& l : host.layouts) {
     for (const auto& parent : l.parents)
       desired.decorations[nova_pgpu_provider_name(desired.root_name, parent.address)].insert(l.traits.begin(),
                                                                                              l.traits.end());
+    // nova-config writes max_instances = capacity: nova fills at most that many parents
+    const size_t parents = l.parents.size();
+    desired.decorations_needed += l.capacity > 0 ? std::min(parents, static_cast<size_t>(l.capacity)) : parents;
+  }
   return desired;
 }
 
