@@ -1,6 +1,7 @@
 #include "cli_common.h"
 
 #include "atomic_file.h"
+#include "gpu_agent_version.h"
 #include "health.h"
 #include "nova_release.h"
 
@@ -18,7 +19,7 @@
 
 namespace gpu_agent {
 
-const char* const kAgentVersion = "0.1.0";
+const char* const kAgentVersion = GPU_AGENT_VERSION;
 
 std::optional<std::string> parse_args(const std::vector<std::string>& in, size_t start,
                                       const std::vector<std::string>& value_opts,
@@ -126,7 +127,10 @@ Result<NovaReleaseChoice> nova_release_for(const Args& a, const AgentConfig& cfg
   return c;
 }
 
-int exit_code(const Error& e) { return e.kind == ErrorKind::bad_config ? 2 : 1; }
+int exit_code(const Error& e) {
+  if (e.kind == ErrorKind::busy) return 3;
+  return e.kind == ErrorKind::bad_config ? 2 : 1;
+}
 
 int exit_code(const PassOutcome& o) {
   switch (o.kind) {

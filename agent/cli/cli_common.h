@@ -86,7 +86,8 @@ std::vector<std::string> with_host_options(std::vector<std::string> own);
 Result<HostSources> host_sources(const Args& a);
 
 // The one place errors become exit codes: 2 for the operator's config or
-// options (ErrorKind::bad_config), 1 for everything else.
+// options (ErrorKind::bad_config), 3 when another gpu-agent holds the state
+// directory's lock (ErrorKind::busy), 1 for everything else.
 int exit_code(const Error& e);
 // A pass, or the daemon that ended: 0 done or stopped, 2 a config error, 1 otherwise.
 int exit_code(const PassOutcome& o);

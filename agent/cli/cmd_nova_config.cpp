@@ -96,7 +96,9 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   NovaConfigOptions opts;
 
   opts.numa_policy = value(a, "numa-policy").value_or(opts.numa_policy);
-  opts.generator = std::string("gpu-agent ") + kAgentVersion;
+  // No version: the file changes only when its content does, so an agent
+  // upgrade never restarts nova (config management compares the bytes).
+  opts.generator = "gpu-agent";
   auto cfg = load_config_for(config_path);
   if (!cfg) {
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";

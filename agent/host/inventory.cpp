@@ -198,8 +198,17 @@ void read_optional_attrs(const Fs& fs, const std::string& dev, Gpu& gpu) {
   else note(v.error());
   if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
   else note(v.error());
-  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) gpu.numa_node = v->value_or(-1);
-  else note(v.error());
+  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) {
+    // The kernel says -1 (no affinity) or a node below MAX_NUMNODES (1024 at most).
+    gpu.numa_node = v->value_or(-1);
+    if (gpu.numa_node < -1 || gpu.numa_node > 1023) {
+      note(make_error(fs.display(dev + "/numa_node") + ": " + std::to_string(gpu.numa_node) +
+                      " is not a NUMA node (-1, or 0 to 1023); taken as -1 (no affinity)"));
+      gpu.numa_node = -1;
+    }
+  } else {
+    note(v.error());
+  }
   if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
   else note(v.error());
   if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
