@@ -66,6 +66,7 @@ class Reporter {
   void take_readings(const placement::TreeState& tree);
   void note_written(const placement::Step& step, const std::string& answer);
   Result<bool> refresh_usages();
+  void spread_usage_refresh();
   HostObservation observe(const LoadedHost& host) const;
   std::set<std::string> notes_for(const std::vector<std::string>& excluded, const placement::Plan& plan,
                                   const LoadedHost& host);
@@ -93,7 +94,9 @@ class Reporter {
   std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
-  bool root_from_state_ = false;  // root_uuid_ came from the resume point, not a lookup by name
+  bool root_from_state_ = false;
+  double usage_refresh_not_before_ = 0;  // unix seconds; spreads a restarted fleet's usage refreshes  // root_uuid_
+                                         // came from the resume point, not a lookup by name
   std::function<void()> before_write_;
 };
 
