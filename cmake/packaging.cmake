@@ -1,7 +1,10 @@
 # The Debian package (cpack -G DEB, or scripts/package.sh): /usr/bin/gpu-agent,
-# /etc/gpu-agent/gpu-agent.conf (conffile; postinst makes it root:gpu-agent 0640),
-# the hardened systemd unit, and maintainer scripts that create the gpu-agent
-# system user and /var/lib/gpu-agent.
+# the sample config /usr/share/gpu-agent/gpu-agent.conf (postinst copies it to
+# /etc/gpu-agent/gpu-agent.conf, root:gpu-agent 0640, when that is missing), the
+# hardened systemd unit, and maintainer scripts that create the gpu-agent system
+# user and /var/lib/gpu-agent. The config is not a dpkg conffile: the Ansible
+# role (or the operator) owns it, so an unattended upgrade never stops at a
+# conffile prompt; purge removes it.
 #
 # The absolute destinations below are for the package; `make install` into a
 # prefix other than /usr also writes them under DESTDIR, which is what a
@@ -9,8 +12,8 @@
 set(GPU_AGENT_PKG_DIR ${PROJECT_SOURCE_DIR}/packaging/debian)
 
 install(FILES ${PROJECT_SOURCE_DIR}/etc/gpu-agent.conf
-        DESTINATION /etc/gpu-agent
-        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+        DESTINATION share/gpu-agent
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/etc/gpu-agent.service
         DESTINATION /lib/systemd/system
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
@@ -20,7 +23,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/etc/prometheus/gpu-agent.rules.yml
               ${PROJECT_SOURCE_DIR}/etc/prometheus/gpu-agent.grafana.json
         DESTINATION share/gpu-agent/prometheus
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/etc/gpu-agent.conf
+install(FILES ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION share/doc/gpu-agent
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
@@ -43,7 +46,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libvirt0, passwd")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "pci.ids")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    "${GPU_AGENT_PKG_DIR}/conffiles;${GPU_AGENT_PKG_DIR}/postinst;${GPU_AGENT_PKG_DIR}/prerm;${GPU_AGENT_PKG_DIR}/postrm")
+    "${GPU_AGENT_PKG_DIR}/postinst;${GPU_AGENT_PKG_DIR}/prerm;${GPU_AGENT_PKG_DIR}/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Only the package's own files: the staged tree, not the whole build tree.
 set(CPACK_STRIP_FILES ON)

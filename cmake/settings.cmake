@@ -13,3 +13,10 @@ if(GPU_AGENT_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(gpu_agent_settings INTERFACE -fsanitize=address,undefined)
 endif()
+
+# gpu_agent_version.h: GPU_AGENT_VERSION from the VERSION file. Only the
+# targets that print the version add GPU_AGENT_GENERATED_DIR to their include
+# path (the others' compile lines, and so their ccache entries, stay the same).
+set(GPU_AGENT_GENERATED_DIR ${PROJECT_BINARY_DIR}/generated)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/gpu_agent_version.h.in
+               ${GPU_AGENT_GENERATED_DIR}/gpu_agent_version.h @ONLY)

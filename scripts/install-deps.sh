@@ -33,11 +33,17 @@ PKGS=(
   # repository habits (scripts/lint.sh): shellcheck for every shell script,
   # clang-format to check the C++ against the top-level .clang-format
   shellcheck clang-format
+  # reliability (tests/reliability, tests/fuzz): strace (fsync order), setpriv
+  # (util-linux: a non-root run), clang and its libFuzzer/sanitizer runtimes
+  strace util-linux clang-14 libclang-rt-14-dev
   # sd_notify (READY=1, WATCHDOG=1, STATUS=) through the reference implementation
   libsystemd-dev
   # promtool (check metrics, test rules) and a real node_exporter whose textfile
   # collector serves the agent's metrics file (tests/daemon, tests/prometheus)
   prometheus prometheus-node-exporter
+  # the rollout under a real systemd (tests/systemd): Debian roots built with
+  # mmdebstrap (scripts/debian-root.sh), booted with systemd-nspawn
+  mmdebstrap systemd-container
 )
 
 missing=()

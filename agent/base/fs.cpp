@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,8 +32,18 @@ std::vector<std::string_view> split(std::string_view path) {
   return out;
 }
 
+// A real file the OS refused: say who asked, so the fix is clear (the
+// packaged unit runs as its own user, not root).
 Error fs_error(const std::string& what, const std::string& shown, int err) {
-  return os_error(what + " " + shown + ": " + std::strerror(err), err);
+  std::string m = what + " " + shown + ": " + std::strerror(err);
+  if (err == EACCES || err == EPERM) {
+    const uid_t uid = ::geteuid();
+    const passwd* pw = ::getpwuid(uid);
+    const std::string who = pw ? std::string(pw->pw_name) : "uid " + std::to_string(uid);
+    m += " (gpu-agent runs as " + who + "; give " + who + " read access to " + shown +
+         ", e.g. with a udev rule or a group, or run the agent as a user that can read it)";
+  }
+  return os_error(m, err);
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "ini.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+
+#include "file_check.h"
+#include "parse.h"
 
 namespace gpu_agent {
 namespace {
@@ -37,6 +37,13 @@ const IniSection* IniFile::section(std::string_view name) const {
 Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
   IniFile f;
   f.path = path;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 BOM some editors write
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
+    return make_error(ErrorKind::bad_config, path + ":" + std::to_string(line) +
+                                                 ": contains a NUL byte (a binary or damaged file?); "
+                                                 "nothing after it would be read");
+  }
   IniSection* cur = nullptr;
   IniEntry* last = nullptr;
   int lineno = 0;
@@ -61,7 +68,7 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
     }
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3)
-        return make_error(path + ":" + std::to_string(lineno) + ": malformed section header '" + std::string(line) +
+        return make_error(path + ":" + std::to_string(lineno) + ": malformed section header '" + printable(line) +
                           "' (expected [name])");
       std::string name(trim(line.substr(1, line.size() - 2)));
       cur = nullptr;
@@ -76,10 +83,10 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
     }
     size_t eq = line.find_first_of("=:");
     if (eq == std::string_view::npos)
-      return make_error(path + ":" + std::to_string(lineno) + ": expected 'key = value', got '" +
-                        std::string(line.substr(0, 60)) + "'");
+      return make_error(path + ":" + std::to_string(lineno) + ": expected 'key = value', got '" + printable(line, 60) +
+                        "'");
     if (!cur)
-      return make_error(path + ":" + std::to_string(lineno) + ": '" + std::string(trim(line.substr(0, eq))) +
+      return make_error(path + ":" + std::to_string(lineno) + ": '" + printable(trim(line.substr(0, eq))) +
                         "' comes before any [section]");
     std::string key(trim(line.substr(0, eq)));
     if (key.empty()) return make_error(path + ":" + std::to_string(lineno) + ": empty key");
@@ -91,11 +98,9 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
 }
 
 Result<IniFile> load_ini(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return os_error("cannot open " + path + ": " + std::strerror(errno), errno);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_ini(ss.str(), path);
+  auto text = read_checked_file(path, "config file", true);
+  if (!text) return text.error();
+  return parse_ini(*text, path);
 }
 
 }  // namespace gpu_agent

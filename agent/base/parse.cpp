@@ -8,16 +8,39 @@
 namespace gpu_agent {
 namespace {
 
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 64)) out += (c == '\n') ? std::string("\\n") : std::string(1, c);
-  if (s.size() > 64) out += "...";
-  return out + "'";
+std::string quoted(std::string_view s) { return "'" + printable(s) + "'"; }
+
+// A bound as it reads best: 0.1, 1, 3600.
+std::string bound_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
 }
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 }  // namespace
+
+std::string printable(std::string_view s, size_t max) {
+  std::string out;
+  const std::string_view shown = s.substr(0, max);
+  for (size_t i = 0; i < shown.size();) {
+    const unsigned char c = static_cast<unsigned char>(shown[i]);
+    size_t n = c >= 0x80 ? utf8_sequence(shown, i) : 1;
+    if (n > 1 && shown.substr(i, n) == "\xEF\xBB\xBF") n = 0;  // the BOM: invisible, so shown
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (n == 0 || c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+      n = 1;
+    } else out.append(shown.substr(i, n));
+    i += n;
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
 
 std::string_view trim_space(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; };
@@ -85,10 +108,17 @@ Result<double> parse_seconds(std::string_view text, double min, double max) {
   const std::string s(text);  // strtod needs the terminating NUL
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end || !std::isfinite(v) || v < min || v > max)
-    return make_error("'" + s + "' is not a number from " + std::to_string(static_cast<long>(min)) + " to " +
-                      std::to_string(static_cast<long>(max)));
+  // end must reach the real end: text after an embedded NUL is not ignored
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < min || v > max)
+    return make_error(quoted(text) + " is not a number from " + bound_text(min) + " to " + bound_text(max));
   return v;
+}
+
+std::string seconds_text(double seconds) {
+  char buf[32];
+  if (seconds >= 100) std::snprintf(buf, sizeof buf, "%.0f s", seconds);
+  else std::snprintf(buf, sizeof buf, "%.3g s", seconds);
+  return buf;
 }
 
 Result<MdevDescription> parse_mdev_description(std::string_view text) {

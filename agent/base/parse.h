@@ -32,8 +32,15 @@ Result<int64_t> parse_int(std::string_view text);
 // durations (interval, jitter, retry, timeout; the CLI's --interval). Error:
 // "'TEXT' is not a number from MIN to MAX", the bounds as whole numbers.
 Result<double> parse_seconds(std::string_view text, double min, double max);
+// Seconds as a log line says them: "0.25 s", "1.5 s", "60 s", "3600 s" (three
+// significant digits below 100, whole seconds above; never "0 s" for 0.2).
+std::string seconds_text(double seconds);
 // 0x10de, 4 -> "10de" (upper: "10DE"): IDs as the JSON, traits and messages show them.
 std::string to_hex(uint32_t value, int width, bool upper = false);
+// TEXT as a message may show it: control characters, DEL, bytes that are not
+// UTF-8 and the invisible BOM as \xNN (\n and \t as such), cut at MAX bytes
+// with "...". Operators' files and sysfs values reach messages through this.
+std::string printable(std::string_view text, size_t max = 64);
 // Trim ASCII whitespace (sysfs values end with "\n").
 std::string_view trim_space(std::string_view text);
 

@@ -13,6 +13,7 @@ std::string_view to_string(ErrorKind kind) {
     case ErrorKind::unreachable: return "unreachable";
     case ErrorKind::conflict: return "conflict";
     case ErrorKind::refused: return "refused";
+    case ErrorKind::busy: return "busy";
   }
   return "failed";
 }

@@ -22,6 +22,7 @@ enum class ErrorKind {
   unreachable,   // no usable answer: connect, TLS, timeout, a server error; try again later
   conflict,      // HTTP 409: somebody else changed it; re-read
   refused,       // the server answered with another error status
+  busy,          // another gpu-agent holds the state directory's lock (exit 3)
 };
 
 std::string_view to_string(ErrorKind kind);

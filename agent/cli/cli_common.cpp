@@ -1,7 +1,9 @@
 #include "cli_common.h"
 
 #include "atomic_file.h"
+#include "gpu_agent_version.h"
 #include "health.h"
+#include "nova_release.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -10,13 +12,14 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <ostream>
 
 namespace gpu_agent {
 
-const char* const kAgentVersion = "0.1.0";
+const char* const kAgentVersion = GPU_AGENT_VERSION;
 
 std::optional<std::string> parse_args(const std::vector<std::string>& in, size_t start,
                                       const std::vector<std::string>& value_opts,
@@ -111,25 +114,23 @@ Result<HostSources> host_sources(const Args& a) {
 std::string status_file_path(const AgentConfig& cfg) { return cfg.state_dir + "/status.json"; }
 
 std::string installed_nova_version() {
-  std::string best;
-  DIR* d = ::opendir("/usr/lib/python3/dist-packages");
-  if (!d) return best;
-  while (dirent* e = ::readdir(d)) {
-    const std::string n = e->d_name;
-    for (const char* suffix : {".egg-info", ".dist-info"}) {
-      const std::string sfx = suffix;
-      if (n.rfind("nova-", 0) != 0 || n.size() <= 5 + sfx.size() ||
-          n.compare(n.size() - sfx.size(), sfx.size(), sfx) != 0)
-        continue;
-      const std::string v = n.substr(5, n.size() - 5 - sfx.size());
-      if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.front()))) best = v;
-    }
-  }
-  ::closedir(d);
-  return best;
+  auto nova = find_installed_nova(nova_site_dirs(std::getenv("GPU_AGENT_NOVA_SITE")));
+  return nova ? nova->version : std::string();
 }
 
-int exit_code(const Error& e) { return e.kind == ErrorKind::bad_config ? 2 : 1; }
+Result<NovaReleaseChoice> nova_release_for(const Args& a, const AgentConfig& cfg) {
+  const auto dirs = nova_site_dirs(std::getenv("GPU_AGENT_NOVA_SITE"));
+  if (auto given = value(a, "nova-release")) return choose_nova_release(given, "--nova-release", dirs);
+  const std::string where = "[agent] nova_release" + (cfg.path.empty() ? "" : " in " + cfg.path);
+  auto c = choose_nova_release(cfg.nova_release, where, dirs);
+  if (!c) return make_error(ErrorKind::bad_config, c.error().message);
+  return c;
+}
+
+int exit_code(const Error& e) {
+  if (e.kind == ErrorKind::busy) return 3;
+  return e.kind == ErrorKind::bad_config ? 2 : 1;
+}
 
 int exit_code(const PassOutcome& o) {
   switch (o.kind) {

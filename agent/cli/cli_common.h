@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "load_host.h"
+#include "nova_release.h"
 #include "result.h"
 
 namespace gpu_agent {
@@ -74,6 +75,10 @@ std::string status_file_path(const AgentConfig& cfg);
 // /usr/lib/python3/dist-packages (Debian and Ubuntu packages, pip in the
 // system Python), "" when none is found. For the info metric.
 std::string installed_nova_version();
+// The nova release nova-config (and doctor) target: --nova-release, else [agent]
+// nova_release, else the installed nova's ($GPU_AGENT_NOVA_SITE: where to look
+// instead of the system's Python directories), else the newest.
+Result<NovaReleaseChoice> nova_release_for(const Args& a, const AgentConfig& cfg);
 
 // OWN plus the host-source options, for parse_args.
 std::vector<std::string> with_host_options(std::vector<std::string> own);
@@ -81,7 +86,8 @@ std::vector<std::string> with_host_options(std::vector<std::string> own);
 Result<HostSources> host_sources(const Args& a);
 
 // The one place errors become exit codes: 2 for the operator's config or
-// options (ErrorKind::bad_config), 1 for everything else.
+// options (ErrorKind::bad_config), 3 when another gpu-agent holds the state
+// directory's lock (ErrorKind::busy), 1 for everything else.
 int exit_code(const Error& e);
 // A pass, or the daemon that ended: 0 done or stopped, 2 a config error, 1 otherwise.
 int exit_code(const PassOutcome& o);

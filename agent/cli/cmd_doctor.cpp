@@ -153,6 +153,14 @@ int cmd_doctor(const std::vector<std::string>& argv_in, const std::optional<std:
       }
       if (opts.notes.size() > 0) opts.nova_conf.clear();  // half of nova's config would mislead
     }
+    if (!opts.nova_conf.empty()) {
+      // the vGPU fix runs nova-config: say which release it writes for, and why
+      auto release = nova_release_for(a, *cfg);
+      if (!release) return usage_error(err, cmd, release.error().message);
+      opts.notes.push_back("nova release: " + release->release.name + " (nova " +
+                           std::to_string(release->release.nova_major) + ", " + release->source +
+                           "): what `gpu-agent nova-config` writes for; [agent] nova_release chooses another");
+    }
   }
   const DoctorReport r = make_doctor_report(host->inventory, opts);
   out << (*format == Format::json ? doctor_to_json(r) : doctor_to_text(r));

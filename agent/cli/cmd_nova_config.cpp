@@ -10,7 +10,9 @@
 
 namespace gpu_agent {
 
-const char* const kNovaConfigHelp = R"(Usage: gpu-agent [--config FILE] nova-config [OPTIONS]
+namespace {
+
+const char* const kHelpTemplate = R"(Usage: gpu-agent [--config FILE] nova-config [OPTIONS]
 
 Write the nova.conf [pci] lines that give this host's GPU pools to guests, as an
 INI snippet for /etc/nova/nova.conf.d/:
@@ -33,8 +35,12 @@ vGPU ([vgpu:NAME] layouts in the agent's config), for nova-compute:
       device_spec "managed": "no" from 2025.1, a note before
 
 Options:
-  --nova-release R     zed (default), or a name or year: yoga, 2023.1, antelope...
-                       Before Zed the option is passthrough_whitelist.
+  --nova-release R     the nova release to write for: a name (zed, 2025.1,
+                       2026.2), code name (epoxy) or nova major (31); default
+                       [agent] nova_release, else the installed nova's release
+                       (python3-nova's version), else the newest. The header
+                       says which and why. Releases, and what each introduced:
+%RELEASES%
   --numa-policy P      the aliases' numa_policy (default preferred: an 8x flavor
                        may span both sockets; required/legacy/socket are stricter)
   --role ROLE          compute (device_spec + alias), api (alias + scheduler
@@ -57,6 +63,18 @@ Examples:
 Exit codes: 0 written, 1 no assignable GPU or a read/write failure, 2 bad usage or config.
 )";
 
+// The template with the release table (nova_release.cpp) in place of %RELEASES%.
+std::string help_text() {
+  std::string help = kHelpTemplate;
+  help.replace(help.find("%RELEASES%\n"), 11, nova_release_help(std::string(23, ' ')));
+  return help;
+}
+const std::string kHelpText = help_text();
+
+}  // namespace
+
+const char* const kNovaConfigHelp = kHelpText.c_str();
+
 int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<std::string>& config_path,
                     std::ostream& out, std::ostream& err) {
   const std::string cmd = "nova-config";
@@ -78,15 +96,18 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   NovaConfigOptions opts;
 
   opts.numa_policy = value(a, "numa-policy").value_or(opts.numa_policy);
-  opts.generator = std::string("gpu-agent ") + kAgentVersion;
-  if (auto r = parse_nova_release(value(a, "nova-release").value_or("zed")); !r)
-    return usage_error(err, cmd, r.error().message);
-  else opts.release = *r;
+  // No version: the file changes only when its content does, so an agent
+  // upgrade never restarts nova (config management compares the bytes).
+  opts.generator = "gpu-agent";
   auto cfg = load_config_for(config_path);
   if (!cfg) {
     err << "gpu-agent " << cmd << ": " << cfg.error().message << "\n";
     return 2;
   }
+  auto release = nova_release_for(a, *cfg);
+  if (!release) return usage_error(err, cmd, release.error().message);
+  opts.release = release->release;
+  opts.release_source = release->source;
   if (*format == Format::provider_yaml) return nova_provider_yaml(a, *src, *cfg, out, err);
 
   auto host = load_host(*src, *cfg);
@@ -110,7 +131,7 @@ int cmd_nova_config(const std::vector<std::string>& argv, const std::optional<st
   }
   if (!write_file_atomically(*o, text, cmd, err)) return 1;  // nova never reads half a snippet
   err << "wrote " << *o << " (" << nova->device_specs.size() << " " << nova->device_spec_option << ", "
-      << nova->aliases.size() << " alias lines, nova " << nova->release.name << ")\n";
+      << nova->aliases.size() << " alias lines, nova " << describe(*release) << ")\n";
   return 0;
 }
 

@@ -16,7 +16,9 @@ int nova_provider_yaml(const Args& a, const HostSources& src, const AgentConfig&
                        std::ostream& err) {
   const std::string cmd = "nova-config";
   ProviderYamlOptions opts;
-  opts.generator = std::string("gpu-agent ") + kAgentVersion;
+  // No version: the file changes only when its content does, so an agent
+  // upgrade never restarts nova (config management compares the bytes).
+  opts.generator = "gpu-agent";
   size_t pgpu_layouts = 0;
   if (cfg.vgpu_layouts.empty()) {
     // The file is the same on every compute; the host only goes into its header,

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <ostream>
@@ -10,6 +11,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "file_check.h"
+#include "lock_file.h"
 #include "log.h"
 #include "observe.h"
 #include "parse.h"
@@ -35,7 +38,9 @@ Options:
   -v, --verbose          log every request
 
 Exit codes: 0 done (or nothing to do), 1 placement or keystone failed (the
-message says which request and why), 2 bad config (file, line and key).
+message says which request and why), 2 bad config (file, line and key), 3
+another gpu-agent holds [agent] state_dir/lock (the message names its PID;
+--dry-run takes no lock).
 
 Example (a lab Placement with noauth2):
   printf '[placement]
@@ -52,9 +57,13 @@ The daemon: a reconcile pass every [agent] interval seconds (60, with +-10%
 jitter); while placement or keystone is unreachable, or nova has not created
 the compute node yet, retries with capped exponential backoff ([agent]
 retry_min .. retry_max). A pass with nothing changed costs one GET and no
-writes. SIGHUP reloads the config (a bad file is logged and the old one kept);
-SIGTERM/SIGINT finish the request in flight and exit 0. Refused credentials
-exit 1 (no retry storm); a bad config exits 2.
+writes. SIGHUP reloads the config: the new file is checked as at start-up
+(parsed, [placement] complete, pools fitting this host), and a bad, empty or
+half-written file is logged with file:line and the old config kept.
+SIGTERM/SIGINT cancel the request in flight and exit 0 within a second.
+Refused credentials exit 1 (no retry storm); a bad config exits 2; another
+gpu-agent holding [agent] state_dir/lock exits 3 (one agent per state
+directory; the message names its PID).
 
 Herd control, so a fleet started at once (a rollout, a power-on, Placement
 back after an outage) does not hit Placement in step: a random delay before
@@ -111,18 +120,44 @@ ReportArgs parse_report_args(const std::vector<std::string>& argv, std::vector<s
   return r;
 }
 
-// The agent's config with the [placement] settings to use (its own or nova.conf's).
+std::string config_name(const AgentConfig& cfg) {
+  return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
+}
+
+// The agent's config with the [placement] settings to use (its own or
+// nova.conf's), checked as completely as can be without sending anything: a
+// config that parses but could not run (no auth_type, a missing cafile) is
+// refused here, at start-up and on SIGHUP alike.
 Result<AgentConfig> load_report_config(const std::optional<std::string>& config_path, const Args& a) {
   auto cfg = load_config_for(config_path);
   if (!cfg) return cfg.error();
   auto p = effective_placement(*cfg, value(a, "nova-config"));
   if (!p) return make_error(ErrorKind::bad_config, p.error().message);
   cfg->placement = *p;
+  if (auto ok = check_placement_settings(cfg->placement); !ok) return ok.error();
+  if (const std::string kind = file_type_words(cfg->state_dir); !kind.empty() && kind != "a directory")
+    return make_error(ErrorKind::bad_config, config_name(*cfg) + ": [agent] state_dir " + cfg->state_dir + " is " +
+                                                 kind + ", not a directory");
   return cfg;
 }
 
-std::string config_name(const AgentConfig& cfg) {
-  return cfg.path.empty() ? std::string("(built-in defaults)") : cfg.path;
+// Once (again after GPUs came and went): a host where no GPU is found looks
+// the same as a sandbox that hides /sys, so the log says which it read.
+void say_when_no_gpu(const PassOutcome& o, const HostSources& src, const AgentConfig& cfg, bool& said, Log& log) {
+  if (!o.observed) return;
+  int64_t gpus = 0;
+  for (const auto& [kind, n] : o.observed->gpus) gpus += n;
+  if (gpus > 0) {
+    said = false;
+    return;
+  }
+  if (said) return;
+  said = true;
+  const std::string where = src.fixture ? "the capture " + *src.fixture
+                                        : src.sysfs_root.value_or(cfg.sysfs_root) + "/bus/pci/devices";
+  log.warning("no GPU found in " + where +
+              " (no PCI display, 3D or processing-accelerator device); nothing to report until one appears. "
+              "Check `gpu-agent inventory` as root; under systemd, that the unit sees /sys");
 }
 
 Log::Level log_level(const Args& a, Log::Level quiet) { return a.flags.count("verbose") ? Log::Level::debug : quiet; }
@@ -135,10 +170,16 @@ int cmd_report(const std::vector<std::string>& argv, const std::optional<std::st
   if (r.exit) return *r.exit;
   auto cfg = load_report_config(config_path, r.args);
   if (!cfg) return fail(err, argv[0], cfg.error());
+  const bool dry = r.args.flags.count("dry-run") > 0;
+  std::unique_ptr<LockFile> lock;  // a dry run writes nothing, so it may run beside the daemon
+  if (!dry) {
+    auto l = LockFile::acquire(cfg->state_dir);
+    if (!l) return fail(err, argv[0], l.error());
+    lock = std::move(*l);
+  }
   Log log(err, log_level(r.args, Log::Level::info));
   log.debug("config " + config_name(*cfg));
   Reporter reporter(*cfg, r.sources, log);
-  const bool dry = r.args.flags.count("dry-run") > 0;
   const PassOutcome o = reporter.pass(dry, dry ? &out : nullptr);
   if (o.kind == PassOutcome::Kind::ok)
     log.info(o.message + " (" + std::to_string(o.stats.requests) + " request(s), " + std::to_string(o.stats.writes) +
@@ -176,6 +217,9 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     return usage_error(err, argv[0], "--metrics-file needs an absolute path (node_exporter's textfile directory)");
   auto cfg = load_report_config(config_path, a);
   if (!cfg) return fail(err, argv[0], cfg.error());
+  // One daemon per state directory, for the life of the process.
+  auto lock = LockFile::acquire(cfg->state_dir);
+  if (!lock) return fail(err, argv[0], lock.error());
   Log log(err, log_level(a, Log::Level::info));
   log.debug("config " + config_name(*cfg));
   Reporter reporter(*cfg, r.sources, log);
@@ -210,6 +254,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   }
   DaemonHooks hooks;
   hooks.max_passes = max_passes;
+  bool said_no_gpu = false;
   // --splay auto means auto even when the config sets seconds.
   const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
@@ -222,12 +267,23 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     if (o.kind == PassOutcome::Kind::ok && o.stats.writes > 0) log.info(done);
     else if (o.kind == PassOutcome::Kind::ok) log.debug(done);
     observer.after_pass(o, unix_time_now(), took);
+    say_when_no_gpu(o, r.sources, reporter.config(), said_no_gpu, log);
     return o;
   };
   hooks.reload = [&](std::string& error) {
     auto next = load_report_config(config_path, a);
     if (!next) {
       error = next.error().message;
+      return false;
+    }
+    if (next->state_dir != cfg->state_dir) {
+      error = config_name(*next) + ": [agent] state_dir changed from " + cfg->state_dir + " to " + next->state_dir +
+              "; that takes a restart (systemctl restart gpu-agent)";
+      return false;
+    }
+    // Pools and layouts must fit this host, or the first pass would end the daemon.
+    if (auto host = load_host(r.sources, *next); !host) {
+      error = host.error().message;
       return false;
     }
     observer.reconfigure(status_file_path(*next), metrics_path(*next), interval.value_or(next->interval));
@@ -246,7 +302,15 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   hooks.retry_min = [&] { return reporter.config().retry_min; };
   hooks.retry_max = [&] { return reporter.config().retry_max; };
   log.info("gpu-agent " + std::string(kAgentVersion) + " running; config " + config_name(*cfg) + ", every " +
-           std::to_string(static_cast<long>(cfg->interval)) + " s");
+           seconds_text(interval.value_or(cfg->interval)) + (interval ? " (--interval)" : ""));
+  // Under Type=notify a start-up splay would hold `systemctl start`, the role's
+  // restart and an upgrade's postinst for up to the whole window: READY=1 now,
+  // with a STATUS= line that says when the first pass comes.
+  if (hooks.splay > 0)
+    if (auto e = observer.notifier().ready_before_first_pass(
+            "first pass within " + std::to_string(static_cast<long>(std::ceil(hooks.splay))) + " s (start-up splay)");
+        !e.empty())
+      log.warning(e);
   const PassOutcome end = run_daemon(hooks, log);
   observer.stopping(end.message);
   return exit_code(end);

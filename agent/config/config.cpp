@@ -23,7 +23,7 @@ std::vector<std::string> split_list(const std::string& v) {
 namespace {
 
 Error at(const IniFile& ini, const IniEntry& e, const std::string& section, const std::string& msg) {
-  return make_error(ini.where(e.line) + ": [" + section + "] " + e.key + ": " + msg);
+  return make_error(ini.where(e.line) + ": [" + section + "] " + printable(e.key) + ": " + msg);
 }
 
 // ---- the value parsers: each says what is wrong with the value; apply_keys adds where ----
@@ -238,6 +238,7 @@ const std::vector<Key<A>> kAgentRules{
     {"libvirt_uri", &A::libvirt_uri},
     {"state_dir", &A::state_dir},
     {"nova_config", &A::nova_config},
+    {"nova_release", &A::nova_release},
     {"interval", [](const std::string& v, A& c) { return store(parse_seconds(v, 1, 86400), c.interval); }},
     {"jitter", [](const std::string& v, A& c) { return store(parse_seconds(v, 0, 1), c.jitter); }},
     {"retry_min", [](const std::string& v, A& c) { return store(parse_seconds(v, 0.01, 3600), c.retry_min); }},
@@ -547,6 +548,8 @@ Result<AgentConfig> parse_agent_config(const IniFile& ini) {
     if (auto ok = rule->parse(ini, s, c); !ok) return ok.error();
   }
   if (!c.path.empty()) c.flavors.source = c.path;
+  if (c.placement.source.empty())  // for messages about what is missing
+    c.placement.source = (c.path.empty() ? std::string("(built-in defaults)") : c.path) + " (no [placement] section)";
   if (c.retry_max < c.retry_min) return make_error(ini.path + ": [agent] retry_max must not be below retry_min");
   return c;
 }

@@ -89,6 +89,7 @@ struct AgentConfig {
   std::vector<VgpuLayoutConfig> vgpu_layouts;
   PlacementSettings placement;
   std::string nova_config;          // reuse [placement] from this nova.conf
+  std::string nova_release;         // nova-config/doctor's target release ("" = the installed nova, else the newest)
   flavors::FlavorSettings flavors;  // [flavors] and [flavors:Nx]
 };
 

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "parse.h"
+
 namespace gpu_agent {
 namespace {
 
@@ -110,7 +112,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
           backoff = Backoff(hooks.retry_min(), hooks.retry_max(), rng());
           if (hup_ends_wait) return 0;
         } else {
-          log.error("SIGHUP: configuration not reloaded, keeping the old one: " + error);
+          log.error("SIGHUP: configuration not reloaded, keeping the old one and carrying on: " + error);
         }
       }
       wait = std::max(0.0, wait - (now() - start));
@@ -133,18 +135,17 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
     switch (out.kind) {
       case PassOutcome::Kind::ok:
         if (backoff.attempts() > 0)
-          log.info("placement reachable again; back to every " + std::to_string(static_cast<long>(hooks.interval())) +
-                   " s");
+          log.info("placement reachable again; back to every " + seconds_text(hooks.interval()));
         backoff.reset();
         wait = jittered(hooks.interval(), hooks.jitter(), rng);
         break;
       case PassOutcome::Kind::retry:
         wait = backoff.next();
-        log.warning(out.message + "; retrying in " + std::to_string(static_cast<long>(std::ceil(wait))) + " s");
+        log.warning(out.message + "; retrying in " + seconds_text(wait));
         break;
       case PassOutcome::Kind::fatal: log.error(out.message); return out;
       case PassOutcome::Kind::stopped:
-        log.info("stop signal received during a pass; exiting after the request in flight");
+        log.info("stop signal received during a pass; request in flight cancelled; exiting");
         return out;
     }
     if (hooks.max_passes && passes >= hooks.max_passes) return {PassOutcome::Kind::ok, "max passes", false, {}, {}};

@@ -3,7 +3,7 @@
 // rack of nodes does not hit placement in step), quick retries with capped
 // exponential backoff while placement or keystone is unreachable or nova has
 // not created the compute node yet, SIGHUP to reload the config, SIGTERM or
-// SIGINT to finish the request in flight and exit 0.
+// SIGINT to cancel the request in flight and exit 0.
 #include <chrono>
 #include <cstdint>
 #include <functional>

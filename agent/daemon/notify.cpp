@@ -35,6 +35,12 @@ std::string SystemdNotifier::after_pass(const std::string& status) {
   return err;
 }
 
+std::string SystemdNotifier::ready_before_first_pass(const std::string& status) {
+  std::string err = send("READY=1\nSTATUS=" + status);
+  if (err.empty()) ready_sent_ = true;
+  return err;
+}
+
 std::string SystemdNotifier::stopping(const std::string& why) { return send("STOPPING=1\nSTATUS=stopping: " + why); }
 
 std::string watchdog_mismatch(std::optional<double> watchdog_s, double interval, double jitter, double retry_max) {

@@ -23,6 +23,10 @@ class SystemdNotifier {
   // After each pass: READY=1 the first time, WATCHDOG=1, STATUS=line.
   // Returns the error text when systemd could not be told (else "").
   std::string after_pass(const std::string& status);
+  // READY=1 before the first pass, with STATUS=line: under a start-up splay,
+  // so that `systemctl start` (and a restart, and an upgrade's postinst) does
+  // not wait for the whole random delay.
+  std::string ready_before_first_pass(const std::string& status);
   std::string stopping(const std::string& why);  // the daemon is exiting
 
  private:

@@ -2,20 +2,24 @@
 
 #include <chrono>
 
+#include "file_check.h"
 #include "keystone.h"
+#include "parse.h"
 
 namespace gpu_agent {
 namespace {
 
-http::Options http_options(const PlacementSettings& p, Log& log) {
+http::Options http_options(const PlacementSettings& p, Log* log, std::function<bool()> cancelled) {
   http::Options opts;
+  opts.cancelled = std::move(cancelled);
   opts.connect_timeout = std::chrono::milliseconds(static_cast<int64_t>(p.timeout * 1000));
   opts.io_timeout = opts.connect_timeout;
   opts.cafile = p.cafile;
   opts.insecure = p.insecure;
-  if (p.insecure) log.warning("[placement] insecure = true: TLS certificates are NOT verified");
+  if (!log) return opts;
+  if (p.insecure) log->warning("[placement] insecure = true: TLS certificates are NOT verified");
   // -v: every request to keystone and placement (credentials redacted by the client)
-  if (log.enabled(Log::Level::debug)) opts.trace = [&log](std::string_view line) { log.debug(std::string(line)); };
+  if (log->enabled(Log::Level::debug)) opts.trace = [log](std::string_view line) { log->debug(std::string(line)); };
   return opts;
 }
 
@@ -58,29 +62,61 @@ Result<bool> keystone_session(const PlacementSettings& p, const std::string& aut
   return true;
 }
 
+// auth_type as the settings mean it: admin_token when only a token is given.
+std::string auth_of(const PlacementSettings& p) {
+  if (p.auth_type.empty() && !p.token.empty()) return "admin_token";
+  return p.auth_type;
+}
+
+bool is_static(const std::string& auth) { return auth == "admin_token" || auth == "noauth" || auth == "none"; }
+bool is_keystone(const std::string& auth) {
+  return auth == "password" || auth == "v3password" || auth == "v3applicationcredential" ||
+         auth == "applicationcredential";
+}
+
 }  // namespace
 
-Result<PlacementSession> open_placement(const PlacementSettings& p, Log& log) {
-  const http::Options opts = http_options(p, log);
-  PlacementSession out;
-  std::string endpoint = p.endpoint_override;
-  std::string auth = p.auth_type;
-  if (auth.empty() && !p.token.empty()) auth = "admin_token";
-  if (auth == "admin_token" || auth == "noauth" || auth == "none") {
-    if (endpoint.empty())
+Result<bool> check_placement_settings(const PlacementSettings& p) {
+  const std::string auth = auth_of(p);
+  if (!p.cafile.empty())
+    if (auto c = check_readable_file(p.cafile, p.source + ": cafile"); !c)
+      return make_error(ErrorKind::bad_config, c.error().message);
+  const http::Options opts = http_options(p, nullptr, {});
+  if (is_static(auth)) {
+    if (p.endpoint_override.empty())
       return make_error(ErrorKind::bad_config,
                         p.source + ": auth_type = " + auth + " needs endpoint_override = http(s)://HOST:PORT");
     if (auth == "admin_token" && p.token.empty())
       return make_error(ErrorKind::bad_config, p.source + ": auth_type = admin_token needs token = ...");
-    out.tokens = std::make_shared<placement::StaticToken>(p.token);
-  } else if (auth == "password" || auth == "v3password" || auth == "v3applicationcredential" ||
-             auth == "applicationcredential") {
-    if (auto ks = keystone_session(p, auth, opts, out, endpoint); !ks) return ks.error();
-  } else {
+  } else if (is_keystone(auth)) {
+    auto session = keystone::Session::create(credentials_of(p, auth), opts);  // checks; sends nothing
+    if (!session) return make_error(ErrorKind::bad_config, with_context(p.source, session.error()).message);
+  } else if (auth.empty()) {
     return make_error(ErrorKind::bad_config,
                       p.source +
                           ": auth_type is not set: use password, v3applicationcredential, or admin_token "
                           "with endpoint_override (or --nova-config /etc/nova/nova.conf to reuse nova's)");
+  } else {
+    return make_error(ErrorKind::bad_config, p.source + ": auth_type = " + printable(auth) +
+                                                 " is not known: use password, v3applicationcredential, "
+                                                 "admin_token or noauth");
+  }
+  if (!p.endpoint_override.empty())
+    if (auto c = http::Client::create(p.endpoint_override, opts); !c)
+      return make_error(ErrorKind::bad_config, p.source + ": endpoint_override: " + c.error().message);
+  return true;
+}
+
+Result<PlacementSession> open_placement(const PlacementSettings& p, Log& log, std::function<bool()> cancelled) {
+  if (auto ok = check_placement_settings(p); !ok) return ok.error();
+  const http::Options opts = http_options(p, &log, std::move(cancelled));
+  PlacementSession out;
+  std::string endpoint = p.endpoint_override;
+  const std::string auth = auth_of(p);
+  if (is_static(auth)) {
+    out.tokens = std::make_shared<placement::StaticToken>(p.token);
+  } else if (auto ks = keystone_session(p, auth, opts, out, endpoint); !ks) {
+    return ks.error();
   }
   auto client = placement::PlacementClient::create(endpoint, opts, out.tokens);
   if (!client) return make_error(ErrorKind::bad_config, client.error().message);

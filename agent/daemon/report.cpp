@@ -25,7 +25,8 @@ struct Reporter::Snapshot {
 // How applying a plan ended.
 struct Reporter::Applied {
   enum class Kind { done, conflict, stopped, failed } kind = Kind::done;
-  PassOutcome failure;  // for failed
+  PassOutcome failure;   // for failed
+  std::string conflict;  // for conflict: the step and placement's answer
 };
 
 namespace {
@@ -116,7 +117,8 @@ void Reporter::reload(AgentConfig config) {
 
 Result<bool> Reporter::connect() {
   if (session_.client) return true;
-  auto s = open_placement(config_.placement, log_);
+  // A stop signal abandons the request in flight (the daemon's SIGTERM).
+  auto s = open_placement(config_.placement, log_, [this] { return should_stop_ && should_stop_(); });
   if (!s) return s.error();
   session_ = std::move(*s);
   return true;
@@ -158,7 +160,11 @@ void Reporter::load_state_once(const std::string& compute_node) {
   if (state_loaded_) return;
   auto st = load_state(config_.state_dir + "/state.json");
   if (st) state_ = *st;
-  else log_.warning(st.error().message + "; starting with no record of owned traits (they are only added)");
+  else {
+    log_.warning(st.error().message + "; rebuilding it from placement (the pools carrying " + config_.marker_trait +
+                 " are the agent's, with their traits)");
+    rebuild_state_ = true;
+  }
   state_loaded_ = true;
   if (state_.resume && state_.resume->compute_node == compute_node && !root_uuid_) {
     const ResumePoint& r = *state_.resume;
@@ -186,6 +192,24 @@ void Reporter::save_resume_point() {
   if (auto saved = save_state(config_.state_dir + "/state.json", s); !saved)
     log_.debug(saved.error().message + " (the resume point; a restart reads the tree in full)");
   state_.resume = std::move(next);
+}
+
+// state.json was lost (torn, empty, not a file): the providers with the
+// marker trait are the agent's, and so are their CUSTOM_ traits. Written back
+// at the end of the pass.
+void Reporter::rebuild_state(const placement::TreeState& tree) {
+  rebuild_state_ = false;
+  state_dirty_ = true;
+  size_t pools = 0;
+  for (const auto& p : tree.providers) {
+    if (p.uuid == *root_uuid_ || !p.traits.count(config_.marker_trait)) continue;
+    auto& owned = state_.owned_traits[p.uuid];
+    for (const auto& t : p.traits)
+      if (t.rfind("CUSTOM_", 0) == 0) owned.insert(t);
+    ++pools;
+  }
+  log_.info("state rebuilt from placement: " + std::to_string(pools) + " pool provider(s) carry " +
+            config_.marker_trait);
 }
 
 // The compute node provider nova created, by its hypervisor hostname: false
@@ -226,10 +250,14 @@ placement::Desired Reporter::desired_for(const LoadedHost& host) const {
     desired.pools.push_back(std::move(dp));
   }
   // vGPU: traits on nova's pGPU providers of the declared layouts
-  for (const auto& l : host.layouts)
+  for (const auto& l : host.layouts) {
     for (const auto& parent : l.parents)
       desired.decorations[nova_pgpu_provider_name(desired.root_name, parent.address)].insert(l.traits.begin(),
                                                                                              l.traits.end());
+    // nova-config writes max_instances = capacity: nova fills at most that many parents
+    const size_t parents = l.parents.size();
+    desired.decorations_needed += l.capacity > 0 ? std::min(parents, static_cast<size_t>(l.capacity)) : parents;
+  }
   return desired;
 }
 
@@ -444,7 +472,7 @@ Reporter::Applied Reporter::apply(const placement::Plan& plan, std::map<std::str
   const std::set<std::string> existing = traits_already_there(plan);
   if (before_write_ && !plan.steps.empty()) before_write_();
   for (const auto& step : plan.steps) {
-    if (should_stop && should_stop()) return {Applied::Kind::stopped, {}};
+    if (should_stop && should_stop()) return {Applied::Kind::stopped, {}, {}};
     if (step.kind == placement::Step::Kind::ensure_trait &&
         existing.count(step.request.path.substr(step.request.path.rfind('/') + 1)))
       continue;
@@ -460,20 +488,24 @@ Reporter::Applied Reporter::apply(const placement::Plan& plan, std::map<std::str
     const Outcome o = placement::outcome_of(r.error());
     const bool delete_raced = step.kind == placement::Step::Kind::delete_provider &&
                               (o == Outcome::conflict_inuse || o == Outcome::not_found);
+    // Another agent run (a `report --once` beside the daemon, two nodes'
+    // automation) created the same pool first: re-read, and the plan finds it.
+    const bool create_raced = step.kind == placement::Step::Kind::create_provider && o == Outcome::duplicate_name;
     // A generation conflict (somebody wrote between our read and write), a
-    // delete that raced, or newer placement refusing total < used: re-read,
-    // re-plan (shrinking by usage).
-    if (o == Outcome::conflict_generation || o == Outcome::conflict_inuse || delete_raced)
-      return {Applied::Kind::conflict, {}};
-    return {Applied::Kind::failed, outcome_for(r.error(), step.why)};
+    // delete or create that raced, or newer placement refusing total < used:
+    // re-read, re-plan (shrinking by usage).
+    if (o == Outcome::conflict_generation || o == Outcome::conflict_inuse || delete_raced || create_raced)
+      return {Applied::Kind::conflict, {}, step.why + ": " + r.error().message};
+    return {Applied::Kind::failed, outcome_for(r.error(), step.why), {}};
   }
-  return {Applied::Kind::done, {}};
+  return {Applied::Kind::done, {}, {}};
 }
 
 // What we own and what the tree looks like now, for the next pass.
 void Reporter::remember(const placement::Plan& plan, placement::Desired desired,
                         std::map<std::string, int64_t> generations) {
-  if (plan.owned_traits != state_.owned_traits) {
+  if (plan.owned_traits != state_.owned_traits || state_dirty_) {
+    state_dirty_ = false;
     AgentState next;
     next.owned_traits = plan.owned_traits;
     next.resume = state_.resume;
@@ -492,6 +524,17 @@ void Reporter::remember(const placement::Plan& plan, placement::Desired desired,
 }
 
 PassOutcome Reporter::pass(bool dry_run, std::ostream* plan_out, const std::function<bool()>& should_stop) {
+  should_stop_ = should_stop;
+  PassOutcome o = pass_once(dry_run, plan_out, should_stop);
+  // A request the stop signal cancelled failed for that reason only.
+  if (should_stop && o.kind != PassOutcome::Kind::ok && should_stop()) {
+    o.kind = PassOutcome::Kind::stopped;
+    o.message = "stopped";
+  }
+  return o;
+}
+
+PassOutcome Reporter::pass_once(bool dry_run, std::ostream* plan_out, const std::function<bool()>& should_stop) {
   // 1. This host.
   auto host = load_host(sources_, config_, {}, &host_cache_);
   if (!host) return fatal(host.error().message, true);
@@ -572,6 +615,10 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
     auto tree = read_tree(*listed);
     if (!tree) return outcome_for(tree.error(), "");  // the error names the provider and what was read
     take_readings(*tree);
+    if (rebuild_state_) {
+      rebuild_state(*tree);
+      desired = desired_for(host);
+    }
 
     // 4. Plan.
     const std::vector<std::string> excluded = leave_nova_devices(*tree, host.inventory.hostname, desired);
@@ -591,10 +638,11 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
     if (applied.kind == Applied::Kind::conflict) {
       if (attempt + 1 >= kMaxConflictRetries)
         return retry("placement kept changing under the agent (" + std::to_string(kMaxConflictRetries) +
-                     " generation conflicts in a row); will try again");
+                     " conflicts in a row; the last: " + applied.conflict + "); will try again");
       static thread_local std::mt19937 rng{std::random_device{}()};
       std::uniform_int_distribution<int> ms(50, 250 * (attempt + 1));
-      log_.info("generation conflict on the provider tree; re-reading (attempt " + std::to_string(attempt + 2) + ")");
+      log_.info("conflict on the provider tree (" + applied.conflict + "); re-reading (attempt " +
+                std::to_string(attempt + 2) + ")");
       std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
       continue;
     }

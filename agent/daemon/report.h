@@ -59,6 +59,7 @@ class Reporter {
   Result<bool> find_root(const Inventory& host);
   void load_state_once(const std::string& compute_node);
   void save_resume_point();
+  void rebuild_state(const placement::TreeState& tree);
   placement::Desired desired_for(const LoadedHost& host) const;
   bool unchanged_since_last(const std::map<std::string, int64_t>& generations, const placement::Desired& desired) const;
   Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed);
@@ -79,6 +80,7 @@ class Reporter {
   PassOutcome reconcile(const LoadedHost& host, bool dry_run, std::ostream* plan_out,
                         const std::function<bool()>& should_stop);
   PassOutcome outcome_for(const Error& e, const std::string& what);
+  PassOutcome pass_once(bool dry_run, std::ostream* plan_out, const std::function<bool()>& should_stop);
 
   AgentConfig config_;
   ReportSources sources_;
@@ -94,10 +96,12 @@ class Reporter {
   std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
-  bool root_from_state_ = false;
-  double usage_refresh_not_before_ = 0;  // unix seconds; spreads a restarted fleet's usage refreshes  // root_uuid_
-                                         // came from the resume point, not a lookup by name
+  bool root_from_state_ = false;         // root_uuid_ came from the resume point, not a lookup by name
+  bool rebuild_state_ = false;           // state.json was unusable: rebuild it from the next full read
+  bool state_dirty_ = false;             // rebuilt: write it even if the plan owns the same
+  double usage_refresh_not_before_ = 0;  // unix seconds: spreads a restarted fleet's usage re-reads
   std::function<void()> before_write_;
+  std::function<bool()> should_stop_;  // this pass's; cancels the request in flight
 };
 
 }  // namespace gpu_agent

@@ -4,14 +4,8 @@
 
 #include <rapidjson/document.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
+#include "file_check.h"
 #include "fs.h"
 #include "json.h"
 
@@ -94,7 +88,11 @@ std::optional<ResumePoint> resume_from(const rapidjson::Value& v) {
 Result<AgentState> state_from_json(const std::string& text, const std::string& origin) {
   rapidjson::Document d;
   d.Parse(text.c_str(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return make_error(origin + ": not a gpu-agent state file (invalid JSON)");
+  if (d.HasParseError() || !d.IsObject())
+    return make_error(ErrorKind::bad_input,
+                      origin + ": not a gpu-agent state file (invalid JSON" +
+                          (d.HasParseError() ? " at byte " + std::to_string(d.GetErrorOffset()) : std::string()) +
+                          ": torn by a crash, or written by something else?)");
   AgentState s;
   if (auto r = d.FindMember("resume"); r != d.MemberEnd()) s.resume = resume_from(r->value);
   auto ot = d.FindMember("owned_traits");
@@ -112,14 +110,10 @@ Result<AgentState> state_from_json(const std::string& text, const std::string& o
 }
 
 Result<AgentState> load_state(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return AgentState{};
-    return os_error("cannot read state file " + path + ": " + std::strerror(errno), errno);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return state_from_json(ss.str(), path);
+  auto text = read_checked_file(path, "state file", false);
+  if (!text && text.error().kind == ErrorKind::not_found) return AgentState{};
+  if (!text) return text.error();
+  return state_from_json(*text, path);
 }
 
 Result<bool> save_state(const std::string& path, const AgentState& s) {

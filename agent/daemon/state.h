@@ -42,7 +42,9 @@ struct AgentState {
 
 std::string state_to_json(const AgentState& s);
 Result<AgentState> state_from_json(const std::string& text, const std::string& origin);
-// Missing file: empty state. Corrupt file: error (the caller warns and starts empty).
+// Missing file: empty state. A directory, FIFO or device, an empty, torn or
+// foreign file: an error naming the path (the caller reports it and rebuilds
+// ownership from Placement: the pools with the marker trait are the agent's).
 Result<AgentState> load_state(const std::string& path);
 Result<bool> save_state(const std::string& path, const AgentState& s);
 

@@ -22,9 +22,18 @@ bool vfio_safe_driver(const std::optional<std::string>& d) {
   return !d || *d == "vfio-pci" || *d == "pci-stub" || *d == "pcieport";
 }
 
-// softdep names a module; sysfs shows the driver, which is the module's name
-// for every GPU and HDMI audio driver but not for USB-C controllers on GPUs.
-std::string module_of(const std::string& driver) { return driver == "xhci_hcd" ? "xhci_pci" : driver; }
+// softdep names a module; sysfs shows the driver. The kernel's own answer first
+// (bus/pci/drivers/X/module, kept by `capture`), then what is known when a capture lacks it:
+// the driver name is the module's for every GPU and HDMI audio driver, not for a GPU's
+// USB-C functions.
+std::string module_of(const Inventory& inv, const std::string& driver) {
+  if (auto it = inv.driver_modules.find(driver); it != inv.driver_modules.end()) return it->second;
+  static const std::map<std::string, std::string> kFallback{
+      {"nvidia-gpu", "i2c_nvidia_gpu"}, {"xhci_hcd", "xhci_pci"}, {"ehci-pci", "ehci_pci"},
+      {"ohci-pci", "ohci_pci"},         {"ucsi_ccg", "ucsi_ccg"}, {"snd_hda_intel", "snd_hda_intel"}};
+  if (auto it = kFallback.find(driver); it != kFallback.end()) return it->second;
+  return driver;
+}
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string s;
@@ -315,48 +324,88 @@ void collect_gpu_problems(const Inventory& inv, DoctorReport& r) {
   }
 }
 
-// Every device that should be on vfio-pci: each passthrough GPU and the other
-// functions of its card. ids= binds by ID, so an ID a vGPU GPU shares stays out.
-void plan_vfio_binding(const Inventory& inv, DoctorReport& r) {
-  std::set<std::string> ids, drivers, vgpu_ids;
-  std::map<std::string, std::string> vgpu_addr;  // id -> first vGPU GPU with it
-  for (const auto& g : inv.gpus)
-    if (g.mode == GpuMode::vgpu && g.vendor_id && g.product_id) {
-      vgpu_ids.insert(g.id_pair());
-      vgpu_addr.emplace(g.id_pair(), g.address.to_string());
+// softdep lines for the modules of the drivers the plan takes devices from, with what a
+// reader must know: pci-stub is given its devices on the kernel command line, and a driver
+// the host still needs for other devices keeps them (ids= decides what vfio-pci takes).
+void plan_softdeps(const Inventory& inv, const std::set<std::string>& drivers, const std::set<PciAddress>& bound,
+                   DoctorReport& r) {
+  std::set<std::string> modules;
+  for (const auto& d : drivers) {
+    if (d == "vfio-pci") continue;
+    std::vector<std::string> stub;
+    if (d == "pci-stub") {
+      if (auto it = inv.driver_devices.find(d); it != inv.driver_devices.end())
+        for (const auto& a : it->second) stub.push_back(a.to_string());
+      r.vfio_notes.push_back("pci-stub holds " + some(stub) +
+                             ": it is given devices by `pci-stub.ids=` on the kernel command line and, built in, "
+                             "claims them before any module loads: remove those IDs from GRUB_CMDLINE_LINUX in "
+                             "/etc/default/grub (`update-grub`), or vfio-pci never gets them at boot");
+      continue;
     }
-  auto want = [&](const std::string& id, const std::string& addr, const std::optional<std::string>& driver,
+    const std::string module = module_of(inv, d);
+    modules.insert(module);
+    std::vector<std::string> kept;
+    if (auto it = inv.driver_devices.find(d); it != inv.driver_devices.end())
+      for (const auto& a : it->second)
+        if (!bound.count(a)) kept.push_back(a.to_string());
+    if (!kept.empty())
+      r.vfio_notes.push_back("softdep " + module + " only makes vfio-pci load first: " + d + " still drives " +
+                             some(kept) + " for the host, which is fine, since `ids=` decides what vfio-pci takes");
+    if (module != d)
+      r.vfio_notes.push_back("the driver " + d + " is the kernel module " + module +
+                             (inv.driver_modules.count(d)
+                                  ? std::string(" (/sys/bus/pci/drivers/") + d + "/module)"
+                                  : std::string(" (known name; the capture has no module link)")));
+  }
+  r.softdep_drivers.assign(modules.begin(), modules.end());
+}
+
+// IDs of devices the host keeps (its displays, SR-IOV PFs): ids= would take them too.
+using HeldIds = std::map<std::string, std::string>;  // vendor:product -> "ADDR (why)"
+
+// Every device that should be on vfio-pci: each passthrough GPU and the other
+// functions of its card. ids= binds by ID, so an ID a vGPU GPU or a device the host
+// keeps shares stays out.
+void plan_vfio_binding(const Inventory& inv, const HeldIds& held, DoctorReport& r) {
+  std::set<std::string> ids, drivers;
+  std::set<PciAddress> bound;                 // what the plan gives vfio-pci
+  std::map<std::string, std::string> others;  // id -> why it stays out of ids=
+  for (const auto& [id, why] : held) others.emplace(id, why);
+  for (const auto& g : inv.gpus)
+    if (g.mode == GpuMode::vgpu && g.vendor_id && g.product_id)
+      others.emplace(g.id_pair(), g.address.to_string() + ", a vGPU GPU on the nvidia driver");
+  auto want = [&](const std::string& id, const PciAddress& addr, const std::optional<std::string>& driver,
                   bool needs_binding) {
     if (!id.empty()) ids.insert(id);
+    bound.insert(addr);
     if (!needs_binding) return;
     if (driver) {
-      drivers.insert(module_of(*driver));
+      drivers.insert(*driver);
       if (*driver == "nouveau") r.blacklist_nouveau = true;
     }
-    r.driverctl.push_back("driverctl set-override " + addr + " vfio-pci");
+    r.driverctl.push_back("driverctl set-override " + addr.to_string() + " vfio-pci");
   };
   for (const auto& g : inv.gpus) {
     if (g.mode != GpuMode::passthrough) continue;
-    want(g.id_pair(), g.address.to_string(), g.driver, !g.driver || *g.driver != "vfio-pci");
+    want(g.id_pair(), g.address, g.driver, !g.driver || *g.driver != "vfio-pci");
     for (const auto& m : g.group_members) {
       if (!m.same_card) continue;
       const std::string id = m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4)
                                                          : std::string();
-      want(id, m.address.to_string(), m.driver, !vfio_safe_driver(m.driver));
+      want(id, m.address, m.driver, !vfio_safe_driver(m.driver));
     }
   }
   for (const auto& id : ids) {
-    if (!vgpu_ids.count(id)) {
+    auto other = others.find(id);
+    if (other == others.end()) {
       r.vfio_ids.push_back(id);
       continue;
     }
-    r.vfio_notes.push_back(id + " is also the ID of " + vgpu_addr[id] +
-                           ", a vGPU GPU on the nvidia driver: `ids=` would take that one too, so it is left "
-                           "out; bind the passthrough ones with the driverctl lines instead");
+    r.vfio_notes.push_back(id + " is also the ID of " + other->second +
+                           ": `ids=` would take that one too, so it is left out; bind the passthrough ones with the "
+                           "driverctl lines instead");
   }
-  r.softdep_drivers.assign(drivers.begin(), drivers.end());
-  r.softdep_drivers.erase(std::remove(r.softdep_drivers.begin(), r.softdep_drivers.end(), "vfio-pci"),
-                          r.softdep_drivers.end());
+  plan_softdeps(inv, drivers, bound, r);
   // The same device can be reached twice (a companion listed under two GPUs).
   std::sort(r.driverctl.begin(), r.driverctl.end());
   r.driverctl.erase(std::unique(r.driverctl.begin(), r.driverctl.end()), r.driverctl.end());
@@ -372,9 +421,10 @@ std::string modprobe_conf(const DoctorReport& r) {
   return c;
 }
 
-// The host's displays (a BMC's VGA, the console GPU) are left alone unless a [pool:*]
-// section names them: out of the copy doctor judges, and said once in a note.
-Inventory without_host_displays(const Inventory& host, const AgentConfig* cfg, DoctorReport& r) {
+// The host's displays (a BMC's VGA, the console GPU) and SR-IOV PFs are left alone unless a
+// [pool:*] section names them: out of the copy doctor judges, said once in a note, and their
+// IDs kept out of ids=.
+Inventory leave_to_host(const Inventory& host, const AgentConfig* cfg, HeldIds& held, DoctorReport& r) {
   Inventory inv = host;
   std::vector<std::string> left;
   auto claimed = [&](const Gpu& g) {
@@ -383,15 +433,16 @@ Inventory without_host_displays(const Inventory& host, const AgentConfig* cfg, D
                        [&](const PoolConfig& pc) { return select_gpu(g, pc.addresses, pc.match) != Selected::no; });
   };
   auto drop = [&](const Gpu& g) {
-    if (g.role != GpuRole::host_display || claimed(g)) return false;
+    if (g.role == GpuRole::guest || claimed(g)) return false;
     left.push_back(g.address.to_string() + " (" + g.id_pair() + ", " + g.role_reason + ")");
+    held.emplace(g.id_pair(), g.address.to_string() + " (" + std::string(to_string(g.role)) + ")");
     return true;
   };
   inv.gpus.erase(std::remove_if(inv.gpus.begin(), inv.gpus.end(), drop), inv.gpus.end());
   if (!left.empty())
     r.notes.push_back("left to the host: " + join(left, "; ") +
-                      ". doctor never binds a BMC's or the host's display to vfio-pci; name one in a [pool:NAME] "
-                      "section to give it to guests anyway");
+                      ". doctor never binds a BMC's or the host's display, or an SR-IOV PF whose VFs are the guest "
+                      "devices, to vfio-pci; name one in a [pool:NAME] section to give it to guests anyway");
   return inv;
 }
 
@@ -399,7 +450,8 @@ Inventory without_host_displays(const Inventory& host, const AgentConfig* cfg, D
 
 DoctorReport make_doctor_report(const Inventory& host, const DoctorOptions& options) {
   DoctorReport r;
-  const Inventory inv = without_host_displays(host, options.config, r);
+  HeldIds held;
+  const Inventory inv = leave_to_host(host, options.config, held, r);
   r.host = inv.hostname;
   r.source = inv.source;
   r.generator = options.generator;
@@ -431,7 +483,7 @@ DoctorReport make_doctor_report(const Inventory& host, const DoctorOptions& opti
     if (r.cpu_vendor == "amd") r.kernel_cmdline = kAmdArgs;
   }
   if (r.vfio_needed) {
-    plan_vfio_binding(inv, r);
+    plan_vfio_binding(inv, held, r);
     r.modprobe_conf = modprobe_conf(r);
   }
   if (r.iommu_needed) r.commands.push_back("update-grub");

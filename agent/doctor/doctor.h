@@ -71,7 +71,7 @@ struct DoctorReport {
   // 2. vfio-pci binding, when a passthrough GPU or its companion is on another driver
   bool vfio_needed = false;
   std::vector<std::string> vfio_ids;         // "10de:2684", sorted, unique
-  std::vector<std::string> softdep_drivers;  // drivers bound now, sorted, unique
+  std::vector<std::string> softdep_drivers;  // the kernel modules of the drivers bound now, sorted, unique
   bool blacklist_nouveau = false;
   std::string modprobe_conf;            // the file's whole content
   std::vector<std::string> driverctl;   // "driverctl set-override ADDR vfio-pci", the no-reboot way

@@ -88,7 +88,9 @@ MemFs capture_tree(const Fs& src, CaptureStats* stats) {
       if (!names) continue;
       for (const auto& n : *names) {
         const std::string p = dev + "/" + n;
-        if (n == "driver" || n == "iommu_group" || n == "physfn" || n.rfind("virtfn", 0) == 0) {
+        // consumer:/supplier: are the kernel's device links (a GPU and its HDMI audio, USB-C)
+        if (n == "driver" || n == "iommu_group" || n == "physfn" || n.rfind("virtfn", 0) == 0 ||
+            n.rfind("consumer:", 0) == 0 || n.rfind("supplier:", 0) == 0) {
           copy.link(p);
         } else if (n == "mdev_supported_types") {
           auto types = src.list_dir(p);
@@ -105,6 +107,9 @@ MemFs capture_tree(const Fs& src, CaptureStats* stats) {
       }
     }
   }
+  // The module behind each driver (softdep lines name modules: nvidia-gpu is i2c_nvidia_gpu).
+  if (auto drivers = src.list_dir("bus/pci/drivers"); drivers)
+    for (const auto& d : *drivers) copy.link("bus/pci/drivers/" + d + "/module");
   if (stats) *stats = st;
   return out;
 }

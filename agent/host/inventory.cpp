@@ -205,8 +205,17 @@ void read_optional_attrs(const Fs& fs, const std::string& dev, Gpu& gpu) {
   else note(v.error());
   if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
   else note(v.error());
-  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) gpu.numa_node = v->value_or(-1);
-  else note(v.error());
+  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) {
+    // The kernel says -1 (no affinity) or a node below MAX_NUMNODES (1024 at most).
+    gpu.numa_node = v->value_or(-1);
+    if (gpu.numa_node < -1 || gpu.numa_node > 1023) {
+      note(make_error(fs.display(dev + "/numa_node") + ": " + std::to_string(gpu.numa_node) +
+                      " is not a NUMA node (-1, or 0 to 1023); taken as -1 (no affinity)"));
+      gpu.numa_node = -1;
+    }
+  } else {
+    note(v.error());
+  }
   if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
   else note(v.error());
   if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
@@ -215,8 +224,62 @@ void read_optional_attrs(const Fs& fs, const std::string& dev, Gpu& gpu) {
     note(make_error(fs.display(dev + "/iommu_group") + " -> " + **grp + ": not a group number"));
 }
 
+// The PCI addresses along a canonical sysfs path, root port first, the device last.
+std::vector<PciAddress> pci_path(std::string_view canon) {
+  std::vector<PciAddress> out;
+  size_t pos = 0;
+  while (pos <= canon.size()) {
+    size_t end = canon.find('/', pos);
+    if (end == std::string_view::npos) end = canon.size();
+    if (auto a = parse_pci_address(canon.substr(pos, end - pos)); a) out.push_back(*a);
+    pos = end + 1;
+  }
+  return out;
+}
+
+// The deepest bridge above both devices that is no root port (a switch port), if any.
+std::optional<PciAddress> shared_switch(const std::vector<PciAddress>& a, const std::vector<PciAddress>& b) {
+  std::optional<PciAddress> last;
+  for (size_t i = 1; i + 1 < a.size() && i + 1 < b.size() && a[i - 1] == b[i - 1] && a[i] == b[i]; ++i) last = a[i];
+  return last;
+}
+
+// The devices the kernel links to this one (consumer:pci:ADDR, supplier:pci:ADDR): a GPU's
+// HDMI audio, USB and UCSI functions are consumers of the GPU (drivers/pci/quirks.c).
+std::vector<PciAddress> device_links(const std::vector<std::string>& names) {
+  std::vector<PciAddress> out;
+  for (const auto& n : names)
+    for (std::string_view pre : {"consumer:pci:", "supplier:pci:"})
+      if (n.compare(0, pre.size(), pre) == 0)
+        if (auto a = parse_pci_address(std::string_view(n).substr(pre.size())); a) out.push_back(*a);
+  return out;
+}
+
+std::optional<uint32_t> vendor_at(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, const PciAddress& a) {
+  auto it = devices.find(a);
+  if (it == devices.end()) return std::nullopt;
+  auto v = optional_attr<uint32_t>(fs, it->second.entry + "/vendor", parse_id);
+  return v ? *v : std::nullopt;
+}
+
+// Is this member the GPU's own card? The same slot; a device the kernel links to it; or an
+// audio function of the GPU's vendor behind a switch of that vendor (the card's own switch:
+// an Arc A310's HD audio is on another bus than its VGA, in the same group).
+std::string companion_of(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, const Gpu& gpu,
+                         const std::vector<PciAddress>& links, const GroupMember& m, const std::string& entry) {
+  if (m.address.same_card(gpu.address)) return "same slot";
+  if (std::find(links.begin(), links.end(), m.address) != links.end()) return "kernel device link";
+  if (!m.class_code || (*m.class_code >> 8) != 0x0403 || !m.vendor_id || m.vendor_id != gpu.vendor_id) return "";
+  auto canon = fs.resolve(entry);
+  if (!canon) return "";
+  auto sw = shared_switch(pci_path(gpu.sysfs_path), pci_path(*canon));
+  if (!sw || vendor_at(fs, devices, *sw) != gpu.vendor_id) return "";
+  return "audio of the same vendor behind the card's switch " + sw->to_string();
+}
+
 // The other members of the GPU's IOMMU group.
-void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, Gpu& gpu) {
+void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& devices,
+                        const std::vector<std::string>& dev_names, Gpu& gpu) {
   if (!gpu.iommu_group) return;
   const std::string gdir = "kernel/iommu_groups/" + std::to_string(*gpu.iommu_group) + "/devices";
   auto members = fs.list_dir(gdir);
@@ -224,39 +287,42 @@ void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& dev
     gpu.problems.push_back(read_problem(members.error(), false));
     return;
   }
+  const std::vector<PciAddress> links = device_links(dev_names);
   for (const auto& m : *members) {
     auto maddr = parse_pci_address(m);
     if (!maddr || *maddr == gpu.address) continue;
     GroupMember gm;
     gm.address = *maddr;
-    gm.same_card = maddr->same_card(gpu.address);
+    std::string entry = gdir + "/" + m;
     if (auto it = devices.find(*maddr); it != devices.end()) {
       gm.class_code = it->second.class_code;
-      const std::string& e = it->second.entry;
-      if (auto v = optional_attr<uint32_t>(fs, e + "/vendor", parse_id); v) gm.vendor_id = *v;
-      if (auto v = optional_attr<uint32_t>(fs, e + "/device", parse_id); v) gm.product_id = *v;
+      entry = it->second.entry;
+      if (auto v = optional_attr<uint32_t>(fs, entry + "/vendor", parse_id); v) gm.vendor_id = *v;
+      if (auto v = optional_attr<uint32_t>(fs, entry + "/device", parse_id); v) gm.product_id = *v;
       gm.driver = it->second.driver;
     }
     if (gm.vendor_id && gm.product_id)
       if (const KnownDevice* k = find_known_device(*gm.vendor_id, *gm.product_id);
           k && k->kind == KnownKind::management)
         gm.management = true;
-    if (gm.management) gm.same_card = false;  // the iLO shares the BMC VGA's slot, not a GPU's card
+    // The iLO shares the BMC VGA's slot, not a GPU's card; a bridge is never the card's function.
+    const bool bridge = gm.class_code && (*gm.class_code >> 8) != kClassBridgeOther && (*gm.class_code >> 16) == 0x06;
+    if (!gm.management && !bridge) gm.companion = companion_of(fs, devices, gpu, links, gm, entry);
+    gm.same_card = !gm.companion.empty();
     gpu.group_members.push_back(std::move(gm));
   }
 }
 
 // SR-IOV: the VF count and the VFs behind the virtfnN links, in index order.
-void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress, RawDevice>& devices, Gpu& gpu) {
+void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress, RawDevice>& devices,
+                const std::vector<std::string>& dev_names, Gpu& gpu) {
   auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
   auto total = optional_attr<int64_t>(fs, dev + "/sriov_totalvfs", parse_int);
   if (!total) note(total.error());
   std::vector<std::pair<int64_t, std::string>> vf_links;
-  if (auto names = fs.list_dir(dev); names) {
-    for (const auto& n : *names)
-      if (n.rfind("virtfn", 0) == 0)
-        if (auto idx = parse_int(std::string_view(n).substr(6)); idx) vf_links.emplace_back(*idx, n);
-  }
+  for (const auto& n : dev_names)
+    if (n.rfind("virtfn", 0) == 0)
+      if (auto idx = parse_int(std::string_view(n).substr(6)); idx) vf_links.emplace_back(*idx, n);
   std::sort(vf_links.begin(), vf_links.end());
   if (!(total && *total && **total > 0) && vf_links.empty()) return;
   Sriov s;
@@ -337,10 +403,38 @@ Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawD
     gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
     if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
   }
-  read_group_members(fs, devices, gpu);
-  read_sriov(fs, dev, devices, gpu);
+  std::vector<std::string> names;
+  if (auto n = fs.list_dir(dev); n) names = std::move(*n);
+  read_group_members(fs, devices, names, gpu);
+  read_sriov(fs, dev, devices, names, gpu);
   assign_role(gpu);
   return gpu;
+}
+
+// Does this PF hand its VFs to guests while it stays on its host driver? AMD's gim (MxGPU)
+// and Intel's i915/xe in SR-IOV PF mode do; NVIDIA's VFs are vGPU parents ([vgpu:*] layouts),
+// and a PF on vfio-pci or pci-stub is itself the guest device.
+bool vfs_are_the_guest_devices(const Gpu& pf) {
+  if (!pf.sriov || !pf.driver || pf.vendor_id == std::optional<uint32_t>(0x10de)) return false;
+  if (*pf.driver == "vfio-pci" || *pf.driver == "pci-stub") return false;
+  return pf.sriov->num_vfs > 0 || !pf.sriov->vfs.empty() || *pf.driver == "gim";
+}
+
+// The PF's VFs as guest devices of their own; the PF becomes an sriov_pf.
+void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, const InventoryOptions& options,
+                   Gpu& pf, std::vector<Gpu>& out) {
+  pf.role = GpuRole::sriov_pf;
+  pf.role_reason = "an SR-IOV PF on " + *pf.driver + ": its " + std::to_string(pf.sriov->vfs.size()) +
+                   " enabled VF(s) are the guest devices, the PF stays with the host driver that manages them";
+  for (const auto& vf : pf.sriov->vfs) {
+    auto it = devices.find(vf.address);
+    if (it == devices.end() || !it->second.class_code) continue;
+    Gpu g = read_gpu(fs, it->second, devices, options);
+    g.physfn = pf.address;
+    g.role = GpuRole::guest;
+    g.role_reason = "an SR-IOV VF of " + pf.address.to_string() + " (" + *pf.driver + "), " + class_words(g.class_code);
+    out.push_back(std::move(g));
+  }
 }
 
 // vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO)
@@ -403,6 +497,23 @@ void attach_mdevs(const std::vector<MdevInstance>& mdevs, Gpu& gpu) {
   }
 }
 
+// An NVSwitch: recorded for nova-config's note on HGX full passthrough, never pooled.
+void read_nvswitch(const Fs& fs, const RawDevice& raw, Inventory& inv) {
+  FabricSwitch sw;
+  sw.address = raw.address;
+  sw.vendor_id = 0x10de;
+  if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/device", parse_id); v && *v) sw.product_id = **v;
+  sw.driver = raw.driver;
+  sw.iommu_group = raw.iommu_group;
+  inv.nvswitches.push_back(std::move(sw));
+}
+
+// The module behind each bound driver, as the kernel shows it (bus/pci/drivers/X/module).
+void read_driver_modules(const Fs& fs, Inventory& inv) {
+  for (const auto& [driver, addrs] : inv.driver_devices)
+    if (auto m = link_name(fs, "bus/pci/drivers/" + driver + "/module"); m && *m) inv.driver_modules[driver] = **m;
+}
+
 }  // namespace
 
 bool is_gpu_class(uint32_t class_code) {
@@ -415,7 +526,16 @@ bool is_gpu_device(uint32_t class_code, std::optional<uint32_t> vendor_id) {
   return (class_code >> 8) == kClassAccelerator && vendor_id && is_gpu_vendor(*vendor_id);
 }
 
-std::string_view to_string(GpuRole role) { return role == GpuRole::host_display ? "host_display" : "guest"; }
+std::string_view to_string(GpuRole role) {
+  switch (role) {
+    case GpuRole::host_display: return "host_display";
+    case GpuRole::sriov_pf: return "sriov_pf";
+    case GpuRole::guest: break;
+  }
+  return "guest";
+}
+
+std::string FabricSwitch::id_pair() const { return to_hex(vendor_id, 4) + ":" + to_hex(product_id, 4); }
 
 std::string_view to_string(GpuMode mode) {
   switch (mode) {
@@ -444,18 +564,32 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
   inv.iommu_enabled = groups && !groups->empty();
 
   const std::map<PciAddress, RawDevice> devices = read_devices(fs, *entries, inv.warnings);
+  std::vector<Gpu> vfs;
   for (const auto& [addr, raw] : devices) {
     if (raw.class_error) {
       inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
       continue;
     }
-    if (raw.is_vf) continue;  // VFs are shown under their PF
+    if (raw.driver) inv.driver_devices[*raw.driver].push_back(addr);
+    if (raw.is_vf) continue;  // VFs are shown under their PF, or added with it below
     std::optional<uint32_t> vendor;
-    if ((*raw.class_code >> 8) == kClassAccelerator)
+    const uint32_t base = *raw.class_code >> 8;
+    if (base == kClassAccelerator || base == kClassBridgeOther)
       if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/vendor", parse_id); v) vendor = *v;
+    if (base == kClassBridgeOther && vendor == std::optional<uint32_t>(0x10de)) {
+      read_nvswitch(fs, raw, inv);
+      continue;
+    }
     if (!is_gpu_device(*raw.class_code, vendor)) continue;
     inv.gpus.push_back(read_gpu(fs, raw, devices, options));
+    if (vfs_are_the_guest_devices(inv.gpus.back())) add_guest_vfs(fs, devices, options, inv.gpus.back(), vfs);
   }
+  if (!vfs.empty()) {
+    for (auto& v : vfs) inv.gpus.push_back(std::move(v));
+    std::stable_sort(inv.gpus.begin(), inv.gpus.end(),
+                     [](const Gpu& a, const Gpu& b) { return a.address < b.address; });
+  }
+  read_driver_modules(fs, inv);
   // Names are all looked up: pci.ids need not stay loaded while the mdev types,
   // the bulk of the model, are read.
   if (options.names) options.names->release();

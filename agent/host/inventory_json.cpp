@@ -60,10 +60,12 @@ void write_gpu(JsonWriter& w, const Gpu& g) {
     w.key("driver").string_or_null(m.driver);
     w.key("same_card").boolean(m.same_card);
     w.key("management").boolean(m.management);
+    w.key("companion").string_or_null(m.companion.empty() ? std::nullopt : std::optional<std::string>(m.companion));
     w.end_object();
   }
   w.end_array();
   w.key("boot_vga").boolean(g.boot_vga);
+  w.key("physfn").string_or_null(g.physfn ? std::optional<std::string>(g.physfn->to_string()) : std::nullopt);
   w.key("role").string(to_string(g.role));
   w.key("role_reason").string(g.role_reason);
   w.key("assignable").boolean(g.assignable);
@@ -167,6 +169,20 @@ std::string inventory_to_json(const Inventory& inv) {
   for (const auto& m : inv.mdevs) write_mdev(w, m);
   w.end_array();
   w.key("warnings").strings(inv.warnings);
+  w.key("nvswitches").begin_array();
+  for (const auto& sw : inv.nvswitches) {
+    w.begin_object();
+    w.key("address").string(sw.address.to_string());
+    w.key("vendor_id").string(to_hex(sw.vendor_id, 4));
+    w.key("product_id").string(to_hex(sw.product_id, 4));
+    w.key("driver").string_or_null(sw.driver);
+    w.key("iommu_group").integer_or_null(sw.iommu_group);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("driver_modules").begin_object();
+  for (const auto& [d, m] : inv.driver_modules) w.key(d).string(m);
+  w.end_object();
   w.key("libvirt");
   if (!inv.libvirt) w.null();
   else {

@@ -18,6 +18,12 @@ std::string name_of(const Gpu& g) {
   return n.empty() ? "[" + g.id_pair() + "]" : n;
 }
 
+std::string role_word(const Gpu& g) {
+  if (g.role == GpuRole::host_display) return "host";
+  if (g.role == GpuRole::sriov_pf) return "pf";
+  return g.physfn ? "vf" : "guest";
+}
+
 }  // namespace
 
 std::string inventory_to_table(const Inventory& inv) {
@@ -38,12 +44,12 @@ std::string inventory_to_table(const Inventory& inv) {
     for (const auto& g : inv.gpus)
       table.add_row({g.address.to_string(), g.id_pair(), std::to_string(g.numa_node), g.driver.value_or("-"),
                      g.iommu_group ? std::to_string(*g.iommu_group) : "-", std::string(to_string(g.mode)),
-                     g.assignable ? "yes" : "NO", g.role == GpuRole::host_display ? "host" : "guest", name_of(g)});
+                     g.assignable ? "yes" : "NO", role_word(g), name_of(g)});
     out << "\n" << table.render();
   }
   for (const auto& g : inv.gpus) {
     const bool details = !g.problems.empty() || !g.group_members.empty() || g.sriov || !g.mdev_types.empty() ||
-                         !g.vgpu_types.empty() || g.boot_vga || g.role == GpuRole::host_display;
+                         !g.vgpu_types.empty() || g.boot_vga || g.role != GpuRole::guest || g.physfn;
     if (!details) continue;
     out << "\n" << g.address.to_string() << " " << name_of(g) << " [" << g.id_pair() << "]\n";
     if (!g.group_members.empty()) {
@@ -56,6 +62,7 @@ std::string inventory_to_table(const Inventory& inv) {
             << (m.driver ? ", " + *m.driver : std::string(", no driver")) << ")";
       out << "\n";
     }
+    if (g.physfn) out << "  SR-IOV VF of " << g.physfn->to_string() << "\n";
     if (g.sriov) out << "  SR-IOV: " << g.sriov->num_vfs << " of " << g.sriov->total_vfs << " VFs enabled\n";
     if (!g.mdev_types.empty()) {
       // One line per type: A40 hosts repeat 22 types on each of 32 VFs.
@@ -110,6 +117,12 @@ std::string inventory_to_table(const Inventory& inv) {
       out << (p.blocking ? "  ✗ " : "  ! ") << p.message << "\n";
       out << "    fix: " << p.fix << "\n";
     }
+  }
+  if (!inv.nvswitches.empty()) {
+    out << "\nNVSwitches (" << inv.nvswitches.size() << "; not GPUs, never pooled; see `gpu-agent nova-config`):";
+    for (const auto& sw : inv.nvswitches)
+      out << " " << sw.address.to_string() << " [" << sw.id_pair() << "] " << sw.driver.value_or("no driver");
+    out << "\n";
   }
   if (!inv.mdevs.empty()) out << "\n" << inv.mdevs.size() << " mdev device(s) exist on this host.\n";
   for (const auto& w : inv.warnings) out << "warning: " << w << "\n";

@@ -3,6 +3,7 @@
 // verdict judges it, the JSON and table writers show it, and the placement
 // reconcile derives pools from it.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,7 @@ struct GroupMember {
   std::optional<std::string> driver;
   bool same_card = false;   // another function of the GPU's own card (HDMI audio, USB-C)
   bool management = false;  // a known management-controller function (HPE iLO): never the card's
+  std::string companion;    // why it is the card's own: "same slot", "kernel device link", ...; empty if not
 };
 
 // How a GPU would be given to guests: whole (vfio-pci passthrough), cut into
@@ -79,11 +81,13 @@ struct GroupMember {
 enum class GpuMode { unknown, passthrough, vgpu };
 std::string_view to_string(GpuMode mode);  // "unknown", "passthrough", "vgpu" (the inventory's words)
 
-// What the device is for. Guest: a GPU or accelerator the agent offers to guests by default.
-// Host display: the BMC's VGA (remote console) or the display the host's console runs on;
-// never in a default pool nor in doctor's vfio advice (a [pool:*] section may still name it).
-enum class GpuRole { guest, host_display };
-std::string_view to_string(GpuRole role);  // "guest", "host_display"
+// What the device is for. Guest: a GPU or accelerator the agent offers to guests by default
+// (an SR-IOV VF of one included). Host display: the BMC's VGA (remote console) or the display
+// the host's console runs on. SR-IOV PF: a GPU whose VFs are the guest devices while the PF
+// stays on its host driver (AMD gim, Intel i915/xe). The last two are never in a default pool
+// nor in doctor's vfio advice (a [pool:*] section may still name them).
+enum class GpuRole { guest, host_display, sriov_pf };
+std::string_view to_string(GpuRole role);  // "guest", "host_display", "sriov_pf"
 
 struct Gpu {
   PciAddress address;
@@ -99,8 +103,9 @@ struct Gpu {
   std::optional<Sriov> sriov;
   std::vector<MdevType> mdev_types;
   std::vector<VendorVgpuType> vgpu_types;
-  std::vector<MdevInstance> mdevs;  // existing instances on this GPU or its VFs
-  std::string sysfs_path;           // canonical, relative to the sysfs root
+  std::vector<MdevInstance> mdevs;   // existing instances on this GPU or its VFs
+  std::string sysfs_path;            // canonical, relative to the sysfs root
+  std::optional<PciAddress> physfn;  // set on an SR-IOV VF that is a guest device: its PF
   GpuRole role = GpuRole::guest;
   std::string role_reason;  // why: the class, boot_vga and driver, or the known-hardware entry
 
@@ -121,6 +126,16 @@ struct LibvirtReport {
   int devices_compared = 0;
 };
 
+// A switch of a GPU baseboard (NVIDIA NVSwitch, class 0680): not a GPU, but an 8-GPU guest
+// under HGX full passthrough needs them all.
+struct FabricSwitch {
+  PciAddress address;
+  uint32_t vendor_id = 0, product_id = 0;
+  std::optional<std::string> driver;
+  std::optional<int64_t> iommu_group;
+  std::string id_pair() const;  // "10de:22a3"
+};
+
 struct Inventory {
   std::string source;  // "/sys" or the fixture file
   std::string hostname;
@@ -130,6 +145,12 @@ struct Inventory {
   std::vector<MdevInstance> mdevs;
   std::vector<std::string> warnings;  // problems not tied to one GPU
   std::optional<LibvirtReport> libvirt;
+  std::vector<FabricSwitch> nvswitches;
+  // The kernel module of each bound driver (/sys/bus/pci/drivers/X/module), where the kernel
+  // shows one: "nvidia-gpu" -> "i2c_nvidia_gpu". A driver without one is built in (or the
+  // capture predates these links).
+  std::map<std::string, std::string> driver_modules;
+  std::map<std::string, std::vector<PciAddress>> driver_devices;  // every PCI device, by its driver
 };
 
 }  // namespace gpu_agent

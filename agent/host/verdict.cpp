@@ -18,7 +18,33 @@ std::string describe_member(const GroupMember& m) {
   return s;
 }
 
-bool is_bridge(const GroupMember& m) { return m.class_code && (*m.class_code >> 8) == kClassPciBridge; }
+// A host or PCI-to-PCI bridge (class 0600, 0604, 0609: a switch port, an AMD dummy host bridge
+// with no driver) carries the group's traffic; it is never a device that shares the group. An
+// "other" bridge (0680) is not: an NVSwitch on nvidia-nvswitch is a device of its own.
+bool is_bridge(const GroupMember& m) {
+  if (!m.class_code) return false;
+  const uint32_t sub = *m.class_code >> 8;
+  return sub == 0x0600 || sub == kClassPciBridge || sub == 0x0609;
+}
+
+bool is_gpu_member(const GroupMember& m) { return m.class_code && is_gpu_device(*m.class_code, m.vendor_id); }
+
+std::string member_id(const GroupMember& m) {
+  return m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4) : std::string("ID");
+}
+
+// Two GPUs in one group (SXM GPUs behind one baseboard switch, in pairs): no slot to change.
+Problem gpus_share_group(const Gpu& g, const GroupMember& m) {
+  const std::string group = std::to_string(*g.iommu_group);
+  return {"group_shared",
+          "IOMMU group " + group + " also holds " + describe_member(m) + ", another GPU (" + member_id(m) +
+              "): the PCIe switch above both does not isolate them (on an SXM baseboard such as HGX this is how "
+              "the board is built), so the two can only be given to one guest together",
+          "the agent leaves both out of the pool, since nova hands out single devices; options: enable ACS (or "
+          "'PCIe ACS override'/'IOMMU isolation') for the baseboard switches in the firmware if it offers it, "
+          "then reboot; or give the pair to one guest together outside nova's pools; or use them on the host",
+          true};
+}
 
 // Drivers vfio accepts on the other members of a group being assigned.
 bool vfio_safe_driver(const std::optional<std::string>& d) {
@@ -29,6 +55,18 @@ bool has_vgpu_support(const Gpu& g) {
   return !g.mdev_types.empty() || !g.vgpu_types.empty() ||
          (g.sriov && g.sriov->total_vfs > 0 && g.driver && *g.driver == "nvidia" && g.vendor_id &&
           *g.vendor_id == 0x10de && g.sriov->num_vfs == 0);
+}
+
+// What keeps the vendor's own driver from taking the GPU before vfio-pci does.
+std::string host_driver_advice(const std::optional<uint32_t>& vendor) {
+  if (vendor == std::optional<uint32_t>(0x10de)) return "blacklist nouveau (and nvidia, on a passthrough-only host)";
+  if (vendor == std::optional<uint32_t>(0x1002))
+    return "make vfio-pci load before amdgpu (`softdep amdgpu pre: vfio-pci`; blacklist amdgpu only if the host "
+           "drives no AMD display itself)";
+  if (vendor == std::optional<uint32_t>(0x8086))
+    return "make vfio-pci load before i915 and xe (`softdep i915 pre: vfio-pci`, `softdep xe pre: vfio-pci`; "
+           "never blacklist them on a host whose console is Intel graphics)";
+  return "make vfio-pci load before the GPU's own driver (`softdep DRIVER pre: vfio-pci`)";
 }
 
 void judge_passthrough(Gpu& g, bool iommu_enabled) {
@@ -52,27 +90,30 @@ void judge_passthrough(Gpu& g, bool iommu_enabled) {
     std::string bound = g.driver ? "bound to " + *g.driver : "bound to no driver";
     g.problems.push_back(
         {"driver_not_vfio", addr + " is " + bound + ", not vfio-pci, so nova cannot pass it through",
-         "bind it to vfio-pci at boot: `echo 'options vfio-pci ids=" + ids +
-             "' > /etc/modprobe.d/vfio.conf`, blacklist nouveau (and nvidia, on a passthrough-only host), "
-             "`update-initramfs -u` and reboot; or now: `driverctl set-override " +
-             addr + " vfio-pci`",
+         "bind it to vfio-pci at boot: `echo 'options vfio-pci ids=" + ids + "' > /etc/modprobe.d/vfio.conf`, " +
+             (g.driver == std::optional<std::string>("pci-stub")
+                  ? std::string("remove it from pci-stub.ids= on the kernel command line (`update-grub`)")
+                  : host_driver_advice(g.vendor_id)) +
+             ", `update-initramfs -u` and reboot; or now: `driverctl set-override " + addr +
+             " vfio-pci` (`gpu-agent doctor` writes the whole file)",
          true});
   }
   for (const auto& m : g.group_members) {
     if (m.same_card) {
       if (!vfio_safe_driver(m.driver))
-        g.problems.push_back(
-            {"companion_not_vfio",
-             "companion function " + describe_member(m) + " shares IOMMU group " + std::to_string(*g.iommu_group) +
-                 " and must go to the guest with the GPU",
-             "bind " + m.address.to_string() + " to vfio-pci too (add its vendor:product " +
-                 (m.vendor_id && m.product_id ? to_hex(*m.vendor_id, 4) + ":" + to_hex(*m.product_id, 4)
-                                              : std::string("ID")) +
-                 " to vfio-pci ids=)",
-             true});
+        g.problems.push_back({"companion_not_vfio",
+                              "companion function " + describe_member(m) + " shares IOMMU group " +
+                                  std::to_string(*g.iommu_group) + " and must go to the guest with the GPU",
+                              "bind " + m.address.to_string() + " to vfio-pci too (add its vendor:product " +
+                                  member_id(m) + " to vfio-pci ids=)",
+                              true});
       continue;
     }
-    if (is_bridge(m) && vfio_safe_driver(m.driver)) continue;
+    if (is_bridge(m)) continue;
+    if (is_gpu_member(m)) {
+      g.problems.push_back(gpus_share_group(g, m));
+      continue;
+    }
     g.problems.push_back(
         {"group_shared",
          "IOMMU group " + std::to_string(*g.iommu_group) + " also holds " + describe_member(m) +
@@ -150,6 +191,20 @@ void judge(Gpu& g, bool iommu_enabled) {
                           "(addresses = " +
                               g.address.to_string() + ") and bind it to vfio-pci",
                           false});
+  if (g.role == GpuRole::sriov_pf) {
+    g.problems.push_back({"sriov_pf",
+                          g.address.to_string() + " is " + g.role_reason +
+                              (g.sriov && g.sriov->num_vfs == 0 ? "; no VF is enabled now" : ""),
+                          g.sriov && g.sriov->num_vfs == 0
+                              ? "enable VFs: `echo N > /sys/bus/pci/devices/" + g.address.to_string() +
+                                    "/sriov_numvfs` (the vendor's tool may do it at boot), then bind them to vfio-pci"
+                              : "nothing: leave the PF on " + g.driver.value_or("its driver") +
+                                    "; the VFs are listed as their own devices",
+                          false});
+    g.mode = GpuMode::unknown;
+    g.assignable = false;
+    return;
+  }
   const bool vfio = g.driver && *g.driver == "vfio-pci";
   if (!vfio && has_vgpu_support(g)) {
     g.mode = GpuMode::vgpu;

@@ -13,20 +13,6 @@
 namespace gpu_agent {
 namespace {
 
-// nova's major version per release: what changed for [pci] is keyed on it.
-const NovaRelease kReleases[] = {
-    {"train", "train", 20},     {"ussuri", "ussuri", 21},  {"victoria", "victoria", 22}, {"wallaby", "wallaby", 23},
-    {"xena", "xena", 24},       {"yoga", "yoga", 25},      {"zed", "zed", 26},           {"2023.1", "antelope", 27},
-    {"2023.2", "bobcat", 28},   {"2024.1", "caracal", 29}, {"2024.2", "dalmatian", 30},  {"2025.1", "epoxy", 31},
-    {"2025.2", "flamingo", 32},
-};
-constexpr int kZed = 26;      // [pci] device_spec replaces passthrough_whitelist
-constexpr int kWallaby = 23;  // numa_policy "socket"
-constexpr int kUssuri = 21;   // [vgpu_<type>] device_addresses: more than one enabled type
-constexpr int kXena = 24;     // enabled_mdev_types, [mdev_<type>], mdev_class
-constexpr int kBobcat = 28;   // [mdev_<type>] max_instances
-constexpr int kEpoxy = 31;    // [pci] device_spec "managed": "no" (vGPU 17 VFs stay on nvidia's driver)
-
 std::string lower(std::string s) {
   for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -64,25 +50,6 @@ std::string option_value(std::initializer_list<std::pair<const char*, std::strin
 }
 
 }  // namespace
-
-NovaRelease default_nova_release() { return *parse_nova_release("zed"); }
-
-Result<NovaRelease> parse_nova_release(const std::string& text) {
-  const std::string t = lower(text);
-  for (const auto& r : kReleases)
-    if (t == r.name || t == r.code || t == std::to_string(r.nova_major)) return r;
-  return make_error("unknown nova release '" + text + "'; known: " + known_nova_releases());
-}
-
-std::string known_nova_releases() {
-  std::string out;
-  for (const auto& r : kReleases) {
-    if (!out.empty()) out += ", ";
-    out += r.name;
-    if (r.code != r.name) out += " (" + r.code + ")";
-  }
-  return out;
-}
 
 Result<NovaRole> parse_nova_role(const std::string& text) {
   if (text == "compute") return NovaRole::compute;
@@ -132,7 +99,7 @@ std::string unmanaged_spec_json(const PciAddress& a, const std::string& resource
 Result<std::string> numa_policy_for(const NovaRelease& rel, const std::string& numa_policy) {
   const std::string policy = lower(numa_policy);
   std::vector<std::string> policies{"required", "legacy", "preferred"};
-  if (rel.nova_major >= kWallaby) policies.push_back("socket");
+  if (has_feature(rel, NovaFeature::numa_policy_socket)) policies.push_back("socket");
   if (std::find(policies.begin(), policies.end(), policy) == policies.end()) {
     std::string known;
     for (const auto& p : policies) known += (known.empty() ? "" : ", ") + p;
@@ -157,16 +124,15 @@ PoolGpus pool_gpus(const Inventory& inv, const Pool& pool) {
 
 // One alias name per pool; one entry per vendor/product of its members. nova keys the
 // alias by device_type: the PF of an SR-IOV-capable GPU is "type-PF" to nova's libvirt
-// driver, a plain one "type-PCI", and aliases sharing a name must agree.
+// driver, a VF "type-VF", a plain one "type-PCI", and aliases sharing a name must agree.
 Result<bool> add_aliases(const Pool& pool, const std::vector<const Gpu*>& members, const std::string& policy,
                          std::map<std::string, std::string>& alias_owner, NovaConfig& cfg) {
-  std::set<bool> kinds;
-  for (const Gpu* g : members) kinds.insert(sriov_capable(*g));
+  std::set<std::string> kinds;
+  for (const Gpu* g : members) kinds.insert(g->physfn ? "type-VF" : sriov_capable(*g) ? "type-PF" : "type-PCI");
   if (kinds.size() > 1)
-    return make_error("pool " + pool.key +
-                      " holds both SR-IOV-capable GPUs (nova: type-PF) and plain ones (type-PCI); one nova "
-                      "alias cannot request both: split it into two [pool:*] sections");
-  const std::string device_type = *kinds.begin() ? "type-PF" : "type-PCI";
+    return make_error("pool " + pool.key + " holds devices nova tells apart (" + *kinds.begin() + " and " +
+                      *kinds.rbegin() + "); one nova alias cannot request both: split it into two [pool:*] sections");
+  const std::string device_type = *kinds.begin();
   const std::string name = nova_alias_name(pool.key);
   if (name.empty()) return make_error("pool '" + pool.key + "' gives an empty nova alias name");
   if (auto [it, fresh] = alias_owner.emplace(name, pool.key); !fresh)
@@ -244,9 +210,38 @@ void note_shared_alias_ids(NovaConfig& cfg) {
   }
 }
 
+// HGX baseboards: the NVSwitches are no GPUs and in no pool, but an 8-GPU guest under full
+// passthrough needs them, and nova gives a guest only what device_spec and an alias name.
+void note_nvswitches(const Inventory& inv, NovaConfig& cfg) {
+  if (inv.nvswitches.empty()) return;
+  std::set<std::string> ids, drivers;
+  for (const auto& sw : inv.nvswitches) {
+    ids.insert(sw.id_pair());
+    drivers.insert(sw.driver.value_or("none"));
+  }
+  std::string id_list, driver_list;
+  for (const auto& i : ids) id_list += (id_list.empty() ? "" : ", ") + i;
+  for (const auto& d : drivers) driver_list += (driver_list.empty() ? "" : ", ") + d;
+  const std::string n = std::to_string(inv.nvswitches.size());
+  const std::string first = *ids.begin();
+  cfg.notes.push_back(
+      "this host has " + n + " NVSwitch(es) (" + id_list + "; drivers: " + driver_list +
+      "): they connect the GPUs by NVLink and are no GPUs, so the agent pools none of them. Under HGX full "
+      "passthrough an 8-GPU guest gets all the GPUs AND all " +
+      n +
+      " NVSwitches and runs NVIDIA's fabric manager itself; a guest with fewer GPUs gets no NVLink. For 8-GPU "
+      "guests, bind the NVSwitches to vfio-pci and add for nova: " +
+      cfg.device_spec_option + " = {\"vendor_id\": \"" + first.substr(0, 4) + "\", \"product_id\": \"" +
+      first.substr(5) + "\"} and alias = {\"name\": \"nvswitch\", \"vendor_id\": \"" + first.substr(0, 4) +
+      "\", \"product_id\": \"" + first.substr(5) +
+      "\", \"device_type\": \"type-PCI\"}, and pci_passthrough:alias=nvswitch:" + n +
+      " in the 8x flavor (with its GPU alias); smaller guests with NVLink need NVIDIA's shared NVSwitch mode "
+      "(fabric manager in a service VM), which nova does not manage");
+}
+
 // A vGPU 17 layout (no mdev bus): its VFs as PCI devices with managed "no", nova 2025.1 and later.
 void add_vendor_vfio_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
-  if (rel.nova_major < kEpoxy) {
+  if (!has_feature(rel, NovaFeature::vgpu17_unmanaged)) {
     cfg.notes.push_back("[vgpu:" + l.name + "] " + l.short_name +
                         " is a vGPU 17 type (no mdev bus): nova gives its "
                         "VFs to guests as PCI devices left on NVIDIA's driver, which needs [pci] device_spec "
@@ -265,7 +260,7 @@ void add_vendor_vfio_layout(const VgpuLayout& l, const NovaRelease& rel, NovaCon
 
 // An mdev layout: one enabled type and its [mdev_<type>] group, as the release has them.
 Result<bool> add_mdev_layout(const VgpuLayout& l, const NovaRelease& rel, NovaConfig& cfg) {
-  if (rel.nova_major < kUssuri && !cfg.mdev_types.empty()) {
+  if (!has_feature(rel, NovaFeature::multiple_vgpu_types) && !cfg.mdev_types.empty()) {
     cfg.notes.push_back("[vgpu:" + l.name + "]: nova " + rel.name +
                         " uses only the first enabled vGPU type; "
                         "left out");
@@ -275,13 +270,13 @@ Result<bool> add_mdev_layout(const VgpuLayout& l, const NovaRelease& rel, NovaCo
   t.layout = l.name;
   t.type_id = l.type_id;
   t.short_name = l.short_name;
-  t.group = (rel.nova_major >= kXena ? "mdev_" : "vgpu_") + l.type_id;
+  t.group = (has_feature(rel, NovaFeature::mdev_options) ? "mdev_" : "vgpu_") + l.type_id;
   for (const auto& p : l.parents) t.device_addresses.push_back(p.address);
-  if (rel.nova_major >= kXena && l.resource_class != "VGPU") t.mdev_class = l.resource_class;
-  if (rel.nova_major < kXena && l.resource_class != "VGPU")
+  if (has_feature(rel, NovaFeature::mdev_options) && l.resource_class != "VGPU") t.mdev_class = l.resource_class;
+  if (!has_feature(rel, NovaFeature::mdev_options) && l.resource_class != "VGPU")
     cfg.notes.push_back("[vgpu:" + l.name + "] mdev_class " + l.resource_class + " needs nova xena or later; " +
                         rel.name + " reports VGPU");
-  if (rel.nova_major >= kBobcat && l.capacity > 0) t.max_instances = l.capacity;
+  if (has_feature(rel, NovaFeature::max_instances) && l.capacity > 0) t.max_instances = l.capacity;
   for (const auto& other : cfg.mdev_types)
     if (other.type_id == t.type_id)
       return make_error("[vgpu:" + other.layout + "] and [vgpu:" + l.name + "] both enable " + t.type_id + " (" +
@@ -302,7 +297,7 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
                       "or give its capture with --fixture (see `gpu-agent capture`).");
   bool all_vgpu = true, any_guest = false;
   for (const auto& g : inv.gpus) {
-    if (g.role == GpuRole::host_display) {
+    if (g.role != GpuRole::guest) {
       msg += "\n  " + g.address.to_string() + " (" + g.id_pair() + "): left to the host, " + g.role_reason;
       continue;
     }
@@ -315,6 +310,9 @@ Error no_assignable_gpu(const Inventory& inv, const NovaConfig& cfg) {
                       "\nvGPU GPUs reach guests through nova's [devices] enabled_mdev_types: declare which "
                       "type each GPU is cut into with a [vgpu:NAME] layout in the agent's config (type = "
                       "A40-24Q, match or addresses); for whole-GPU passthrough bind them to vfio-pci.");
+  if (!inv.nvswitches.empty())
+    msg += "\n  and " + std::to_string(inv.nvswitches.size()) +
+           " NVSwitch(es), no GPUs: once GPUs are ready, this command's notes say what 8-GPU guests need of them";
   msg +=
       "\nFix what `gpu-agent inventory` reports for these GPUs (each problem comes with its fix), "
       "then run `gpu-agent nova-config` again.";
@@ -329,9 +327,10 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
   NovaConfig cfg;
   cfg.generator = options.generator;
   cfg.release = *rel;
+  cfg.release_source = options.release_source;
   cfg.hostname = inv.hostname;
   cfg.source = inv.source;
-  cfg.device_spec_option = rel->nova_major >= kZed ? "device_spec" : "passthrough_whitelist";
+  cfg.device_spec_option = has_feature(*rel, NovaFeature::device_spec) ? "device_spec" : "passthrough_whitelist";
   auto policy = numa_policy_for(*rel, options.numa_policy);
   if (!policy) return policy.error();
   cfg.numa_policy = *policy;
@@ -352,9 +351,10 @@ Result<NovaConfig> make_nova_config(const Inventory& inv, const std::vector<Pool
     add_device_specs(inv, pool, gpus.ready, cfg);
   }
   note_shared_alias_ids(cfg);
+  note_nvswitches(inv, cfg);
 
   // vGPU: one enabled type per layout, its parents as device_addresses
-  cfg.enabled_types_option = rel->nova_major >= kXena ? "enabled_mdev_types" : "enabled_vgpu_types";
+  cfg.enabled_types_option = has_feature(*rel, NovaFeature::mdev_options) ? "enabled_mdev_types" : "enabled_vgpu_types";
   for (const auto& l : layouts) {
     if (l.kind == VgpuKind::vendor_vfio) add_vendor_vfio_layout(l, *rel, cfg);
     else if (auto ok = add_mdev_layout(l, *rel, cfg); !ok) return ok.error();
@@ -382,8 +382,8 @@ std::string nova_config_to_ini(const NovaConfig& cfg, NovaRole role) {
   std::string o;
   o += "# nova GPU configuration generated by " + cfg.generator + " nova-config: do not edit, regenerate.\n";
   o += "# host: " + cfg.hostname + " (read from " + cfg.source + ")\n";
-  o += "# nova release: " + cfg.release.name + " (nova " + std::to_string(cfg.release.nova_major) +
-       "), role: " + to_string(role) + "\n";
+  o += "# nova release: " + cfg.release.name + " (nova " + std::to_string(cfg.release.nova_major) + ", " +
+       cfg.release_source + "), role: " + to_string(role) + "\n";
   switch (role) {
     case NovaRole::compute:
       o += "# For nova-compute on " + cfg.hostname +
@@ -471,6 +471,7 @@ std::string nova_config_to_json(const NovaConfig& cfg, NovaRole role) {
   w.key("source").string(cfg.source);
   w.key("nova_release").string(cfg.release.name);
   w.key("nova_major").integer(cfg.release.nova_major);
+  w.key("nova_release_source").string(cfg.release_source);
   w.key("role").string(to_string(role));
   w.key("numa_policy").string(cfg.numa_policy);
   if (has_compute(role)) {

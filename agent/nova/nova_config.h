@@ -8,27 +8,16 @@
 #include <vector>
 
 #include "model.h"
+#include "nova_release.h"
 #include "pools.h"
 #include "vgpu.h"
 #include "result.h"
 
 namespace gpu_agent {
 
-struct NovaRelease {
-  std::string name;    // "zed", "2023.1"
-  std::string code;    // "zed", "antelope"
-  int nova_major = 0;  // 26 for Zed
-};
-
-// "zed", "Zed", "2023.1", "antelope", "26" -> the release. Unknown: an error listing the known ones.
-Result<NovaRelease> parse_nova_release(const std::string& text);
-std::string known_nova_releases();  // "train, ussuri, ..., 2025.2 (flamingo)"
-
-// Zed (nova 26), the default release.
-NovaRelease default_nova_release();
-
 struct NovaConfigOptions {
-  NovaRelease release = default_nova_release();
+  NovaRelease release = newest_nova_release();
+  std::string release_source = "default";  // configured, detected or default: said in the header
   // "preferred": an Nx flavor still schedules when its GPUs span both sockets of a
   // host and the guest has one NUMA node; nova's default "legacy" refuses that for
   // pinned/NUMA guests as soon as the devices report a NUMA node, which is the most
@@ -69,6 +58,7 @@ struct NovaMdevType {
 struct NovaConfig {
   std::string generator;  // "gpu-agent 0.1.0", named in the header
   NovaRelease release;
+  std::string release_source;  // configured, detected or default
   std::string hostname, source;
   std::string numa_policy;
   std::string device_spec_option;  // "device_spec" or "passthrough_whitelist"

@@ -122,7 +122,7 @@ Result<std::vector<Pool>> derive_pools(const Inventory& inv, const AgentConfig& 
         if (p.configured && p.key == claimed->name) pool = &p;
     } else {
       // A BMC's or the host's display is in no default pool (a [pool:*] may still name it).
-      if (!cfg.default_pools || !g.vendor_id || !g.product_id || g.role == GpuRole::host_display) continue;
+      if (!cfg.default_pools || !g.vendor_id || !g.product_id || g.role != GpuRole::guest) continue;
       auto it = defaults.find({*g.vendor_id, *g.product_id});
       if (it == defaults.end()) {
         pools.push_back(default_pool(g));

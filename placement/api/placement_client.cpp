@@ -62,7 +62,7 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     auto res = http_->request(request.method, request.path, headers, request.body);
     ++counters_.by_status[{request.method, res ? res->status : 0}];
     if (!res) return res.error();  // unreachable; already names the step and the URL
-    if (res->status == 401 && needs_token && attempt == 0) {
+    if (res->status == 401 && needs_token && attempt == 0 && tokens_->refreshable()) {
       // Expired or revoked: a fresh token may fix it. Placement has not acted
       // on a request it did not authenticate, so sending it again is safe.
       tokens_->invalidate();
@@ -81,8 +81,9 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     std::string msg = where + ": " + std::to_string(res->status) + " " + res->reason;
     if (res->status == 401) {
       // The middleware's text is boilerplate; say what was sent and what to check.
-      return reworded("authentication failed: " + msg + " (sent " + token_kind +
-                          ", refreshed once; check the [placement] auth settings)",
+      const std::string tried = attempt > 0 ? ", refreshed once" : ", which cannot be refreshed";
+      return reworded("authentication failed: " + msg + " (sent " + token_kind + tried +
+                          "; check the [placement] auth settings)",
                       failed);
     }
     if (api) {

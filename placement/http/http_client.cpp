@@ -193,6 +193,7 @@ struct Client::Impl {
   std::optional<ssl::stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
   int verify_error = X509_V_OK;  // set by the verify callback
+  bool cancel_seen = false;      // options.cancelled said yes during this request
 
   bool connected() const { return plain.has_value() || tls.has_value(); }
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
@@ -208,8 +209,32 @@ struct Client::Impl {
     error_code result = asio::error::would_block;
     start([&result](const error_code& ec, auto&&...) { result = ec; });
     ioc.restart();
-    ioc.run();
-    return result;
+    if (!options.cancelled) {
+      ioc.run();
+      return result;
+    }
+    // The same, looking up every 50 ms: a cancel closes the socket, which
+    // completes the operation with operation_aborted.
+    while (!ioc.stopped()) {
+      ioc.run_for(std::chrono::milliseconds(50));
+      if (!ioc.stopped() && !cancel_seen && options.cancelled()) {
+        cancel_seen = true;
+        error_code ignored;
+        if (connected()) lowest().socket().close(ignored);
+      }
+    }
+    return cancel_seen ? error_code(asio::error::operation_aborted) : result;
+  }
+
+  bool cancel_requested() {
+    if (!cancel_seen && options.cancelled && options.cancelled()) cancel_seen = true;
+    return cancel_seen;
+  }
+
+  Error cancelled_error(const std::string& what) const {
+    Error e = make_error(ErrorKind::unreachable, what + ": cancelled (stop requested)");
+    e.os_errno = ECANCELED;
+    return e;
   }
 
   Error step_error(std::string what, const error_code& ec, std::chrono::milliseconds timeout) const {
@@ -246,8 +271,11 @@ struct Client::Impl {
     }).detach();
     const std::string what = "resolve " + url.host + " for " + url.origin();
     std::unique_lock<std::mutex> lock(state->mu);
-    if (!state->cv.wait_for(lock, options.connect_timeout, [&] { return state->done; })) {
-      return step_error(what, beast::error::timeout, options.connect_timeout);
+    const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
+    while (!state->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return state->done; })) {
+      if (cancel_requested()) return cancelled_error(what);
+      if (std::chrono::steady_clock::now() >= deadline)
+        return step_error(what, beast::error::timeout, options.connect_timeout);
     }
     if (state->ec) return step_error(what, state->ec, options.connect_timeout);
     return state->results;
@@ -266,6 +294,10 @@ struct Client::Impl {
     auto& tcp_layer = lowest();
     tcp_layer.expires_after(options.connect_timeout);
     const auto ec = run([&](auto handler) { tcp_layer.async_connect(*endpoints, handler); });
+    if (cancel_seen) {
+      drop();
+      return cancelled_error("connect to " + url.origin());
+    }
     if (ec) {
       drop();
       return step_error("connect to " + url.origin(), ec, options.connect_timeout);
@@ -300,6 +332,10 @@ struct Client::Impl {
     }
     tcp_layer.expires_after(options.connect_timeout);
     const auto hec = run([&](auto handler) { tls->async_handshake(ssl::stream_base::client, handler); });
+    if (cancel_seen) {
+      drop();
+      return cancelled_error("TLS handshake with " + url.origin());
+    }
     if (hec) {
       std::string what = "TLS handshake with " + url.origin();
       std::string detail = describe(hec, options.connect_timeout, options.max_body_bytes);
@@ -418,6 +454,8 @@ struct Client::Impl {
     req.body() = std::string(body);
     if (!body.empty() || method == "PUT" || method == "POST" || method == "PATCH") req.prepare_payload();
 
+    cancel_seen = false;
+    if (cancel_requested()) return cancelled_error(std::string(method) + " " + full_url);
     for (int attempt = 0;; ++attempt) {
       if (connected() && !still_open()) {
         trace("* server closed the idle connection; reconnecting");
@@ -449,6 +487,7 @@ struct Client::Impl {
         return std::move(*a.response);
       }
       drop();
+      if (cancel_seen) return cancelled_error(a.step);
       // A reused connection that died before any byte of the answer most
       // likely raced the server's idle close. Sending again is safe if the
       // request never fully left, or if repeating it cannot do harm.

@@ -32,6 +32,10 @@ struct Options {
   std::string cafile;     // PEM bundle; empty = the system CA store
   bool insecure = false;  // skip certificate and host-name verification
   std::string user_agent = "gpu-placement-agent";
+  // Asked every 50 ms while a request waits (and before one starts): true
+  // abandons it at once with ErrorKind::unreachable ("cancelled"), whatever
+  // the timeouts. The daemon's stop signal; unset, requests run to their deadlines.
+  std::function<bool()> cancelled;
   // Debug trace of each exchange ("> GET url", redacted headers, "< 200").
   std::function<void(std::string_view)> trace;
 };

@@ -23,6 +23,9 @@ class TokenSource {
   // Tokens asked for so far (keystone: the first, each renewal before expiry
   // and after a 401, failed attempts included); 0 for a static token. Metrics.
   virtual std::uint64_t token_requests() const { return 0; }
+  // Whether invalidate() can bring a different token: after a 401 the
+  // request is sent once more only when it can.
+  virtual bool refreshable() const { return true; }
 };
 
 class StaticToken final : public TokenSource {
@@ -32,6 +35,7 @@ class StaticToken final : public TokenSource {
   void invalidate() override { ++invalidations_; }  // nothing to refresh
   std::string describe() const override { return token_.empty() ? "no token" : "a static token"; }
   std::uint64_t invalidations() const { return invalidations_; }
+  bool refreshable() const override { return false; }
 
  private:
   std::string token_;

@@ -215,9 +215,16 @@ void Planner::decorations() {
       if (example.empty()) example = name;
       ++missing;
     }
-  if (missing > 0)
+  const size_t total = desired_.decorations.size(), have = total - missing;
+  if (missing > 0 && desired_.decorations_needed > 0 && have >= desired_.decorations_needed)
+    plan_.notes.push_back("nova has a provider for " + std::to_string(have) + " of " + std::to_string(total) +
+                          " vGPU parent devices: with [mdev_<type>] max_instances (nova 2023.2 and later) it "
+                          "makes them only for the parents the layouts' capacity fills (" +
+                          std::to_string(desired_.decorations_needed) +
+                          " here), which is normal; the traits follow if it makes more");
+  else if (missing > 0)
     plan_.notes.push_back(
-        std::to_string(missing) + " of " + std::to_string(desired_.decorations.size()) +
+        std::to_string(missing) + " of " + std::to_string(total) +
         " vGPU parent devices have no provider of nova's (yet), e.g. " + example +
         ": nova creates one per parent with room for a vGPU of an enabled type "
         "([devices] enabled_mdev_types, see `gpu-agent nova-config`); the traits follow when it does");

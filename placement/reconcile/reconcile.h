@@ -41,6 +41,9 @@ struct Desired {
   // Providers of nova's (its vGPU pGPU providers, by name) that the agent only adds
   // traits to: their inventory and nova's own traits are never touched.
   std::map<std::string, std::set<std::string>> decorations;
+  // How many of them nova makes a provider for at least: with [mdev_<type>] max_instances
+  // (nova 2023.2+) only as many parents as the layouts' capacity fills. 0: all of them.
+  size_t decorations_needed = 0;
   // Traits the agent itself set on each provider (uuid -> traits), from its
   // state file; only these may be removed when they leave the config.
   std::map<std::string, std::set<std::string>> owned_traits;

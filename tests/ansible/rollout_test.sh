@@ -10,12 +10,13 @@
 #      config, runs doctor, starts the daemon (systemd when PID 1 is systemd,
 #      else start-stop-daemon), writes the nova [pci] snippet, generates the
 #      flavors from placement and creates them in nova-api
-#   5. checks: the package and its conffile, the daemon as gpu-agent, the pool
+#   5. checks: the package (no conffile) and the config, the daemon as gpu-agent, the pool
 #      provider in placement, the snippet, `openstack flavor show`
 #   6. the second run changes nothing; a config change reloads the daemon
 #      (SIGHUP) and placement follows; a host that is not ready fails at doctor
 #      with doctor's advice
-#   7. everything installed or started is removed again (trap), leaving the
+#   7. gpu_agent_state=absent removes the package and the role's files; then
+#      everything installed or started is removed again (trap), leaving the
 #      machine as found.
 # Usage: rollout_test.sh --root REPO --build-dir DIR [--deb FILE] [--keep]
 set -euo pipefail
@@ -122,22 +123,17 @@ fi
 # -- 2. the package --------------------------------------------------------------
 if [ -z "$DEB" ]; then
   [[ -n $BUILD && -f $BUILD/CPackConfig.cmake ]] || fail "give --build-dir (with CPackConfig.cmake) or --deb"
-  # Package what this build dir already built: stage its install rules, then
-  # CPack (with this build's CPack config: Depends, maintainer scripts) packs
-  # the staged tree. Plain `cpack` would run the preinstall target, i.e. build
-  # `all` in a build dir other people may be using.
-  DESTDIR=$TMP/stage cmake --install "$BUILD" --prefix /usr --strip > "$TMP/cpack.log" 2>&1 ||
-    { tail -n 30 "$TMP/cpack.log"; fail "cmake --install $BUILD (is gpu-agent built?)"; }
-  (cd "$TMP" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$TMP/deb" \
-     -D CPACK_INSTALL_CMAKE_PROJECTS= -D "CPACK_INSTALLED_DIRECTORIES=$TMP/stage;/" \
-     -D CPACK_PACKAGING_INSTALL_PREFIX=/ >> "$TMP/cpack.log" 2>&1) ||
-    { tail -n 30 "$TMP/cpack.log"; fail "cpack"; }
-  DEB=$(ls "$TMP"/deb/gpu-agent_*.deb)
+  DEB=$("$ROOT/scripts/package.sh" --from-build "$BUILD" --out "$TMP/deb") || fail "scripts/package.sh --from-build $BUILD"
 fi
 dpkg-deb --field "$DEB" Depends | grep -q libpci3 || fail "$DEB: Depends lacks libpci3"
-dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles | grep -qx /etc/gpu-agent/gpu-agent.conf ||
-  fail "$DEB: /etc/gpu-agent/gpu-agent.conf is not a conffile"
-ok "package $(basename "$DEB"): Depends $(dpkg-deb --field "$DEB" Depends | cut -c1-80)..."
+# The config is the role's, not a dpkg conffile (an unattended upgrade must never
+# stop at a conffile prompt): the package ships the sample in /usr/share.
+dpkg-deb --contents "$DEB" > "$TMP/deb.contents"
+dpkg-deb --ctrl-tarfile "$DEB" | tar -t > "$TMP/deb.control"
+grep -q conffiles "$TMP/deb.control" && fail "$DEB has conffiles"
+grep -q ' ./usr/share/gpu-agent/gpu-agent.conf$' "$TMP/deb.contents" ||
+  fail "$DEB lacks the sample /usr/share/gpu-agent/gpu-agent.conf"
+ok "package $(basename "$DEB"): Depends $(dpkg-deb --field "$DEB" Depends | cut -c1-80)...; no conffile"
 
 # -- 3. services -------------------------------------------------------------------
 PURL=$("$ROOT/scripts/placement-server.sh" start "$TMP/placement")
@@ -215,11 +211,11 @@ ok "first run: $(grep -E '^localhost +:' "$TMP/run1.log" | tr -s ' ') ($((SECOND
 
 # -- 5. checks -------------------------------------------------------------------------
 dpkg-query -W -f='${Status}' gpu-agent | grep -q 'install ok installed' || fail "package not installed"
-dpkg-query -W -f='${Conffiles}' gpu-agent | grep -q /etc/gpu-agent/gpu-agent.conf || fail "conffile not registered"
+[ -z "$(dpkg-query -W -f='${Conffiles}' gpu-agent)" ] || fail "the package registered conffiles"
 [ "$(stat -c '%a %U:%G' /etc/gpu-agent/gpu-agent.conf)" = "640 root:gpu-agent" ] ||
   fail "/etc/gpu-agent/gpu-agent.conf is $(stat -c '%a %U:%G' /etc/gpu-agent/gpu-agent.conf)"
 [ "$(stat -c '%U' /var/lib/gpu-agent)" = gpu-agent ] || fail "/var/lib/gpu-agent is not the service user's"
-ok "package installed: conffile root:gpu-agent 0640, /var/lib/gpu-agent owned by gpu-agent"
+ok "package installed: config (the role's, no conffile) root:gpu-agent 0640, /var/lib/gpu-agent owned by gpu-agent"
 if command -v systemd-analyze > /dev/null; then
   systemd-analyze verify /lib/systemd/system/gpu-agent.service > "$TMP/verify.log" 2>&1 ||
     { cat "$TMP/verify.log"; fail "systemd-analyze verify of the installed unit"; }
@@ -311,5 +307,16 @@ play "$TMP/run4.log" -e gpu_agent_fixture="$ROOT/tests/data/hosts/h100-passthrou
 { grep -q 'IOMMU is off' "$TMP/run4.log" && grep -q 'Ask gpu-agent doctor' "$TMP/run4.log"; } ||
   { tail -n 30 "$TMP/run4.log"; fail "the failure is not doctor's advice"; }
 ok "a host that is not ready (IOMMU off): the play stops at doctor with its advice"
+
+# -- 7. removal by the role ------------------------------------------------------------
+play "$TMP/run5.log" -e gpu_agent_state=absent -e gpu_agent_flavors_generate=false ||
+  { tail -n 40 "$TMP/run5.log"; fail "gpu_agent_state=absent"; }
+dpkg-query -W -f='${Status}' gpu-agent 2> /dev/null | grep -q 'installed' && fail "state=absent left the package"
+for f in /etc/default/gpu-agent /etc/gpu-agent /var/lib/gpu-agent /etc/nova/nova.conf.d/50-gpu-agent-pci.conf \
+         /var/cache/apt/archives/"$(basename "$DEB")"; do
+  [ ! -e "$f" ] || fail "state=absent left $f"
+done
+[ -f /run/gpu-agent.pid ] && fail "state=absent left the daemon's pid file"
+ok "gpu_agent_state=absent: package purged, daemon stopped, the role's files and the nova snippet removed"
 
 echo "all checks passed in $((SECONDS - t0)) s"

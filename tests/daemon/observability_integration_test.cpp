@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "gpu_agent_version.h"
 #include "report.h"
 #include "report_env.h"
 #include "uuid5.h"
@@ -177,7 +178,7 @@ BOOST_AUTO_TEST_CASE(metrics_follow_placement_pass_promtool_and_node_exporter_se
   BOOST_TEST(*sample(text, "gpu_agent_gpus{mode=\"passthrough\",verdict=\"assignable\"}") == 8.0);
   BOOST_TEST(*sample(text, "gpu_agent_last_pass_result{result=\"ok\"}") == 1.0);
   BOOST_TEST(sample(text, "gpu_agent_placement_requests_total{method=\"POST\",code=\"200\"}").value_or(0) >= 1.0);
-  BOOST_TEST(contains(text, "gpu_agent_info{version=\"0.1.0\",compute_node=\"" + host + "\""), text);
+  BOOST_TEST(contains(text, "gpu_agent_info{version=\"" GPU_AGENT_VERSION "\",compute_node=\"" + host + "\""), text);
 
   // A server is booted: 3 GPUs allocated. The allocation moves the pool's generation, so the next pass reads it.
   const std::string consumer = env::allocate(pool, kRC, 3);
@@ -304,8 +305,11 @@ BOOST_AUTO_TEST_CASE(metrics_listen_serves_the_metrics_on_loopback) {
   BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code}' " + url + "/") == "404");
   BOOST_TEST(env::run("curl -s -o /dev/null -w '%{http_code}' -X POST " + url + "/metrics") == "405");
   BOOST_TEST(contains(slurp(dir + "/agent.log"), "serving metrics on " + url + "/metrics"));
-  // a second agent on the same port: exit 1 naming the port and the fix
-  out = env::run(std::string(env::kAgentBinary) + " --config " + conf + " run --max-passes 1 --fixture " +
+  // a second agent on the same port (its own state_dir, else the lock stops it first): exit 1
+  // naming the port and the fix
+  const std::string conf2 = env::config_file(env::placement_url(),
+                                             "metrics_listen = 127.0.0.1:" + std::to_string(port));
+  out = env::run(std::string(env::kAgentBinary) + " --config " + conf2 + " run --max-passes 1 --fixture " +
                      env::fixture("a100-8x-passthrough") + " --hostname " + host,
                  &st);
   BOOST_TEST(st == 1, out);

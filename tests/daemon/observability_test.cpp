@@ -312,6 +312,16 @@ BOOST_AUTO_TEST_CASE(sd_notify_reaches_an_abstract_socket_and_skips_the_watchdog
   BOOST_TEST(sock.receive() == "READY=1\nSTATUS=first pass failed (retry): placement unreachable");
 }
 
+BOOST_AUTO_TEST_CASE(sd_notify_says_ready_before_a_start_up_splay_and_not_again) {
+  testing::TempDir dir("gpu-agent-notify");
+  NotifySocket sock(dir / "notify");
+  SystemdNotifier n;
+  BOOST_TEST(n.ready_before_first_pass("first pass within 60 s (start-up splay)") == "");
+  BOOST_TEST(sock.receive() == "READY=1\nSTATUS=first pass within 60 s (start-up splay)");
+  BOOST_TEST(n.after_pass("8/8 GPUs in pool 10de_20b2, 0 used; last pass ok") == "");
+  BOOST_TEST(sock.receive() == "STATUS=8/8 GPUs in pool 10de_20b2, 0 used; last pass ok");
+}
+
 BOOST_AUTO_TEST_CASE(sd_notify_without_systemd_does_nothing) {
   ::unsetenv("NOTIFY_SOCKET");
   SystemdNotifier n;

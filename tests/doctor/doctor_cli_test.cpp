@@ -70,6 +70,8 @@ BOOST_AUTO_TEST_CASE(vgpu_layouts_against_the_nova_conf_nova_config_writes) {
   auto ok = cfg({"doctor", "--fixture", fixture, "--nova-conf", dir / "nova.conf.d"});
   BOOST_TEST(ok.exit_code == 0, ok.out + ok.err);
   BOOST_TEST(contains(ok.out, "READY"));
+  // which release the fix's nova-config writes for (the suite's stand-in nova is Zed)
+  BOOST_TEST(contains(ok.out, "nova release: zed (nova 26, detected)"), ok.out);
 
   // another type in nova.conf, read first: the snippet still wins
   write_text_file(dir / "nova.conf", "[devices]\nenabled_mdev_types = nvidia-562\n");

@@ -395,3 +395,48 @@ BOOST_AUTO_TEST_CASE(no_layouts_no_vgpu_checks) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// softdep lines name kernel modules: the kernel's answer (drivers/X/module) first, a known
+// table when a capture has none; a driver the host still needs is said to stay.
+BOOST_AUTO_TEST_CASE(softdep_lines_name_modules_and_say_what_the_host_keeps) {
+  TreeBuilder tb = build_scenario("consumer-gpu-hdmi-audio");
+  // a Turing-style card: VGA, audio, USB xHCI, USB-C UCSI, all on host drivers, in one group
+  tb.set_driver(kRtx4090, "nvidia");
+  tb.add_function("0000:01:00.2", 0x10de, 0x1ad8, Fn().cls(0x0c0330).under("0000:00:01.0").driver("xhci_hcd").group(2));
+  tb.add_function("0000:01:00.3", 0x10de, 0x1ad9,
+                  Fn().cls(0x0c8000).under("0000:00:01.0").driver("nvidia-gpu").group(2));
+  Inventory inv = inventory_of(tb.fs());
+  DoctorReport r = doctor(inv);
+  BOOST_TEST(r.softdep_drivers == (std::vector<std::string>{"i2c_nvidia_gpu", "nvidia", "snd_hda_intel", "xhci_pci"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(!contains(r.modprobe_conf, "softdep nvidia-gpu"));
+  BOOST_TEST(contains(r.modprobe_conf, "softdep i2c_nvidia_gpu pre: vfio-pci"));
+  // xhci_hcd also drives the desktop's own USB controller: the note says it stays with the host
+  bool kept = false;
+  for (const auto& n : r.vfio_notes) kept |= contains(n, "xhci_hcd still drives 0000:00:14.0");
+  BOOST_TEST(kept);
+
+  // the kernel's answer wins over the table
+  tb.fs().add_link("bus/pci/drivers/nvidia-gpu/module", "../../../../module/nvidia_gpu_i2c_test");
+  r = doctor(inventory_of(tb.fs()));
+  BOOST_TEST(contains(r.modprobe_conf, "softdep nvidia_gpu_i2c_test pre: vfio-pci"));
+}
+
+BOOST_AUTO_TEST_CASE(pci_stub_gets_a_note_not_a_softdep_and_host_kept_ids_stay_out_of_ids) {
+  TreeBuilder tb = build_scenario("consumer-gpu-hdmi-audio");
+  tb.set_driver(kRtx4090, "pci-stub");
+  tb.set_driver(kRtx4090Audio, "vfio-pci");
+  DoctorReport r = doctor(inventory_of(tb.fs()));
+  BOOST_TEST(!contains(r.modprobe_conf, "softdep pci-stub"));
+  bool stub = false;
+  for (const auto& n : r.vfio_notes) stub |= contains(n, "pci-stub holds 0000:01:00.0") && contains(n, "pci-stub.ids=");
+  BOOST_TEST(stub);
+
+  // an identical card that is the host's console: its ID would take both, so no ids=
+  tb.add_gpu("0000:00:02.0", 0x10de, 0x2684, Fn().cls(0x030000).driver("nvidia").group(9).boot(true));
+  r = doctor(inventory_of(tb.fs()));
+  BOOST_TEST(!contains(r.modprobe_conf, "10de:2684"), r.modprobe_conf);
+  bool held = false;
+  for (const auto& n : r.vfio_notes) held |= contains(n, "10de:2684 is also the ID of 0000:00:02.0");
+  BOOST_TEST(held);
+}

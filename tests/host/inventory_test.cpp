@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "capture.h"
 #include "fixture.h"
 #include "inventory.h"
 #include "inventory_helpers.h"
@@ -659,3 +660,130 @@ BOOST_AUTO_TEST_CASE(gpu_class_predicate) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ------------------------------------------------- companions, bridges, VFs (real servers)
+
+namespace {
+
+const GroupMember& member_of(const Gpu& g, std::string_view addr) {
+  for (const auto& m : g.group_members)
+    if (m.address.to_string() == addr) return m;
+  throw std::runtime_error("no member " + std::string(addr));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_host_bridge_in_the_group_shares_nothing_an_nvswitch_does) {
+  TreeBuilder tb = consumer_gpu_hdmi_audio();
+  tb.set_group("0000:00:00.0", 2);  // an AMD-style dummy host bridge (class 0600, no driver) in the card's group
+  Inventory inv = inventory_of(tb.fs());
+  BOOST_TEST(problem_codes(gpu_at(inv, kRtx4090)) == strings({"companion_not_vfio"}), boost::test_tools::per_element());
+  BOOST_TEST(!member_of(gpu_at(inv, kRtx4090), "0000:00:00.0").same_card);
+  // an "other" bridge (0680) on a host driver is a device of its own: still shared
+  tb.set_attr("0000:00:00.0", "class", "0x068000");
+  tb.set_driver("0000:00:00.0", "nvidia-nvswitch");
+  inv = inventory_of(tb.fs());
+  BOOST_TEST(problem_codes(gpu_at(inv, kRtx4090)) == strings({"group_shared", "companion_not_vfio"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_function_the_kernel_links_to_the_gpu_is_its_companion_wherever_it_sits) {
+  TreeBuilder tb = consumer_gpu_hdmi_audio();
+  tb.set_driver(kRtx4090Audio, "vfio-pci");
+  // the card's USB controller on another bus, in the same group
+  tb.add_function("0000:03:00.0", 0x10de, 0x1ad8, Fn().cls(0x0c0330).under("0000:00:01.0").driver("xhci_hcd").group(2));
+  Inventory inv = inventory_of(tb.fs());
+  const Problem& shared = problem_of(gpu_at(inv, kRtx4090), "group_shared");
+  BOOST_TEST(contains(shared.fix, "ACS"));
+  tb.set_link(kRtx4090, "consumer:pci:0000:03:00.0", "../../../virtual/devlink/pci:0000:01:00.0--pci:0000:03:00.0");
+  inv = inventory_of(tb.fs());
+  const Gpu& g = gpu_at(inv, kRtx4090);
+  BOOST_TEST(problem_codes(g) == strings({"companion_not_vfio"}), boost::test_tools::per_element());
+  BOOST_TEST(member_of(g, "0000:03:00.0").companion == "kernel device link");
+  BOOST_TEST(member_of(g, std::string(kRtx4090Audio)).companion == "same slot");
+}
+
+BOOST_AUTO_TEST_CASE(same_vendor_audio_behind_the_cards_own_switch_is_the_cards_not_another_vendors) {
+  // An Arc A310: root port (AMD), the card's switch (Intel), VGA and audio on two downstream ports.
+  TreeBuilder tb("am5");
+  tb.add_bridge("0000:00:02.1", 0x1022, 0x14db, Fn().group(17));
+  tb.add_bridge("0000:07:00.0", 0x8086, 0x4fa1, Fn().under("0000:00:02.1").group(17));
+  tb.add_bridge("0000:08:01.0", 0x8086, 0x4fa4, Fn().under("0000:07:00.0").group(17));
+  tb.add_bridge("0000:08:04.0", 0x8086, 0x4fa4, Fn().under("0000:07:00.0").group(17));
+  tb.add_gpu("0000:09:00.0", 0x8086, 0x56a6, Fn().cls(0x030000).under("0000:08:01.0").driver("vfio-pci").group(17));
+  tb.add_function("0000:0a:00.0", 0x8086, 0x4f92,
+                  Fn().cls(0x040300).under("0000:08:04.0").driver("vfio-pci").group(17));
+  Inventory inv = inventory_of(tb.fs());
+  const Gpu& g = gpu_at(inv, "0000:09:00.0");
+  BOOST_TEST(g.assignable);
+  BOOST_TEST(member_of(g, "0000:0a:00.0").companion ==
+             "audio of the same vendor behind the card's switch 0000:07:00.0");
+  // the same audio under a switch of another vendor is not the card's
+  tb.set_attr("0000:07:00.0", "vendor", "0x1022");
+  inv = inventory_of(tb.fs());
+  BOOST_TEST(problem_codes(gpu_at(inv, "0000:09:00.0")) == strings({"group_shared"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(two_gpus_in_one_group_are_told_what_is_physically_true) {
+  TreeBuilder tb = a100_8x_passthrough();
+  const auto group = *inventory_of(tb.fs()).gpus[0].iommu_group;
+  tb.set_group(kA100Gpus[1], group);
+  const Inventory inv = inventory_of(tb.fs());
+  const Problem& p = problem_of(gpu_at(inv, kA100Gpus[0]), "group_shared");
+  BOOST_TEST(contains(p.message, "another GPU (10de:20b2)"), p.message);
+  BOOST_TEST(contains(p.message, "only be given to one guest together"), p.message);
+  BOOST_TEST(!contains(p.fix, "move the card"), p.fix);
+}
+
+BOOST_AUTO_TEST_CASE(vfs_of_a_pf_on_gim_are_the_guest_devices_and_nvidia_vfs_stay_under_their_pf) {
+  TreeBuilder tb("mi300x");
+  tb.add_bridge("0000:80:01.1", 0x1022, 0x14ab, Fn().group(40));
+  tb.add_gpu("0000:85:00.0", 0x1002, 0x74a1, Fn().cls(0x120000).under("0000:80:01.1").driver("gim").group(41));
+  tb.add_vfs(
+      "0000:85:00.0", 2,
+      VfOptions{
+          .first_offset = 16, .stride = 1, .device = 0x74b5, .driver = "vfio-pci", .first_group = 42, .total = 8});
+  const Inventory inv = inventory_of(tb.fs());
+  BOOST_REQUIRE_EQUAL(inv.gpus.size(), 3u);
+  const Gpu& pf = gpu_at(inv, "0000:85:00.0");
+  BOOST_TEST(to_string(pf.role) == "sriov_pf");
+  BOOST_TEST(!pf.assignable);
+  BOOST_TEST(problem_codes(pf) == strings({"sriov_pf"}), boost::test_tools::per_element());
+  for (const auto& vf : tb.vfs_of("0000:85:00.0")) {
+    const Gpu& g = gpu_at(inv, vf);
+    BOOST_TEST(to_string(g.role) == "guest");
+    BOOST_TEST((g.physfn == pf.address));
+    BOOST_TEST(g.assignable);
+    BOOST_TEST(g.id_pair() == "1002:74b5");
+  }
+  // an A40 host: VFs on nvidia are vGPU parents, shown under the PF only
+  const Inventory a40 = inventory_of(build_scenario("a40-sriov-vgpu").fs());
+  for (const auto& g : a40.gpus) {
+    BOOST_TEST(!g.physfn);
+    BOOST_TEST(to_string(g.role) == "guest");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(driver_modules_and_device_links_are_read_and_captured) {
+  TreeBuilder tb = consumer_gpu_hdmi_audio();
+  tb.add_function("0000:01:00.3", 0x10de, 0x1ad9,
+                  Fn().cls(0x0c8000).under("0000:00:01.0").driver("nvidia-gpu").group(2));
+  tb.set_link(kRtx4090, "consumer:pci:0000:01:00.3", "../../../virtual/devlink/pci:0000:01:00.0--pci:0000:01:00.3");
+  tb.fs().add_link("bus/pci/drivers/nvidia-gpu/module", "../../../../module/i2c_nvidia_gpu");
+  tb.fs().add_link("bus/pci/drivers/snd_hda_intel/module", "../../../../module/snd_hda_intel");
+  const Inventory inv = inventory_of(tb.fs());
+  BOOST_TEST(inv.driver_modules.at("nvidia-gpu") == "i2c_nvidia_gpu");
+  BOOST_TEST(inv.driver_modules.count("pcieport") == 0u);  // built in: no module link
+  BOOST_TEST(inv.driver_devices.at("nvidia-gpu").size() == 1u);
+
+  const MemFs captured = capture_tree(tb.fs());
+  auto module = captured.read_link("bus/pci/drivers/nvidia-gpu/module");
+  BOOST_TEST_REQUIRE(module.ok());
+  BOOST_TEST(*module == "../../../../module/i2c_nvidia_gpu");
+  auto dev = captured.resolve("bus/pci/devices/" + std::string(kRtx4090));
+  BOOST_TEST_REQUIRE(dev.ok());
+  BOOST_TEST(captured.is_link(*dev + "/consumer:pci:0000:01:00.3"));
+  const Inventory again = inventory_of(captured);
+  BOOST_TEST(again.driver_modules == inv.driver_modules);
+  BOOST_TEST(member_of(gpu_at(again, kRtx4090), "0000:01:00.3").same_card);
+}

@@ -79,4 +79,35 @@ BOOST_AUTO_TEST_CASE(bad_usage_exits_2) {
   BOOST_TEST(agent({"nova-config", "--fixture", host, "--sysfs-root", "/sys"}).exit_code == 2);
 }
 
+// The release: --nova-release, else [agent] nova_release, else the installed nova
+// (GPU_AGENT_NOVA_SITE: where to look), else the newest; the header says which and why.
+BOOST_AUTO_TEST_CASE(release_is_configured_detected_or_the_newest) {
+  TempDir dir;
+  const std::string host = kData + "/hosts/a100-8x-passthrough.sysfs.txt";
+  auto with_site = [&](const std::string& site, std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/env", "GPU_AGENT_NOVA_SITE=" + kData + "/nova-site/" + site, kBinary});
+    return run_process(args);
+  };
+  auto detected = with_site("zed", {"nova-config", "--fixture", host});
+  BOOST_TEST_REQUIRE(detected.exit_code == 0, detected.err);
+  BOOST_TEST(contains(detected.out, "# nova release: zed (nova 26, detected)"));
+  auto newest = with_site("none", {"nova-config", "--fixture", host, "--format", "json"});
+  BOOST_TEST(contains(newest.out, "\"nova_release\": \"2026.2\""));
+  BOOST_TEST(contains(newest.out, "\"nova_release_source\": \"default\""));
+  write_text_file(dir / "agent.conf", "[agent]\nnova_release = epoxy\n");
+  auto configured = with_site("zed",
+                              {"--config", dir / "agent.conf", "nova-config", "--fixture", host, "-o", dir / "n.conf"});
+  BOOST_TEST_REQUIRE(configured.exit_code == 0, configured.err);
+  BOOST_TEST(contains(read_text_file(dir / "n.conf"), "# nova release: 2025.1 (nova 31, configured)"));
+  BOOST_TEST(contains(configured.err, "2025.1 (nova 31), configured: [agent] nova_release"));
+  auto option_wins = with_site(
+      "zed", {"--config", dir / "agent.conf", "nova-config", "--fixture", host, "--nova-release", "34"});
+  BOOST_TEST(contains(option_wins.out, "# nova release: 2026.2 (nova 34, configured)"));
+  write_text_file(dir / "bad.conf", "[agent]\nnova_release = folsom\n");
+  auto bad = with_site("zed", {"--config", dir / "bad.conf", "nova-config", "--fixture", host});
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(contains(bad.err, "[agent] nova_release in " + dir / "bad.conf" + ": unknown nova release 'folsom'"));
+  BOOST_TEST(contains(agent({"nova-config", "--help"}).out, "34  2026.2 (hibiscus)"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,13 @@ device tried); each spec matches the devices the agent says it does; the
 aliases are the pools' names with their IDs and numa_policy. Then deliberately
 broken snippets, to show nova (and so the oracle) rejects them.
 
-Usage: nova_config_integration.py --agent BIN --data TESTS_DATA_DIR [--oracle nova_oracle.py]
+Usage: nova_config_integration.py --agent BIN --data TESTS_DATA_DIR [--oracle nova_oracle.py] [--release R]
+  --release R  the release the main cases are generated for (default zed): the release of
+               the nova this runs with (the matrix runs it inside a Debian root of that
+               release, tests/matrix). "detected": the one gpu-agent detects from the
+               installed nova (checked to say so). What differs is feature-detected.
+  --matrix     only the cases of that release (the older releases' option names are
+               proved on the host's Zed run)
 Exit 0 when every check passes, 1 otherwise (each failure printed).
 """
 import argparse
@@ -21,6 +27,7 @@ import sys
 import tempfile
 
 FAILURES = []
+NOVA = {}  # what the oracle said of the nova it runs: "version"
 
 
 def check(cond, what):
@@ -51,7 +58,10 @@ class Env:
         env = dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING="1")
         p = run(cmd, env=env)
         try:
-            return p.returncode, json.loads(p.stdout)
+            out = json.loads(p.stdout)
+            if "nova_version" in out:
+                NOVA["version"] = out["nova_version"]
+            return p.returncode, out
         except ValueError:
             return p.returncode, {"stdout": p.stdout, "stderr": p.stderr}
 
@@ -86,7 +96,9 @@ def case(env, title, fixture, expected, extra=(), config=None, release="zed", nu
     gen = json.loads(pj.stdout)
     text = open(conf).read()
     check(gen["ini"] == text, "%s: the JSON's ini is the INI written by -o" % title)
-    option = "device_spec" if release in ("zed", "2023.1", "2024.1") else "passthrough_whitelist"
+    # device_spec from Zed (nova 26), passthrough_whitelist before
+    option = "device_spec" if gen["nova_major"] >= 26 else "passthrough_whitelist"
+    check(gen["nova_release_source"] == "configured", "%s: the JSON says the release was configured" % title)
     other = "passthrough_whitelist" if option == "device_spec" else "device_spec"
     check(re.search(r"^%s = " % option, text, re.M) is not None and
           re.search(r"^%s = " % other, text, re.M) is None,
@@ -152,19 +164,29 @@ def main():
     ap.add_argument("--agent", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--oracle", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "nova_oracle.py"))
+    ap.add_argument("--release", default="zed")
+    ap.add_argument("--matrix", action="store_true")
     a = ap.parse_args()
+    rel = a.release
     with tempfile.TemporaryDirectory(prefix="gpu-agent-nova-") as tmp:
         env = Env(a.agent, a.data, a.oracle, tmp)
 
         a100 = env.host("a100-8x-passthrough")
+        if rel == "detected":
+            p = run([a.agent, "nova-config", "--fixture", a100, "--format", "json"])
+            gen = json.loads(p.stdout)
+            rel = gen["nova_release"]
+            check(gen["nova_release_source"] == "detected",
+                  "gpu-agent detects the installed nova: %s (nova %s)" % (rel, gen["nova_major"]))
         inv = env.inventory(a100)
         a100_all = default_expected(inv)
         check(len(a100_all) == 8, "a100: the inventory has 8 assignable GPUs")
-        good = case(env, "a100 zed", a100, a100_all, aliases={"10de_20b2": [("10de", "20b2")]},
+        good = case(env, "a100 " + rel, a100, a100_all, release=rel, aliases={"10de_20b2": [("10de", "20b2")]},
                     pool_gpus={"10de_20b2": a100_all})
-        case(env, "a100 yoga", a100, a100_all, release="yoga", aliases={"10de_20b2": [("10de", "20b2")]})
-        case(env, "a100 2023.1 required", a100, a100_all, release="2023.1", numa_policy="required",
-             extra=["--numa-policy", "required"], aliases={"10de_20b2": [("10de", "20b2")]})
+        if not a.matrix:
+            case(env, "a100 yoga", a100, a100_all, release="yoga", aliases={"10de_20b2": [("10de", "20b2")]})
+            case(env, "a100 2023.1 required", a100, a100_all, release="2023.1", numa_policy="required",
+                 extra=["--numa-policy", "required"], aliases={"10de_20b2": [("10de", "20b2")]})
 
         # HDMI audio bound to vfio-pci too (the fix the inventory gives for the committed host)
         src = open(env.host("consumer-gpu-hdmi-audio")).read()
@@ -175,7 +197,7 @@ def main():
         cinv = env.inventory(vfio)
         cexp = default_expected(cinv)
         check(cexp == {"0000:01:00.0", "0000:01:00.1"}, "consumer-vfio: GPU and its HDMI audio are expected")
-        case(env, "consumer-vfio zed", vfio, cexp, aliases={"10de_2684": [("10de", "2684")]},
+        case(env, "consumer-vfio " + rel, vfio, cexp, release=rel, aliases={"10de_2684": [("10de", "2684")]},
              pool_gpus={"10de_2684": {"0000:01:00.0"}})
 
         # SR-IOV-capable A100s (sriov_totalvfs, no VFs enabled) on vfio-pci: nova's libvirt
@@ -185,7 +207,7 @@ def main():
         with open(pf, "w") as f:
             f.write(re.sub(r"^(f (\S+)/class = 0x030200)$", r"\1\nf \2/sriov_totalvfs = 20\nf \2/sriov_numvfs = 0",
                            src, flags=re.M))
-        case(env, "a100 type-PF", pf, a100_all, aliases={"10de_20b2": [("10de", "20b2")]},
+        case(env, "a100 type-PF " + rel, pf, a100_all, release=rel, aliases={"10de_20b2": [("10de", "20b2")]},
              pool_gpus={"10de_20b2": a100_all})
 
         # An operator pool of 4 of the 8 A100s by address, no default pools: the other
@@ -195,17 +217,17 @@ def main():
         with open(cfgfile, "w") as f:
             f.write("[agent]\ndefault_pools = false\n\n[pool:A100_Fast]\nresource_class = CUSTOM_PGPU_A100_FAST\n"
                     "addresses = %s\ntraits = CUSTOM_GPU_FAST\n" % ", ".join(four))
-        case(env, "a100 [pool:A100_Fast] by address", a100, set(four), config=cfgfile,
+        case(env, "a100 [pool:A100_Fast] by address " + rel, a100, set(four), config=cfgfile, release=rel,
              aliases={"a100_fast": [("10de", "20b2")]}, pool_gpus={"a100_fast": set(four)})
 
         # No assignable GPU: exit 1, says why and what to do, writes nothing.
         print("== errors")
         target = env.path("none.conf")
-        p = run([a.agent, "nova-config", "--fixture", env.host("iommu-off"), "-o", target])
+        p = run([a.agent, "nova-config", "--fixture", env.host("iommu-off"), "--nova-release", rel, "-o", target])
         check(p.returncode == 1 and "iommu_off" in p.stderr and "gpu-agent inventory" in p.stderr,
               "iommu-off: exit 1 naming the problem and the fix (%s)" % p.stderr.strip().splitlines()[0])
         check(not os.path.exists(target), "iommu-off: -o wrote nothing")
-        p = run([a.agent, "nova-config", "--fixture", env.host("consumer-gpu-hdmi-audio")])
+        p = run([a.agent, "nova-config", "--fixture", env.host("consumer-gpu-hdmi-audio"), "--nova-release", rel])
         check(p.returncode == 1 and "snd_hda_intel" in p.stderr, "consumer (audio on host driver): exit 1, says why")
         p = run([a.agent, "nova-config", "--fixture", a100, "--nova-release", "folsom"])
         check(p.returncode == 2 and "zed" in p.stderr and "2023.1" in p.stderr,
@@ -216,7 +238,10 @@ def main():
         check(p.returncode == 1 and not os.path.exists(os.path.join(tmp, "no")), "-o into a missing dir: exit 1")
 
         # nova rejects broken snippets: the oracle can fail.
-        print("== nova rejects broken snippets")
+        print("== nova rejects broken snippets (nova %s)" % NOVA.get("version"))
+        # From 2023.1 (nova 27) an alias may name a resource_class (PCI in placement)
+        nova_major = int(NOVA.get("version", "0").split(".")[0] or 0)
+        check(nova_major > 0, "the oracle says which nova it ran (%s)" % NOVA.get("version"))
         if good:
             broken = {
                 "alias vendor 10DEX": (good.replace('"vendor_id": "10de", "product_id": "20b2", "device_type"',
@@ -232,6 +257,8 @@ def main():
                                                     'device_spec = {"address": "0000:zz:00.0"}'),
                                        "device_spec", "PciConfigInvalidSpec"),
             }
+            if nova_major >= 27:
+                del broken["alias resource_class on Zed"]
             for what, (text, stage, cls) in broken.items():
                 check(text != good, "broken %s: the snippet was changed" % what)
                 bconf = env.path("broken.conf")

@@ -61,6 +61,7 @@ Result<NovaConfig> generate(const Inventory& inv, const AgentConfig& cfg, const 
   auto rel = parse_nova_release(release);
   BOOST_TEST_REQUIRE(rel.ok(), (rel.ok() ? std::string() : rel.error().message));
   o.release = *rel;
+  o.release_source = "configured";
   o.numa_policy = numa_policy;
   o.generator = "gpu-agent (test)";
   auto layouts = resolve_vgpu_layouts(inv, cfg);
@@ -175,6 +176,54 @@ BOOST_AUTO_TEST_CASE(releases_by_name_year_code_and_major) {
   BOOST_TEST_REQUIRE(!bad.ok());
   BOOST_TEST(bad.error().message.find("zed") != std::string::npos);
   BOOST_TEST(bad.error().message.find("2025.2 (flamingo)") != std::string::npos);
+  for (const char* r : {"2026.1", "gazpacho", "33"}) BOOST_TEST(parse_nova_release(r)->name == "2026.1");
+  for (const char* r : {"2026.2", "Hibiscus", "34"}) BOOST_TEST(parse_nova_release(r)->nova_major == 34);
+  BOOST_TEST(parse_nova_release("2025.1")->code == "epoxy");
+  BOOST_TEST(!parse_nova_release("35").ok());
+  BOOST_TEST(newest_nova_release().name == "2026.2");
+}
+
+BOOST_AUTO_TEST_CASE(features_come_with_the_release_that_introduced_them) {
+  auto rel = [](const char* r) { return *parse_nova_release(r); };
+  BOOST_TEST(!has_feature(rel("yoga"), NovaFeature::device_spec));
+  BOOST_TEST(has_feature(rel("zed"), NovaFeature::device_spec));
+  BOOST_TEST(release_introducing(NovaFeature::device_spec).name == "zed");
+  BOOST_TEST(release_introducing(NovaFeature::max_instances).name == "2023.2");
+  BOOST_TEST(!has_feature(rel("2023.1"), NovaFeature::max_instances));
+  BOOST_TEST(release_introducing(NovaFeature::vgpu17_unmanaged).name == "2025.1");
+  BOOST_TEST(release_introducing(NovaFeature::owner_nova).name == "2026.2");
+  BOOST_TEST(!has_feature(rel("2026.1"), NovaFeature::owner_nova));
+  BOOST_TEST(release_introducing(NovaFeature::mdev_options).name == "xena");
+  BOOST_TEST(release_introducing(NovaFeature::report_in_placement).name == "zed");
+  const std::string help = nova_release_help("");
+  BOOST_TEST(help.find("34  2026.2 (hibiscus)") != std::string::npos);
+  BOOST_TEST(help.find("+ max_instances") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_installed_nova_decides_the_default_release) {
+  BOOST_TEST(nova_release_from_version("26.2.2")->name == "zed");
+  BOOST_TEST(nova_release_from_version("34.0.0")->name == "2026.2");
+  BOOST_TEST(nova_release_from_version("41.0.0")->name == "2026.2");  // newer than the table: the newest
+  BOOST_TEST(!nova_release_from_version("19.1.0").ok());
+  BOOST_TEST(!nova_release_from_version("x").ok());
+  const std::vector<std::string> zed{kData + "/nova-site/none", kData + "/nova-site/zed"};
+  auto found = find_installed_nova(zed);
+  BOOST_TEST_REQUIRE(found.has_value());
+  BOOST_TEST(found->version == "26.2.2");
+  auto detected = choose_nova_release(std::nullopt, "--nova-release", zed);
+  BOOST_TEST(detected->release.name == "zed");
+  BOOST_TEST(detected->source == "detected");
+  BOOST_TEST(describe(*detected).find("nova 26.2.2 installed") != std::string::npos);
+  auto none = choose_nova_release(std::string(), "--nova-release", {kData + "/nova-site/none"});
+  BOOST_TEST(none->release.name == "2026.2");
+  BOOST_TEST(none->source == "default");
+  auto configured = choose_nova_release(std::string("epoxy"), "[agent] nova_release", zed);
+  BOOST_TEST(configured->release.name == "2025.1");
+  BOOST_TEST(configured->source == "configured");
+  auto bad = choose_nova_release(std::string("folsom"), "[agent] nova_release in x.conf", zed);
+  BOOST_TEST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().message.find("[agent] nova_release in x.conf: unknown nova release 'folsom'") == 0);
+  BOOST_TEST(nova_site_dirs("/a::/b") == (std::vector<std::string>{"/a", "/b"}));
 }
 
 BOOST_AUTO_TEST_CASE(numa_policy_is_checked_against_the_release) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""nova's own code as an oracle for GPU flavors (Debian python3-nova, Zed 26.x).
+"""nova's own code as an oracle for GPU flavors (Debian python3-nova: Zed 26, 2025.1 31, 2026.2 34).
 
 Run with Debian's interpreter, /usr/bin/python3 (python3-nova is not in a
 pyenv/venv). nova is imported once (about 3 s) for the whole batch.
@@ -31,6 +31,8 @@ For each flavor:
     spec is split as nova splits it and reported with "resolved": false.
     In Zed the alias is NOT part of the placement query: only the
     PciPassthroughFilter looks at these requests.
+  * from nova 34 (2026.2) the scheduler's owner_nova_filter, as when every
+    compute is upgraded: root_required=OWNER_NOVA (feature-detected);
   * with --placement: the query runs against that placement
     (OpenStack-API-Version: placement 1.39, X-Auth-Token: --token) and the
     candidates are reported as the sorted names of their root providers.
@@ -210,6 +212,19 @@ def main():
         return 2
 
     placement = Placement(a.placement, a.token) if a.placement else None
+
+    # nova 34 (2026.2) and later: the scheduler's owner_nova_filter adds root_required=
+    # OWNER_NOVA once every nova-compute reports it (the steady state after an upgrade,
+    # taken here). Feature-detected: earlier releases have no such filter.
+    from nova.scheduler import request_filter
+    owner_nova_filter = getattr(request_filter, "owner_nova_filter", None)
+    if owner_nova_filter is not None:
+        request_filter._should_filter_by_owner = lambda ctxt: True
+
+    def owner_filter(spec):
+        if owner_nova_filter is not None:
+            from nova import context as nova_context
+            owner_nova_filter(nova_context.get_admin_context(), spec)
     results = []
     any_invalid = remote_failed = False
     for i, f in enumerate(flavors):
@@ -257,6 +272,7 @@ def main():
             spec = objects.RequestSpec(
                 flavor=flavor, is_bfv=False,
                 image=objects.ImageMeta(properties=objects.ImageMetaProps()))
+            owner_filter(spec)
             rr = sched_utils.ResourceRequest.from_request_spec(spec)
             res["querystring"] = rr.to_querystring()
         except Exception as e:

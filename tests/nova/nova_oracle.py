@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""nova's own [pci] parsers as a test oracle (Debian python3-nova; Zed 26.2.2 on Debian 12).
+"""nova's own [pci] parsers as a test oracle (Debian python3-nova: Zed 26 on Debian 12,
+2025.1 (31) on Debian 13, 2026.2 (34) on unstable; what differs is feature-detected).
 
 Run with Debian's interpreter, /usr/bin/python3 (python3-nova is not in a pyenv/venv).
 
@@ -7,7 +8,7 @@ Usage:
   nova_oracle.py NOVA_CONF [--fixture HOST.sysfs.txt]
 
 Reads NOVA_CONF exactly as nova does (oslo.config, no /etc/nova/nova.conf), then
-  [pci] alias        -> nova.pci.request._get_alias_from_config()
+  [pci] alias        -> nova.pci.request.get_alias_from_config() (_get_alias_... before 34)
   [pci] device_spec  -> nova.pci.whitelist.Whitelist(CONF.pci.device_spec)
                         (the deprecated name passthrough_whitelist lands here too)
   [filter_scheduler] enabled_filters, as nova reads it.
@@ -37,11 +38,28 @@ from nova.pci import whitelist  # noqa: E402
 
 CONF = nova.conf.CONF
 
+# nova 34 made the alias reader public; earlier releases call it _get_alias_from_config.
+get_alias_from_config = getattr(pci_request, "get_alias_from_config", None) or \
+    pci_request._get_alias_from_config
+
+
+def is_assignable(result):
+    """Whitelist.device_assignable(): a bool up to nova 30, the matching spec or None from 31."""
+    return result is not None and result is not False
+
 
 def fail(stage, exc):
     print(json.dumps({"ok": False, "stage": stage, "error_class": type(exc).__name__,
                       "error": str(exc)}, indent=2))
     sys.exit(1)
+
+
+def nova_version():
+    try:
+        from nova import version
+        return version.version_string()
+    except Exception:  # noqa: BLE001 - only for the report
+        return "unknown"
 
 
 def fixture_devices(path):
@@ -97,9 +115,10 @@ def main():
            "raw_device_spec": list(CONF.pci.device_spec),
            "enabled_filters": list(CONF.filter_scheduler.enabled_filters)}
     try:
-        aliases = pci_request._get_alias_from_config()
+        aliases = get_alias_from_config()
     except Exception as e:  # PciInvalidAlias
         fail("alias", e)
+    out["nova_version"] = nova_version()
     out["aliases"] = {k: {"numa_policy": v[0], "specs": v[1]} for k, v in aliases.items()}
     try:
         wl = whitelist.Whitelist(CONF.pci.device_spec)
@@ -113,7 +132,7 @@ def main():
             nova_dev = {k: v for k, v in dev.items() if k != "class"}
             matched = next((i for i, s in enumerate(wl.specs) if s.match(nova_dev)), None)
             dev["matching_spec_index"] = matched
-            dev["assignable"] = wl.device_assignable(nova_dev)
+            dev["assignable"] = is_assignable(wl.device_assignable(nova_dev))
             dev["aliases"] = sorted(name for name, (_, specs) in aliases.items()
                                     if pci_utils.pci_device_prop_match(nova_dev, specs))
             devices.append(dev)

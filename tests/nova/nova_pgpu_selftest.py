@@ -8,7 +8,8 @@ script's watch if this process dies), creates a compute node and 3 pGPU provider
 a custom mdev_class, one whose total is 0 and gets none, one with existing mdevs), and checks:
  * names, parents, resource classes and inventories against what nova's own libvirt driver
    code computes for the same host (tests/nova/nova_vgpu_oracle.py --mdev, Debian's nova);
- * no traits on the pGPU providers (nova sets none);
+ * no traits on the pGPU providers (nova sets none), OWNER_NOVA from nova 34 (feature-detected);
+ * with [mdev_*] max_instances (2023.2+): which parents get a provider, model vs nova's code;
  * nova_update keeps a foreign trait, retries on 409 when another writer races it, and a
    foreign writer's add of its own trait survives nova's inventory update.
 Exit 0 on success, 1 with the failed check.
@@ -53,6 +54,22 @@ def check(cond, what):
         failures.append(what)
 
 
+def oracle(conf_text, host=HOST):
+    """nova's own driver code (nova_vgpu_oracle.py --mdev) for this host and nova.conf."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write(conf_text)
+    cmd = ["/usr/bin/python3", ORACLE, f.name, "--nodename", NODE]
+    for addr, t, avail, existing, _ in host:
+        cmd += ["--mdev", "%s,%s,%d,%d" % (addr, t, avail, existing)]
+    o = subprocess.run(cmd, capture_output=True, text=True,
+                       env=dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING="1"))
+    os.unlink(f.name)
+    if o.returncode != 0:
+        print("oracle failed:\n" + o.stdout + o.stderr)
+        return None
+    return json.loads(o.stdout)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep")
@@ -71,27 +88,21 @@ def main():
     url = r.stdout.strip().splitlines()[-1]
     pl = nova_pgpu.Placement(url)
 
-    root = nova_pgpu.ensure_compute_node(pl, NODE)
+    owner = nova_pgpu.nova_has_owner_trait()  # nova 34 (2026.2) and later
+    print("nova here puts OWNER_NOVA on its providers: %s" % owner)
+    root = nova_pgpu.ensure_compute_node(pl, NODE, owner_nova=owner)
     made = nova_pgpu.create_pgpus(
-        pl, NODE, [(addr, t, avail + existing, rc) for addr, t, avail, existing, rc in HOST])
+        pl, NODE, [(addr, t, avail + existing, rc) for addr, t, avail, existing, rc in HOST], owner_nova=owner)
     # again: idempotent
     made2 = nova_pgpu.create_pgpus(
-        pl, NODE, [(addr, t, avail + existing, rc) for addr, t, avail, existing, rc in HOST])
+        pl, NODE, [(addr, t, avail + existing, rc) for addr, t, avail, existing, rc in HOST], owner_nova=owner)
     check([m["uuid"] for m in made] == [m["uuid"] for m in made2], "create_pgpus is idempotent")
 
     # What nova's own driver code says for this host.
-    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
-        f.write(NOVA_CONF)
-    cmd = ["/usr/bin/python3", ORACLE, f.name, "--nodename", NODE]
-    for addr, t, avail, existing, _ in HOST:
-        cmd += ["--mdev", "%s,%s,%d,%d" % (addr, t, avail, existing)]
-    o = subprocess.run(cmd, capture_output=True, text=True,
-                       env=dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING="1"))
-    os.unlink(f.name)
-    if o.returncode != 0:
-        print("oracle failed:\n" + o.stdout + o.stderr)
+    nova_out = oracle(NOVA_CONF)
+    if nova_out is None:
         return 1
-    nova_view = {p["name"]: p for p in json.loads(o.stdout)["providers"]}
+    nova_view = {p["name"]: p for p in nova_out["providers"]}
 
     _, body = pl.request("GET", "/resource_providers?in_tree=%s" % root)
     children = {rp["name"]: rp for rp in body["resource_providers"] if rp["uuid"] != root}
@@ -112,7 +123,28 @@ def main():
         rc = want["resource_class"]
         same = all(float(inv[rc][k]) == float(want["inventory"][k]) for k in want["inventory"])
         check(same, "%s: inventory %s == nova's %s" % (name, inv.get(rc), want["inventory"]))
-        check(got["traits"] == [] == want["traits"], "%s: no traits (nova sets none)" % name)
+        mine = ["OWNER_NOVA"] if owner else []
+        check(got["traits"] == mine == want["traits"], "%s: traits %s, as nova's %s" % (name, mine, want["traits"]))
+
+    # [mdev_<type>] max_instances (2023.2+): nova makes providers only while the type's
+    # count stays within it; usable_parents() models that, checked against nova's code.
+    if nova_out["max_instances_supported"]:
+        host = HOST + [("0000:44:00.0", "nvidia-558", 1, 0, "VGPU"), ("0000:45:00.0", "nvidia-558", 1, 0, "VGPU")]
+        for limit in (1, 2, 3):
+            conf = NOVA_CONF.replace("device_addresses = 0000:41:00.4, 0000:41:00.5, 0000:43:00.0",
+                                     "device_addresses = 0000:41:00.4, 0000:41:00.5, 0000:43:00.0, "
+                                     "0000:44:00.0, 0000:45:00.0\nmax_instances = %d" % limit)
+            nova_lim = oracle(conf, host)
+            if nova_lim is None:
+                return 1
+            model = nova_pgpu.usable_parents(
+                [{"address": a_, "type": t, "total": av + ex, "existing": ex, "mdev_class": rc}
+                 for a_, t, av, ex, rc in host], max_instances={"nvidia-558": limit})
+            names = sorted(nova_pgpu.provider_name(NODE, p[0]) for p in model)
+            check(names == sorted(p["name"] for p in nova_lim["providers"]),
+                  "max_instances %d: the model's providers are nova's: %s" % (limit, names))
+    else:
+        print("this nova has no [mdev_*] max_instances (before 2023.2): not modelled here")
 
     # nova-style update keeps a foreign trait.
     target = "compute-vgpu-1_pci_0000_42_00_0"

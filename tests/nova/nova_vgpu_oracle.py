@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""nova's own vGPU ([devices] / [mdev_*]) config handling as a test oracle (Debian python3-nova, Zed 26).
+"""nova's own vGPU ([devices] / [mdev_*]) config handling as a test oracle (Debian python3-nova:
+Zed 26, 2025.1 31 and 2026.2 34; the driver helpers each release has are feature-detected).
 
 Run with Debian's interpreter, /usr/bin/python3 (python3-nova is not in a pyenv/venv).
 
@@ -85,27 +86,34 @@ def libvirt_name(address):
     return "pci_" + address.replace(":", "_").replace(".", "_")
 
 
+# The driver's vGPU helpers this oracle runs, and those they call; each release has a
+# few of its own (nova 31: pgpu_type_default, mdev_type_max_mapping; nova 34:
+# _get_device_address and virtual mdev parents instead of _get_pci_id_from_libvirt_name).
+# Whatever this nova's LibvirtDriver has of them is used: feature-detected, never pinned.
+DRIVER_HELPERS = ["_get_supported_vgpu_types", "_get_vgpu_type_per_pgpu", "_get_resource_class_for_device",
+                  "_get_supported_mdev_resource_classes", "_count_mediated_devices",
+                  "_count_mdev_capable_devices", "_get_gpu_inventories", "_ensure_pgpu_providers",
+                  "_get_device_address", "_validate_device_address", "_is_virtual_mdev"]
+STATIC_HELPERS = ["_get_pci_id_from_libvirt_name"]  # nova 33 and before
+
+
 class DriverStub:
     """Just enough of LibvirtDriver for its vGPU helpers: nova's functions, our `self`.
 
-    The attributes are those LibvirtDriver.__init__ sets for them (driver.py:527-536);
-    the two host-listing methods are replaced by the --mdev description of the host.
+    The attributes are those LibvirtDriver.__init__ sets for them (pgpu_type_mapping,
+    mdev_class_mapping, mdev_classes, and from nova 31 mdev_type_max_mapping and
+    pgpu_type_default, from 34 virtual_mdevs); the two host-listing methods are replaced by
+    the --mdev description of the host.
     """
-    _get_supported_vgpu_types = LD._get_supported_vgpu_types
-    _get_pci_id_from_libvirt_name = staticmethod(LD._get_pci_id_from_libvirt_name)
-    _get_vgpu_type_per_pgpu = LD._get_vgpu_type_per_pgpu
-    _get_resource_class_for_device = LD._get_resource_class_for_device
-    _get_supported_mdev_resource_classes = LD._get_supported_mdev_resource_classes
-    _count_mediated_devices = LD._count_mediated_devices
-    _count_mdev_capable_devices = LD._count_mdev_capable_devices
-    _get_gpu_inventories = LD._get_gpu_inventories
-    _ensure_pgpu_providers = LD._ensure_pgpu_providers
 
     def __init__(self, host_mdevs):
         self.host_mdevs = host_mdevs  # [(address, type, available, existing)]
         self.pgpu_type_mapping = collections.defaultdict(str)
         self.mdev_class_mapping = collections.defaultdict(lambda: orc.VGPU)
         self.mdev_classes = set([])
+        self.mdev_type_max_mapping = collections.defaultdict(str)
+        self.pgpu_type_default = None
+        self.virtual_mdevs = set()
         self.supported_vgpu_types = self._get_supported_vgpu_types()
 
     # Stubs for what libvirt's node devices would say (same shapes as the driver's).
@@ -130,6 +138,14 @@ class DriverStub:
                             "parent": libvirt_name(addr), "type": mtype,
                             "iommu_group": 0})
         return out
+
+
+for _name in DRIVER_HELPERS:
+    if hasattr(LD, _name):
+        setattr(DriverStub, _name, getattr(LD, _name))
+for _name in STATIC_HELPERS:
+    if hasattr(LD, _name):
+        setattr(DriverStub, _name, staticmethod(getattr(LD, _name)))
 
 
 def parse_mdev(text):

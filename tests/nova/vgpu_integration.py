@@ -20,7 +20,13 @@ nova's pGPU providers and a generated vGPU flavor selects only the right GPUs.
    (tests/nova/nova_flavor_query.py) turns each into its placement query, and every
    allocation candidate takes its vGPU from a provider of the flavor's type.
 
-Usage: vgpu_integration.py --agent BIN --root REPO_ROOT
+Usage: vgpu_integration.py --agent BIN --root REPO_ROOT [--release R]
+  --release R  the release of the nova this runs with (default zed; the matrix runs it in a
+               Debian root of 2025.1 or 2026.2, tests/matrix). From 2023.2 nova-config writes
+               [mdev_*] max_instances and nova makes pGPU providers only for the parents it
+               fills (tests/support/nova_pgpu.py usable_parents, checked against nova's code);
+               from 2026.2 nova puts OWNER_NOVA on them (feature-detected), which the agent keeps.
+               "detected": the release gpu-agent detects from the installed nova.
 """
 import argparse
 import json
@@ -54,7 +60,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--agent", required=True)
     ap.add_argument("--root", required=True)
+    ap.add_argument("--release", default="zed")
     args = ap.parse_args()
+    rel = args.release
     root = os.path.abspath(args.root)
     agent = os.path.abspath(args.agent)
     hosts = os.path.join(root, "tests", "data", "hosts")
@@ -75,8 +83,15 @@ def main():
         layouts = {"gpu-a40-0": A40_LAYOUTS, "gpu-t4-0": T4_LAYOUTS}
 
         # -- 1. nova reads the generated config ------------------------------------------
-        for name, release, want_group in (("gpu-a40-0", "zed", "mdev_"), ("gpu-a40-0", "wallaby", "vgpu_"),
-                                          ("gpu-t4-0", "zed", "mdev_")):
+        if rel == "detected":
+            gen = json.loads(run([agent, "nova-config", "--fixture", os.path.join(hosts, "a100-8x-passthrough.sysfs.txt"),
+                                  "--format", "json"], env=env).stdout)
+            rel = gen["nova_release"]
+            check(gen["nova_release_source"] == "detected", "gpu-agent detects the installed nova: %s" % rel)
+        owner = nova_pgpu.nova_has_owner_trait()
+        print("nova here puts OWNER_NOVA on its providers: %s" % owner)
+        for name, release, want_group in (("gpu-a40-0", rel, "mdev_"), ("gpu-a40-0", "wallaby", "vgpu_"),
+                                          ("gpu-t4-0", rel, "mdev_")):
             conf = write(os.path.join(tmp, "layout-%s.conf" % name), layouts[name])
             out = os.path.join(tmp, "nova-%s-%s.conf" % (name, release))
             run([agent, "--config", conf, "nova-config", "--fixture", fx[name], "--role", "compute", "--nova-release",
@@ -101,10 +116,12 @@ def main():
                 if "mdev_class" in t:
                     check(got["mdev_class"] == t["mdev_class"], "%s: nova reads mdev_class %s" % (name, t["mdev_class"]))
             names = sorted(p["name"] for p in seen["providers"])
-            want = sorted(nova_pgpu.provider_name(name, a) for t in mine["mdev_types"] for a in t["device_addresses"][:3])
+            want = sorted(nova_pgpu.provider_name(name, p[0]) for t in mine["mdev_types"] for p in
+                          nova_pgpu.usable_parents([(a, t["type"], 1) for a in t["device_addresses"][:3]],
+                                                   {t["type"]: t.get("max_instances")}))
             check(names == want, "%s %s: nova's driver names the providers %s... as the agent expects"
                   % (name, release, names[0]))
-        broken = open(os.path.join(tmp, "nova-gpu-a40-0-zed.conf"), encoding="utf-8").read().replace(
+        broken = open(os.path.join(tmp, "nova-gpu-a40-0-%s.conf" % rel), encoding="utf-8").read().replace(
             "device_addresses = 0000:c1:00.4", "device_addresses = 0000:41:00.4,0000:c1:00.4", 1)
         r = run([PY, oracle, write(os.path.join(tmp, "broken.conf"), broken)], env=env, ok=False)
         check(r.returncode == 1, "nova refuses one VF under two types (the oracle can fail)")
@@ -114,10 +131,12 @@ def main():
         placement_started = True
         pl = nova_pgpu.Placement(url)
         parents = {}  # host -> [(address, type, total[, mdev_class])], as nova would see the enabled types
+        limits, made = {}, {}  # host -> {type: max_instances}, host -> parents with a provider
         for name in fx:
             inv = json.loads(run([agent, "inventory", "--json", "--fixture", fx[name]], env=env).stdout)
             mine = json.loads(run([agent, "--config", os.path.join(tmp, "layout-%s.conf" % name), "nova-config",
-                                   "--fixture", fx[name], "--role", "compute", "--format", "json"], env=env).stdout)
+                                   "--fixture", fx[name], "--role", "compute", "--format", "json",
+                                   "--nova-release", rel], env=env).stdout)
             enabled = {t["type"]: t for t in mine["mdev_types"]}
             parents[name] = []
             for g in inv["gpus"]:
@@ -128,15 +147,24 @@ def main():
                     total = mt["available_instances"] + len(mt["instances"])
                     if total > 0:
                         parents[name].append((mt["parent"], mt["id"], total, t.get("mdev_class", "VGPU")))
-            nova_pgpu.ensure_compute_node(pl, name)
-            nova_pgpu.create_pgpus(pl, name, parents[name])
+            limits[name] = {t["type"]: t.get("max_instances") for t in mine["mdev_types"]}
+            nova_pgpu.ensure_compute_node(pl, name, owner_nova=owner)
+            made[name] = {p["address"] for p in nova_pgpu.create_pgpus(pl, name, parents[name], limits[name],
+                                                                         owner_nova=owner)}
         check(len(parents["gpu-a40-0"]) == 2 + 32 and len(parents["gpu-t4-0"]) == 2,
               "nova's pGPU providers: 2 A40-24Q VFs, 32 A40-8Q VFs, 2 T4s")
         some = nova_pgpu.provider_name("gpu-a40-0", parents["gpu-a40-0"][0][0])
         st, _ = pl.request("PUT", "/traits/CUSTOM_SOMEONE_ELSE")
         p = nova_pgpu.get_provider(pl, some)
         pl.request("PUT", "/resource_providers/%s/traits" % p["uuid"],
-                   {"resource_provider_generation": p["generation"], "traits": ["CUSTOM_SOMEONE_ELSE"]})
+                   {"resource_provider_generation": p["generation"],
+                    "traits": sorted(set(p["traits"]) | {"CUSTOM_SOMEONE_ELSE"})})
+        capped = sum(len(parents[n]) - len(made[n]) for n in parents)
+        check(capped == 0 if not any(v for n in limits for v in limits[n].values()) else capped > 0,
+              "nova (as modelled for %s) made %d pGPU providers of %d parents"
+              % (rel, sum(len(v) for v in made.values()), sum(len(v) for v in parents.values())))
+        # from here on: the parents nova made a provider for
+        parents = {n: [a for a in parents[n] if a[0] in made[n]] for n in parents}
         before = {nova_pgpu.provider_name(n, a[0]): nova_pgpu.get_provider(pl, nova_pgpu.provider_name(n, a[0]))
                   for n in parents for a in parents[n]}
 
@@ -147,7 +175,11 @@ def main():
                                      "[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = %s\n%s"
                                      % (name, os.path.join(tmp, "state-" + name), "", url, layouts[name]))
             os.makedirs(os.path.join(tmp, "state-" + name), exist_ok=True)
-            run([agent, "--config", agent_conf[name], "report", "--once", "--fixture", fx[name]], env=env)
+            r = run([agent, "--config", agent_conf[name], "report", "--once", "--fixture", fx[name]], env=env)
+            if name == "gpu-a40-0" and capped:
+                check("max_instances" in r.stderr and "which is normal" in r.stderr and
+                      "have no provider" not in r.stderr,
+                      "the agent's note knows max_instances: fewer providers than parents is normal")
 
         want = {
             "0000:41": {"CUSTOM_VGPU_A40_24Q", "CUSTOM_TENANT_GOLD", "CUSTOM_VGPU_CUDA", "CUSTOM_VGPU_FB_24G"},
@@ -159,7 +191,7 @@ def main():
             for a in parents[name]:
                 pname = nova_pgpu.provider_name(name, a[0])
                 p = nova_pgpu.get_provider(pl, pname)
-                extra = {"CUSTOM_SOMEONE_ELSE"} if pname == some else set()
+                extra = ({"CUSTOM_SOMEONE_ELSE"} if pname == some else set()) | ({"OWNER_NOVA"} if owner else set())
                 if set(p["traits"]) != want[a[0][:7]] | extra:
                     raise Fail("%s has traits %s, want %s" % (pname, sorted(p["traits"]), sorted(want[a[0][:7]] | extra)))
                 if p["inventories"] != before[pname]["inventories"]:

@@ -3,6 +3,9 @@
 // do not depend on each other; the last suite stops the server.
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <string>
+
 #include "lab.h"
 
 using namespace gpu_agent::placement;
@@ -334,10 +337,27 @@ BOOST_AUTO_TEST_CASE(script_is_idempotent_and_a_stopped_server_is_refused_quickl
 
 BOOST_AUTO_TEST_CASE(script_says_what_to_install_when_placement_is_missing) {
   const std::string dir = lab::state_dir() + "/no-package";
-  const auto r = lab::placement_script("start " + dir + " 0", "PLACEMENT_SERVER_API=/nonexistent/placement-api");
+  const auto r = lab::placement_script("start " + dir + " 0", "PLACEMENT_SERVER_MANAGE=/nonexistent/placement-manage");
   BOOST_TEST(r.status == 1);
   BOOST_TEST(contains(r.output, "python3-placement is not installed"), r.output);
   BOOST_TEST(contains(r.output, "run scripts/install-deps.sh"), r.output);
+  BOOST_TEST(lab::placement_script("status " + dir).status == 3);
+}
+
+// Placement 16 (2026.2) ships no placement-api script: the launcher serves the WSGI
+// application with scripts/placement_wsgi.py instead (here: this machine's Placement).
+BOOST_AUTO_TEST_CASE(script_serves_the_wsgi_application_without_placement_api) {
+  const std::string dir = lab::state_dir() + "/wsgi-runner";
+  const auto r = lab::placement_script("start " + dir + " 0", "PLACEMENT_SERVER_API=/nonexistent/placement-api");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  BOOST_TEST(contains(r.output, "http://127.0.0.1:"), r.output);
+  const auto status = lab::placement_script("status " + dir);
+  BOOST_TEST(status.status == 0, status.output);
+  std::string pid, cmdline;
+  std::getline(std::ifstream(dir + "/pid"), pid);
+  std::getline(std::ifstream("/proc/" + pid + "/cmdline"), cmdline);
+  BOOST_TEST(contains(cmdline, "placement_wsgi.py"), cmdline);
+  BOOST_TEST(lab::placement_script("stop " + dir).status == 0);
   BOOST_TEST(lab::placement_script("status " + dir).status == 3);
 }
 

@@ -69,6 +69,7 @@ import uuid as uuidlib
 
 MICROVERSION = "1.39"
 VGPU = "VGPU"
+OWNER_NOVA = "OWNER_NOVA"  # os_traits, set by nova 34 (2026.2) and later
 DEFAULT_ROOT_INVENTORY = {
     "VCPU": {"total": 64, "reserved": 0, "min_unit": 1, "max_unit": 64, "step_size": 1,
              "allocation_ratio": 1.0},
@@ -193,12 +194,26 @@ def _inventory_equal(have, want):
                for rc in want for k in keys)
 
 
-def ensure_compute_node(pl, nodename, uuid=None, inventory=DEFAULT_ROOT_INVENTORY, traits=None):
-    """The compute node's root provider (nova names it with the hypervisor hostname)."""
+def ensure_compute_node(pl, nodename, uuid=None, inventory=DEFAULT_ROOT_INVENTORY, traits=None,
+                        owner_nova=False):
+    """The compute node's root provider (nova names it with the hypervisor hostname).
+    owner_nova: nova 34 (2026.2) and later put OWNER_NOVA on it (resource_tracker)."""
     rp_uuid = _create_provider(pl, nodename, rp_uuid=uuid)
+    traits = list(traits or ()) + ([OWNER_NOVA] if owner_nova else [])
     if inventory or traits:
-        nova_update(pl, rp_uuid, inventory=inventory or None, add_traits=traits or ())
+        nova_update(pl, rp_uuid, inventory=inventory or None, add_traits=traits)
     return rp_uuid
+
+
+def nova_has_owner_trait():
+    """Does the nova this Python imports put OWNER_NOVA on its providers (2026.2+)?
+    Feature-detected from its resource tracker; False without nova."""
+    try:
+        import inspect
+        from nova.compute import resource_tracker
+        return "OWNER_NOVA" in inspect.getsource(resource_tracker)
+    except Exception:  # noqa: BLE001 - no nova here, or no source
+        return False
 
 
 class Pgpu(dict):
@@ -206,30 +221,55 @@ class Pgpu(dict):
 
 
 def _parent_tuple(p):
+    """(address, type, total, resource_class, existing): existing = mdevs already created
+    (dicts may give it; a tuple's total counts as available)."""
     if isinstance(p, dict):
-        return (p["address"], p.get("type"), int(p["total"]), p.get("mdev_class") or VGPU)
+        existing = int(p.get("existing", 0))
+        return (p["address"], p.get("type"), int(p["total"]), p.get("mdev_class") or VGPU, existing)
     p = tuple(p)
     if len(p) == 3:
-        return (p[0], p[1], int(p[2]), VGPU)
-    return (p[0], p[1], int(p[2]), p[3] or VGPU)
+        return (p[0], p[1], int(p[2]), VGPU, 0)
+    return (p[0], p[1], int(p[2]), p[3] or VGPU, 0)
 
 
-def create_pgpus(pl, nodename, parents):
-    """Child providers of NODENAME's root, one per parent with total > 0, as nova's
-    _ensure_pgpu_providers + update_from_provider_tree make them. Returns [Pgpu]."""
+def usable_parents(parents, max_instances=None):
+    """[(address, type, total, resource_class)]: the parents nova makes a provider for,
+    as LibvirtDriver._get_gpu_inventories decides. Existing mdevs always count; with
+    [mdev_<type>] max_instances (2023.2+, {type: N}) a parent's available instances are
+    taken only while the type's running count plus them stays within N, in the order nova
+    lists the devices; a parent left with total 0 gets no provider."""
+    ps = list(map(_parent_tuple, parents))
+    used = {}
+    for _a, mtype, _t, _rc, existing in ps:
+        used[mtype] = used.get(mtype, 0) + existing
+    out = []
+    for address, mtype, total, rc, existing in ps:
+        available = total - existing
+        limit = (max_instances or {}).get(mtype)
+        if available > 0 and limit and used[mtype] + available > limit:
+            continue  # nova sets its total to 0, existing mdevs or not: no provider
+        if available > 0:
+            used[mtype] += available
+        if existing + available > 0:
+            out.append((address, mtype, existing + available, rc))
+    return out
+
+
+def create_pgpus(pl, nodename, parents, max_instances=None, owner_nova=False):
+    """Child providers of NODENAME's root, one per usable parent (usable_parents), as nova's
+    _ensure_pgpu_providers + update_from_provider_tree make them; owner_nova: with
+    OWNER_NOVA on each, as nova 34 and later do. Returns [Pgpu]."""
     root = _find(pl, nodename)
     if root is None:
         raise PlacementError("GET", "/resource_providers?name=%s" % nodename, 404,
                              "no compute node provider; call ensure_compute_node first")
     out = []
-    for address, mtype, total, rc in map(_parent_tuple, parents):
-        if total <= 0:  # nova skips it: placement refuses total=0
-            continue
+    for address, mtype, total, rc in usable_parents(parents, max_instances):
         name = provider_name(nodename, address)
         rp_uuid = _create_provider(pl, name, parent_uuid=root["uuid"])
         _ensure_resource_class(pl, rc)
         inv = nova_inventory(total, rc)
-        nova_update(pl, rp_uuid, inventory=inv)
+        nova_update(pl, rp_uuid, inventory=inv, add_traits=[OWNER_NOVA] if owner_nova else ())
         out.append(Pgpu(name=name, uuid=rp_uuid, address=address, type=mtype,
                         resource_class=rc, total=total, inventory=inv))
     return out

@@ -280,6 +280,23 @@ BOOST_AUTO_TEST_CASE(pgpu_providers_get_the_layout_traits_and_keep_everyone_else
   BOOST_TEST(plan.owned_traits.at(t.providers[1].uuid).count("CUSTOM_TENANT_GOLD") == 1u);
 }
 
+// nova 2023.2+ with max_instances makes providers only for the parents the capacity fills:
+// fewer providers than parents is then normal, and the note says so instead of warning.
+BOOST_AUTO_TEST_CASE(missing_pgpu_providers_are_normal_within_max_instances) {
+  TreeState t = with_pgpus({});
+  Desired d = vgpu_only({"CUSTOM_VGPU_A40_24Q"});
+  d.decorations_needed = 2;  // the two providers nova made
+  Plan plan = plan_reconcile(t, d);
+  BOOST_TEST_REQUIRE(plan.notes.size() == 1u);
+  BOOST_TEST(plan.notes[0].find("nova has a provider for 2 of 3 vGPU parent devices") != std::string::npos,
+             plan.notes[0]);
+  BOOST_TEST(plan.notes[0].find("max_instances") != std::string::npos, plan.notes[0]);
+  d.decorations_needed = 3;  // nova should have made all three: the warning
+  plan = plan_reconcile(t, d);
+  BOOST_TEST_REQUIRE(plan.notes.size() == 1u);
+  BOOST_TEST(plan.notes[0].find("1 of 3 vGPU parent devices have no provider") != std::string::npos, plan.notes[0]);
+}
+
 BOOST_AUTO_TEST_CASE(a_trait_the_layout_dropped_is_removed_nova_s_are_not) {
   TreeState t = with_pgpus({"CUSTOM_NOVA_SET_THIS", "CUSTOM_VGPU_A40_24Q", "CUSTOM_TENANT_GOLD"});
   Desired d = vgpu_only({"CUSTOM_VGPU_A40_24Q"});
