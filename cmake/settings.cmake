@@ -20,3 +20,15 @@ endif()
 set(GPU_AGENT_GENERATED_DIR ${PROJECT_BINARY_DIR}/generated)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/gpu_agent_version.h.in
                ${GPU_AGENT_GENERATED_DIR}/gpu_agent_version.h @ONLY)
+
+if(GPU_AGENT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "GPU_AGENT_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++-14, or scripts/fuzz.sh")
+  endif()
+  # Coverage for libFuzzer in every object; the fuzz targets add -fsanitize=fuzzer (its main).
+  # UBSan stays recoverable so tests/fuzz/ubsan.supp can silence third-party
+  # reports; scripts/fuzz.sh sets halt_on_error=1, so anything else still stops the run.
+  target_compile_options(gpu_agent_settings INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(gpu_agent_settings INTERFACE -fsanitize=address,undefined)
+endif()

@@ -116,7 +116,9 @@ for n in "${names[@]}"; do
   read -ra argv <<< "${cmd[$n]}"
   strace -f -qq -o "$work/strace.$n" -e trace=%file,getdents64 "${argv[@]}" >/dev/null 2>&1
   t=$work/strace.$n
-  files[$n]=$(grep -F "\"$root" "$t" | grep -E '^[0-9]* *openat\(' | grep -v O_DIRECTORY | grep -vc '= -1' || true)
+  # files: opened by their path in the tree, or relative to a directory fd
+  # (openat(FD, "TYPE/available_instances"): the agent's mdev type reads)
+  files[$n]=$(grep -E '^[0-9]* *openat\((AT_FDCWD, "'"$root"'|[0-9]+, "[^/])' "$t" | grep -v O_DIRECTORY | grep -vc '= -1' || true)
   dirs[$n]=$(grep -F "\"$root" "$t" | grep -E '^[0-9]* *openat\(' | grep O_DIRECTORY | grep -vc '= -1' || true)
   links[$n]=$(grep -F "\"$root" "$t" | grep -cE '^[0-9]* *readlink(at)?\(' || true)
   stats[$n]=$(grep -F "\"$root" "$t" | grep -cE '^[0-9]* *(newfstatat|statx|stat|lstat|access|faccessat2?)\(' || true)

@@ -138,9 +138,13 @@ EOF
   [ "$PORT" = 0 ] && PORT=$(free_port)
   # --disable-logging: uwsgi's own per-request lines off; Placement's request
   # log (placement.requestlog, with a timestamp) is the one the benchmarks read.
+  # --http-socket closes every connection after the response: say so
+  # (Connection: close), or clients reuse a dead keep-alive connection and a POST
+  # on it fails with a reset (--http11-socket would keep idle connections on the
+  # few workers instead).
   OS_PLACEMENT_CONFIG_DIR=$DIR nohup uwsgi --plugin python3 --http-socket "$HOST:$PORT" \
       --wsgi-file "$API" --master --processes "$WORKERS" --threads 1 \
-      --die-on-term --harakiri "${PLACEMENT_PROD_HARAKIRI:-300}" --disable-logging --need-app --listen 100 \
+      --add-header "Connection: close" --die-on-term --harakiri "${PLACEMENT_PROD_HARAKIRI:-300}" --disable-logging --need-app --listen 100 \
       --env "OS_PLACEMENT_CONFIG_DIR=$DIR" --procname-prefix-spaced "placement-prod $DIR" \
       --logto "$LOG" > /dev/null 2>&1 < /dev/null &
   echo $! > "$PIDF"

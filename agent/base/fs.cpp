@@ -82,10 +82,44 @@ std::string RealFs::full(std::string_view path) const {
 
 std::string RealFs::display(std::string_view path) const { return full(path); }
 
+std::vector<Result<std::string>> Fs::read_under(std::string_view dir, const std::vector<std::string>& names,
+                                                std::string_view leaf) const {
+  std::vector<Result<std::string>> out;
+  out.reserve(names.size());
+  std::string p;
+  for (const auto& name : names) {
+    p.assign(dir).append("/").append(name).append("/").append(leaf);
+    out.push_back(read_file(p));
+  }
+  return out;
+}
+
+std::vector<Result<std::string>> RealFs::read_under(std::string_view dir, const std::vector<std::string>& names,
+                                                    std::string_view leaf) const {
+  const std::string d = full(dir);
+  const int dfd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Fs::read_under(dir, names, leaf);  // each read then names its own error
+  std::vector<Result<std::string>> out;
+  out.reserve(names.size());
+  std::string rel;
+  for (const auto& name : names) {
+    rel.assign(name).append("/").append(leaf);
+    const int fd = ::openat(dfd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    out.push_back(read_open(fd, fd < 0 ? errno : 0, d + "/" + rel));
+  }
+  ::close(dfd);
+  return out;
+}
+
 Result<std::string> RealFs::read_file(std::string_view path) const {
   const std::string p = full(path);
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return fs_error("cannot open", p, errno);
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  return read_open(fd, fd < 0 ? errno : 0, p);
+}
+
+// The contents of fd (closed here), opened from p; fd < 0: open failed with err.
+Result<std::string> RealFs::read_open(int fd, int open_errno, const std::string& p) {
+  if (fd < 0) return fs_error("cannot open", p, open_errno);
   std::string out;
   char buf[4096];
   for (;;) {

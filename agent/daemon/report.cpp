@@ -176,6 +176,7 @@ void Reporter::load_state_once(const std::string& compute_node) {
     snap->root_name = r.compute_node;
     last_ = std::move(snap);
     readings_ = r.readings;
+    spread_usage_refresh();
     log_.debug("resuming from " + config_.state_dir + "/state.json: compute node " + r.root_uuid);
   }
 }
@@ -344,6 +345,17 @@ void Reporter::note_written(const placement::Step& step, const std::string& answ
   }
 }
 
+// Usages older than usage_refresh are read again, but not all at once after a
+// restart or an outage: a fleet restarted together, or finding Placement back
+// together, would add a GET per pool to every node's first pass. Each node
+// refreshes at a random point of the next usage_refresh seconds instead (the
+// metrics keep the reading's age).
+void Reporter::spread_usage_refresh() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  usage_refresh_not_before_ = unix_now() +
+                              std::uniform_real_distribution<double>(0, std::max(0.0, config_.usage_refresh))(rng);
+}
+
 // Steady state: the one GET confirms the inventories (generations), but
 // placement does not move a generation when an allocation is deleted, so
 // usages are read again once they are [agent] usage_refresh seconds old: one
@@ -351,6 +363,7 @@ void Reporter::note_written(const placement::Step& step, const std::string& answ
 Result<bool> Reporter::refresh_usages() {
   if (config_.usage_refresh <= 0) return true;
   const double now = unix_now();
+  if (now < usage_refresh_not_before_) return true;
   std::set<std::string> due;
   for (const auto& [rc, r] : readings_)
     if (!r.provider_uuid.empty() && now - r.used_read_at >= config_.usage_refresh) due.insert(r.provider_uuid);
@@ -539,6 +552,7 @@ PassOutcome Reporter::pass_once(bool dry_run, std::ostream* plan_out, const std:
   const placement::Counters before = fresh ? placement::Counters{} : session_.client->counters();
   const uint64_t tokens_before = fresh ? 0 : session_.tokens->token_requests();
   PassOutcome o = reconcile(*host, dry_run, plan_out, should_stop);
+  if (o.kind == PassOutcome::Kind::retry) spread_usage_refresh();
   const placement::Counters sent = session_.client->counters() - before;
   o.stats.requests = sent.requests;
   o.stats.writes = sent.writes;

@@ -67,6 +67,7 @@ class Reporter {
   void take_readings(const placement::TreeState& tree);
   void note_written(const placement::Step& step, const std::string& answer);
   Result<bool> refresh_usages();
+  void spread_usage_refresh();
   HostObservation observe(const LoadedHost& host) const;
   std::set<std::string> notes_for(const std::vector<std::string>& excluded, const placement::Plan& plan,
                                   const LoadedHost& host);
@@ -95,9 +96,10 @@ class Reporter {
   std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
-  bool root_from_state_ = false;  // root_uuid_ came from the resume point, not a lookup by name
-  bool rebuild_state_ = false;    // state.json was unusable: rebuild it from the next full read
-  bool state_dirty_ = false;      // rebuilt: write it even if the plan owns the same
+  bool root_from_state_ = false;         // root_uuid_ came from the resume point, not a lookup by name
+  bool rebuild_state_ = false;           // state.json was unusable: rebuild it from the next full read
+  bool state_dirty_ = false;             // rebuilt: write it even if the plan owns the same
+  double usage_refresh_not_before_ = 0;  // unix seconds: spreads a restarted fleet's usage re-reads
   std::function<void()> before_write_;
   std::function<bool()> should_stop_;  // this pass's; cancels the request in flight
 };

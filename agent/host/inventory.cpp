@@ -41,8 +41,8 @@ Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& pa
 }
 
 template <typename T>
-Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path, Result<T> (*parse)(std::string_view)) {
-  auto raw = fs.read_file(path);
+Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path, Result<T> (*parse)(std::string_view),
+                                       Result<std::string> raw) {
   if (!raw) {
     if (raw.error().kind == ErrorKind::not_found) return std::optional<T>{};
     return raw.error();
@@ -50,6 +50,11 @@ Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path, Re
   auto v = parse(*raw);
   if (!v) return make_error(ErrorKind::bad_input, fs.display(path) + ": " + v.error().message);
   return std::optional<T>(*v);
+}
+
+template <typename T>
+Result<std::optional<T>> optional_attr(const Fs& fs, const std::string& path, Result<T> (*parse)(std::string_view)) {
+  return optional_attr<T>(fs, path, parse, fs.read_file(path));
 }
 
 Result<uint32_t> parse_id(std::string_view s) { return parse_hex(s, 4); }
@@ -104,7 +109,9 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
   std::string t = dir + "/";  // DIR/ID, reused for every type
   const size_t prefix = t.size();
   std::string avail;
-  for (const auto& id : *types) {
+  std::vector<Result<std::string>> free_counts = fs.read_under(dir, *types, "available_instances");
+  for (size_t i = 0; i < types->size(); ++i) {
+    const std::string& id = (*types)[i];
     t.resize(prefix);
     t += id;
     auto it = cache.find(id);
@@ -132,7 +139,7 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
     m.parsed = it->second.parsed;
     m.parent = parent;
     avail.assign(t).append("/available_instances");
-    auto n = optional_attr<int64_t>(fs, avail, parse_int);
+    auto n = optional_attr<int64_t>(fs, avail, parse_int, std::move(free_counts[i]));
     if (n) m.available_instances = *n;
     else gpu.problems.push_back(read_problem(n.error(), false));
     gpu.mdev_types.push_back(std::move(m));

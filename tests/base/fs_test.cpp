@@ -91,6 +91,25 @@ void compare_with_realfs(const MemFs& mem) {
       BOOST_TEST(mem.exists(p) == real.exists(p));
       BOOST_TEST(mem.is_link(p) == real.is_link(p));
     }
+    // read_under (RealFs: openat below one directory fd) answers as read_file
+    // does, entry by entry, missing entries and a missing directory included.
+    auto names = mem.list_dir(p);
+    std::vector<std::string> under = names ? *names : std::vector<std::string>{};
+    under.push_back("not-there");
+    for (const char* leaf : {"vendor", "class", "iommu_group"}) {
+      const auto m = mem.read_under(p, under, leaf);
+      const auto r = real.read_under(p, under, leaf);
+      BOOST_TEST_REQUIRE(m.size() == under.size());
+      BOOST_TEST_REQUIRE(r.size() == under.size());
+      for (size_t i = 0; i < under.size(); ++i) {
+        const std::string each = p + "/" + under[i] + "/" + leaf;
+        // (the unpacked tree has no error entries, so each Fs against itself)
+        same("MemFs read_under vs read_file " + each, mem.read_file(each), m[i]);
+        same("RealFs read_under vs read_file " + each, real.read_file(each), r[i]);
+        if (!r[i].ok() && !real.read_file(each).ok())
+          BOOST_TEST(r[i].error().message == real.read_file(each).error().message);
+      }
+    }
   }
 }
 
