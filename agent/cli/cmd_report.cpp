@@ -259,6 +259,13 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
                               max_passes > 0);
+  // The splay is slept before the first WATCHDOG=1: longer than WatchdogSec, systemd kills the agent.
+  if (const auto wd = observer.notifier().watchdog_seconds(); wd && hooks.splay + 60 > *wd)
+    log.warning("[agent] splay of " + std::to_string(static_cast<long>(std::ceil(hooks.splay))) +
+                " s is too close to WatchdogSec=" + std::to_string(static_cast<long>(*wd)) +
+                " s: systemd would restart the agent during its start-up delay; lower [agent] splay to at most " +
+                std::to_string(std::max(0L, static_cast<long>(*wd) - 60)) +
+                " s or raise WatchdogSec (systemctl edit gpu-agent)");
   hooks.pass = [&] {
     const auto start = std::chrono::steady_clock::now();
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);
