@@ -76,7 +76,9 @@ After every pass it writes [agent] state_dir/status.json (what `gpu-agent
 status` reads) and, when set, the Prometheus metrics file, both atomically
 (and serves the metrics on [agent] metrics_listen = 127.0.0.1:PORT if set);
 under systemd (Type=notify) it says READY=1 after the first pass, WATCHDOG=1
-after each, and a STATUS= line for `systemctl status gpu-agent`.
+after each and every half WatchdogSec while it waits (so no splay, interval
+or backoff is too long for the watchdog), and a STATUS= line for `systemctl
+status gpu-agent`.
 
 Options: those of `report` (--nova-config, -v and the host sources below), and:
   --metrics-file PATH  write Prometheus metrics to PATH after every pass, for
@@ -234,9 +236,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   initial.interval = interval.value_or(cfg->interval);
   initial.started_at = unix_time_now();
   PassObserver observer(initial, status_file_path(*cfg), metrics_path(*cfg), log);
-  if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), initial.interval, cfg->jitter, cfg->retry_max);
-      !w.empty())
-    log.warning(w);
+  if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds()); !w.empty()) log.warning(w);
 
   // After blocking the signals: the listener's thread inherits the mask, so
   // SIGTERM and SIGHUP still reach the loop's sigtimedwait.
@@ -259,13 +259,12 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
                               max_passes > 0);
-  // The splay is slept before the first WATCHDOG=1: longer than WatchdogSec, systemd kills the agent.
-  if (const auto wd = observer.notifier().watchdog_seconds(); wd && hooks.splay + 60 > *wd)
-    log.warning("[agent] splay of " + std::to_string(static_cast<long>(std::ceil(hooks.splay))) +
-                " s is too close to WatchdogSec=" + std::to_string(static_cast<long>(*wd)) +
-                " s: systemd would restart the agent during its start-up delay; lower [agent] splay to at most " +
-                std::to_string(std::max(0L, static_cast<long>(*wd) - 60)) +
-                " s or raise WatchdogSec (systemctl edit gpu-agent)");
+  // WATCHDOG=1 every half WatchdogSec while waiting, so a splay, an interval
+  // or a backoff of any length is safe; the watchdog times the passes.
+  if (const auto wd = observer.notifier().watchdog_seconds()) {
+    hooks.keep_alive = [&] { observer.keep_alive(); };
+    hooks.keep_alive_every = *wd / 2;
+  }
   hooks.pass = [&] {
     const auto start = std::chrono::steady_clock::now();
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);
@@ -297,10 +296,6 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     if (next->metrics_listen != reporter.config().metrics_listen)
       log.warning(
           "[agent] metrics_listen changed; the listener moves at the next restart (systemctl restart gpu-agent)");
-    if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), interval.value_or(next->interval),
-                                   next->jitter, next->retry_max);
-        !w.empty())
-      log.warning(w);
     reporter.reload(*next);
     return true;
   };

@@ -97,13 +97,27 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
   std::mt19937_64 rng(hooks.seed ? *hooks.seed
                                  : static_cast<uint64_t>(std::time(nullptr)) ^ reinterpret_cast<uintptr_t>(&hooks));
   Backoff backoff(hooks.retry_min(), hooks.retry_max(), rng());
+  // WATCHDOG=1 at least every keep_alive_every s while waiting (daemon.h).
+  const double every = hooks.keep_alive && hooks.keep_alive_every > 0 ? hooks.keep_alive_every : 0;
+  double last_keep_alive = now();  // systemd's watchdog counts from the start
+  auto keep_alive = [&] {
+    hooks.keep_alive();
+    last_keep_alive = now();
+  };
   // Sleeps `wait` s unless a signal comes: 0 = slept it out (or SIGHUP
-  // reloaded and `hup_ends_wait`), else the stop signal.
+  // reloaded and `hup_ends_wait`), else the stop signal. Under the watchdog
+  // the wait is cut into slices that end when the next keep-alive is due.
   auto sleep = [&](double wait, bool hup_ends_wait) -> int {
     for (;;) {
       const double start = now();
-      const int sig = wait_for(wait);
-      if (sig == 0) return 0;
+      const double slice = every > 0 ? std::min(wait, std::max(0.0, last_keep_alive + every - start)) : wait;
+      const int sig = wait_for(slice);
+      if (sig == 0 && slice >= wait) return 0;
+      if (sig == 0) {  // a keep-alive is due, the wait goes on
+        keep_alive();
+        wait -= slice;
+        continue;
+      }
       if (sig == SIGTERM || sig == SIGINT) return sig;
       if (sig == SIGHUP) {
         std::string error;
@@ -130,6 +144,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
       return {PassOutcome::Kind::stopped, "stop signal", false, {}, {}};
     }
     PassOutcome out = hooks.pass();
+    last_keep_alive = now();  // the pass ended with its own WATCHDOG=1
     ++passes;
     double wait = 0;
     switch (out.kind) {

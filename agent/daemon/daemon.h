@@ -89,6 +89,13 @@ struct DaemonHooks {
   uint64_t max_passes = 0;
   // Window of the random delay before the first pass (resolve_splay); 0 = none.
   double splay = 0;
+  // systemd's watchdog (WatchdogSec): while the loop waits (the splay, the
+  // interval, a retry's backoff), keep_alive (WATCHDOG=1) is called whenever
+  // keep_alive_every seconds (half WatchdogSec) have passed since the last one
+  // or since the end of a pass (which says WATCHDOG=1 itself: after_pass), so
+  // no wait is too long for the watchdog and it times the passes. 0 = off.
+  std::function<void()> keep_alive;
+  double keep_alive_every = 0;
   // Injected for tests (unset: the real ones). wait: block up to `seconds` for
   // SIGTERM/SIGINT/SIGHUP, return the signal or 0 on timeout; now: a monotonic
   // clock in seconds; seed: the random source behind splay, jitter and backoff.

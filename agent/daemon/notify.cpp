@@ -3,8 +3,6 @@
 #include <dlfcn.h>
 #include <systemd/sd-daemon.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -79,22 +77,18 @@ std::string SystemdNotifier::ready_before_first_pass(const std::string& status) 
   return err;
 }
 
+std::string SystemdNotifier::keep_alive() { return watchdog_s_ ? send("WATCHDOG=1") : ""; }
+
 std::string SystemdNotifier::stopping(const std::string& why) { return send("STOPPING=1\nSTATUS=stopping: " + why); }
 
-std::string watchdog_mismatch(std::optional<double> watchdog_s, double interval, double jitter, double retry_max) {
-  if (!watchdog_s) return "";
-  const double longest_wait = std::max(interval * (1 + jitter), retry_max);
-  // A pass takes well under a second in steady state; leave room for a slow
-  // Placement (30 s request timeouts) before systemd calls the agent hung.
-  const double needed = longest_wait + 60;
-  if (*watchdog_s >= needed) return "";
-  return "WatchdogSec=" + std::to_string(static_cast<long>(*watchdog_s)) +
-         " s is shorter than the longest wait between passes plus a slow pass (" +
-         std::to_string(static_cast<long>(std::ceil(needed))) +
-         " s for [agent] interval, jitter and retry_max): systemd would restart a healthy agent; set "
-         "WatchdogSec=" +
-         std::to_string(static_cast<long>(std::ceil(needed))) +
-         " or more (systemctl edit gpu-agent), or lower [agent] interval and retry_max";
+std::string watchdog_mismatch(std::optional<double> watchdog_s) {
+  const long needed = static_cast<long>(2 * kSlowPassSeconds);
+  if (!watchdog_s || *watchdog_s >= static_cast<double>(needed)) return "";
+  return "WatchdogSec=" + std::to_string(static_cast<long>(*watchdog_s)) + " s leaves less than a slow pass (" +
+         std::to_string(static_cast<long>(kSlowPassSeconds)) +
+         " s: Placement at its request timeouts) after the half of it the agent may wait between keep-alives: "
+         "systemd would restart a healthy agent; set WatchdogSec=" +
+         std::to_string(needed) + " or more (systemctl edit gpu-agent)";
 }
 
 }  // namespace gpu_agent
