@@ -67,8 +67,11 @@ directory; the message names its PID).
 
 Herd control, so a fleet started at once (a rollout, a power-on, Placement
 back after an outage) does not hit Placement in step: a random delay before
-the first pass ([agent] splay = auto: up to one interval when started by
-systemd, none otherwise and never with --max-passes), the interval jittered
+the first pass ([agent] splay = auto when started by systemd: up to one
+interval when state.json holds where the last pass left Placement (a
+restart: that pass is one GET), up to two on a first deployment (five
+requests), none otherwise and never with --max-passes; a node that started
+early makes its second pass after the window), the interval jittered
 by +-[agent] jitter, and every retry drawn uniformly from a window that
 doubles up to retry_max (the first one too).
 
@@ -76,7 +79,9 @@ After every pass it writes [agent] state_dir/status.json (what `gpu-agent
 status` reads) and, when set, the Prometheus metrics file, both atomically
 (and serves the metrics on [agent] metrics_listen = 127.0.0.1:PORT if set);
 under systemd (Type=notify) it says READY=1 after the first pass, WATCHDOG=1
-after each, and a STATUS= line for `systemctl status gpu-agent`.
+after each and every half WatchdogSec while it waits (so no splay, interval
+or backoff is too long for the watchdog), and a STATUS= line for `systemctl
+status gpu-agent`.
 
 Options: those of `report` (--nova-config, -v and the host sources below), and:
   --metrics-file PATH  write Prometheus metrics to PATH after every pass, for
@@ -86,7 +91,8 @@ Options: those of `report` (--nova-config, -v and the host sources below), and:
   --interval S     seconds between passes, overriding [agent] interval
                    (tests and benchmarks; down to 0.001)
   --splay S|auto   window of the random start-up delay in seconds, overriding
-                   [agent] splay (auto: one interval under systemd, else 0)
+                   [agent] splay (auto: under systemd one interval, two on
+                   a first deployment; else 0)
 )";
 
 namespace {
@@ -234,9 +240,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   initial.interval = interval.value_or(cfg->interval);
   initial.started_at = unix_time_now();
   PassObserver observer(initial, status_file_path(*cfg), metrics_path(*cfg), log);
-  if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), initial.interval, cfg->jitter, cfg->retry_max);
-      !w.empty())
-    log.warning(w);
+  if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds()); !w.empty()) log.warning(w);
 
   // After blocking the signals: the listener's thread inherits the mask, so
   // SIGTERM and SIGHUP still reach the loop's sigtimedwait.
@@ -257,15 +261,17 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   bool said_no_gpu = false;
   // --splay auto means auto even when the config sets seconds.
   const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
+  // A first deployment: no resume point yet, so the first pass creates the pools.
+  const auto state = load_state(cfg->state_dir + "/state.json");
+  const bool first_deployment = !state || !state->resume;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
-                              max_passes > 0);
-  // The splay is slept before the first WATCHDOG=1: longer than WatchdogSec, systemd kills the agent.
-  if (const auto wd = observer.notifier().watchdog_seconds(); wd && hooks.splay + 60 > *wd)
-    log.warning("[agent] splay of " + std::to_string(static_cast<long>(std::ceil(hooks.splay))) +
-                " s is too close to WatchdogSec=" + std::to_string(static_cast<long>(*wd)) +
-                " s: systemd would restart the agent during its start-up delay; lower [agent] splay to at most " +
-                std::to_string(std::max(0L, static_cast<long>(*wd) - 60)) +
-                " s or raise WatchdogSec (systemctl edit gpu-agent)");
+                              max_passes > 0, first_deployment);
+  // WATCHDOG=1 every half WatchdogSec while waiting, so a splay, an interval
+  // or a backoff of any length is safe; the watchdog times the passes.
+  if (const auto wd = observer.notifier().watchdog_seconds()) {
+    hooks.keep_alive = [&] { observer.keep_alive(); };
+    hooks.keep_alive_every = *wd / 2;
+  }
   hooks.pass = [&] {
     const auto start = std::chrono::steady_clock::now();
     PassOutcome o = reporter.pass(false, nullptr, stop_requested);
@@ -297,10 +303,6 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
     if (next->metrics_listen != reporter.config().metrics_listen)
       log.warning(
           "[agent] metrics_listen changed; the listener moves at the next restart (systemctl restart gpu-agent)");
-    if (auto w = watchdog_mismatch(observer.notifier().watchdog_seconds(), interval.value_or(next->interval),
-                                   next->jitter, next->retry_max);
-        !w.empty())
-      log.warning(w);
     reporter.reload(*next);
     return true;
   };

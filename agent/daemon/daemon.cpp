@@ -52,10 +52,18 @@ double jittered(double interval_s, double jitter, std::mt19937_64& rng) {
   return interval_s * d(rng);
 }
 
-double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run) {
+double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run,
+                     bool first_deployment) {
   if (configured) return std::max(0.0, *configured);
   if (!under_systemd || bounded_run) return 0;
-  return kAutoSplayIntervals * interval_s;
+  return (first_deployment ? kAutoSplayFirstDeploymentIntervals : kAutoSplayIntervals) * interval_s;
+}
+
+double first_wait_after_splay(double window_s, double elapsed_s, double interval_s, double wait_s) {
+  if (!(interval_s > 0) || !(window_s > interval_s)) return wait_s;
+  const double short_by = window_s - (elapsed_s + wait_s);
+  if (short_by <= 0) return wait_s;
+  return wait_s + std::ceil(short_by / interval_s) * interval_s;
 }
 
 double splay_delay(double window_s, std::mt19937_64& rng) {
@@ -97,13 +105,27 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
   std::mt19937_64 rng(hooks.seed ? *hooks.seed
                                  : static_cast<uint64_t>(std::time(nullptr)) ^ reinterpret_cast<uintptr_t>(&hooks));
   Backoff backoff(hooks.retry_min(), hooks.retry_max(), rng());
+  // WATCHDOG=1 at least every keep_alive_every s while waiting (daemon.h).
+  const double every = hooks.keep_alive && hooks.keep_alive_every > 0 ? hooks.keep_alive_every : 0;
+  double last_keep_alive = now();  // systemd's watchdog counts from the start
+  auto keep_alive = [&] {
+    hooks.keep_alive();
+    last_keep_alive = now();
+  };
   // Sleeps `wait` s unless a signal comes: 0 = slept it out (or SIGHUP
-  // reloaded and `hup_ends_wait`), else the stop signal.
+  // reloaded and `hup_ends_wait`), else the stop signal. Under the watchdog
+  // the wait is cut into slices that end when the next keep-alive is due.
   auto sleep = [&](double wait, bool hup_ends_wait) -> int {
     for (;;) {
       const double start = now();
-      const int sig = wait_for(wait);
-      if (sig == 0) return 0;
+      const double slice = every > 0 ? std::min(wait, std::max(0.0, last_keep_alive + every - start)) : wait;
+      const int sig = wait_for(slice);
+      if (sig == 0 && slice >= wait) return 0;
+      if (sig == 0) {  // a keep-alive is due, the wait goes on
+        keep_alive();
+        wait -= slice;
+        continue;
+      }
       if (sig == SIGTERM || sig == SIGINT) return sig;
       if (sig == SIGHUP) {
         std::string error;
@@ -118,6 +140,8 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
       wait = std::max(0.0, wait - (now() - start));
     }
   };
+  const double started = now();
+  bool steady = false;  // an ok pass has been made: the start-up window is behind
   if (const double delay = splay_delay(hooks.splay, rng); delay > 0) {
     log.info("start-up splay: first pass in " + std::to_string(static_cast<long>(std::ceil(delay))) + " s (of up to " +
              std::to_string(static_cast<long>(std::ceil(hooks.splay))) + " s; [agent] splay)");
@@ -130,6 +154,7 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
       return {PassOutcome::Kind::stopped, "stop signal", false, {}, {}};
     }
     PassOutcome out = hooks.pass();
+    last_keep_alive = now();  // the pass ended with its own WATCHDOG=1
     ++passes;
     double wait = 0;
     switch (out.kind) {
@@ -138,6 +163,13 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
           log.info("placement reachable again; back to every " + seconds_text(hooks.interval()));
         backoff.reset();
         wait = jittered(hooks.interval(), hooks.jitter(), rng);
+        if (!steady) {
+          steady = true;
+          const double drawn = wait;
+          wait = first_wait_after_splay(hooks.splay, now() - started, hooks.interval(), wait);
+          if (wait > drawn)
+            log.debug("next pass in " + seconds_text(wait) + ", after the start-up window ([agent] splay)");
+        }
         break;
       case PassOutcome::Kind::retry:
         wait = backoff.next();

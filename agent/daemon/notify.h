@@ -1,8 +1,10 @@
 #pragma once
 // systemd's notification protocol, through libsystemd's sd_notify (the
 // reference implementation: abstract and path sockets, credentials, the
-// watchdog's environment). Under Type=notify the daemon says READY=1 after its
-// first pass, WATCHDOG=1 after every pass, and a STATUS= line that
+// watchdog's environment), loaded only when systemd set $NOTIFY_SOCKET or
+// $WATCHDOG_USEC. Under Type=notify the daemon says READY=1 after its
+// first pass, WATCHDOG=1 after every pass and every half WatchdogSec while it
+// waits, and a STATUS= line that
 // `systemctl status gpu-agent` shows. Without $NOTIFY_SOCKET (a foreground run,
 // the tests) every call does nothing.
 #include <cstdint>
@@ -27,6 +29,10 @@ class SystemdNotifier {
   // so that `systemctl start` (and a restart, and an upgrade's postinst) does
   // not wait for the whole random delay.
   std::string ready_before_first_pass(const std::string& status);
+  // WATCHDOG=1 alone: while the daemon waits (the start-up splay, the
+  // interval, a retry's backoff), every half watchdog timeout; nothing when
+  // the watchdog is off.
+  std::string keep_alive();
   std::string stopping(const std::string& why);  // the daemon is exiting
 
  private:
@@ -36,8 +42,12 @@ class SystemdNotifier {
   std::optional<double> watchdog_s_;
 };
 
-// The warning when WatchdogSec cannot cover the longest wait between passes
-// (interval * (1 + jitter), or retry_max while backing off, plus a pass), else "".
-std::string watchdog_mismatch(std::optional<double> watchdog_s, double interval, double jitter, double retry_max);
+// A pass that takes longer than this is slow (Placement at its request
+// timeouts). The watchdog may go half WatchdogSec (a keep-alive's period)
+// plus a pass without WATCHDOG=1, so WatchdogSec must be twice a slow pass.
+constexpr double kSlowPassSeconds = 60;
+// The warning when WatchdogSec cannot cover that, else "". Waits of any length
+// (splay, interval, backoff) are covered by the keep-alives.
+std::string watchdog_mismatch(std::optional<double> watchdog_s);
 
 }  // namespace gpu_agent

@@ -57,9 +57,14 @@ void PassObserver::after_pass(const PassOutcome& o, double ended_at, double dura
           "create its directory (node_exporter's --collector.textfile.directory), let the agent's user write "
           "there (the unit's ReadWritePaths), or change [agent] metrics_file / --metrics-file",
           metrics_error_);
-  const std::string n = notifier_.after_pass(status_line(status_));
-  if (!n.empty() && n != notify_error_) log_.warning(n);
-  notify_error_ = n;
+  notified(notifier_.after_pass(status_line(status_)));
+}
+
+void PassObserver::keep_alive() { notified(notifier_.keep_alive()); }
+
+void PassObserver::notified(const std::string& error) {
+  if (!error.empty() && error != notify_error_) log_.warning(error);
+  notify_error_ = error;
 }
 
 void PassObserver::stopping(const std::string& why) { (void)notifier_.stopping(why); }

@@ -3,7 +3,7 @@
 // outcome into the AgentStatus, write status.json (state_dir) and the
 // Prometheus metrics file ([agent] metrics_file, --metrics-file), both
 // atomically, hand the metrics to the loopback listener when there is one,
-// and tell systemd (READY=1, WATCHDOG=1, STATUS=). A file that
+// and tell systemd (READY=1, WATCHDOG=1, STATUS=; WATCHDOG=1 while waiting too). A file that
 // cannot be written is logged once (and again when it changes or recovers);
 // it never fails the pass.
 #include <string>
@@ -25,6 +25,8 @@ class PassObserver {
   // SIGHUP: new paths and interval (the totals are kept).
   void reconfigure(std::string status_path, std::string metrics_path, double interval);
   void after_pass(const PassOutcome& o, double ended_at, double duration);
+  // WATCHDOG=1 while the daemon waits (DaemonHooks::keep_alive).
+  void keep_alive();
   // The daemon is exiting.
   void stopping(const std::string& why);
   // The loopback listener ([agent] metrics_listen) that serves the metrics too; null for none.
@@ -33,6 +35,7 @@ class PassObserver {
   SystemdNotifier& notifier() { return notifier_; }
 
  private:
+  void notified(const std::string& error);  // logs a failure to tell systemd once per cause
   void write(const char* what, const std::string& path, const std::string& text, unsigned mode, const char* fix,
              std::string& last_error);
   AgentStatus status_;

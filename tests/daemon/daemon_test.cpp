@@ -220,6 +220,32 @@ BOOST_AUTO_TEST_CASE(auto_is_one_interval_under_systemd_and_nothing_elsewhere) {
   BOOST_TEST(resolve_splay(std::nullopt, 60, true, true) == 0);    // a bounded run (--max-passes) never waits
 }
 
+BOOST_AUTO_TEST_CASE(auto_is_two_intervals_on_a_first_deployment) {
+  // No resume point: the first pass creates the pools (5 requests, not 1).
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, true) == 60 * gpu_agent::kAutoSplayFirstDeploymentIntervals);
+  BOOST_TEST(gpu_agent::kAutoSplayFirstDeploymentIntervals == 2.0);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, false) == 60 * gpu_agent::kAutoSplayIntervals);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, false, false, true) == 0);  // not under systemd
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, true, true) == 0);    // bounded run
+  BOOST_TEST(resolve_splay(30.0, 60, true, false, true) == 30);          // seconds given win
+}
+
+BOOST_AUTO_TEST_CASE(the_second_pass_waits_for_the_end_of_a_window_longer_than_an_interval) {
+  using gpu_agent::first_wait_after_splay;
+  // window 120 s, interval 60: a node that started at 10 s with a drawn wait
+  // of 55 s would pass at 65 s, inside the window: one interval more (125 s).
+  BOOST_TEST(first_wait_after_splay(120, 10, 60, 55) == 115);
+  // started at 2 s, wait 54: 56 s, 64 s short: two intervals more (176 s, same phase)
+  BOOST_TEST(first_wait_after_splay(120, 2, 60, 54) == 174);
+  // already after the window: as drawn
+  BOOST_TEST(first_wait_after_splay(120, 70, 60, 55) == 55);
+  BOOST_TEST(first_wait_after_splay(120, 65, 60, 55) == 55);  // exactly at its end
+  // a window of at most one interval (a restart's auto) changes nothing
+  BOOST_TEST(first_wait_after_splay(60, 1, 60, 54) == 54);
+  BOOST_TEST(first_wait_after_splay(0, 0, 60, 54) == 54);
+  BOOST_TEST(first_wait_after_splay(120, 0, 0, 5) == 5);  // no interval: nothing to keep
+}
+
 BOOST_AUTO_TEST_CASE(seconds_given_are_used_as_given_and_zero_turns_it_off) {
   BOOST_TEST(resolve_splay(30.0, 60, false, false) == 30);
   BOOST_TEST(resolve_splay(30.0, 60, true, true) == 30);  // asked for explicitly: benchmarks use it
@@ -260,6 +286,8 @@ struct FakeDaemon {
   std::deque<int> signals;               // what each wait returns (0 = timed out); 0 once they run out
   std::vector<double> waits;             // seconds each wait was asked for
   std::vector<double> pass_times;        // the clock at each pass
+  std::vector<double> keep_alives;       // the clock at each WATCHDOG=1 sent while waiting
+  double keep_alive_every = 0;           // half the watchdog timeout; 0 = no watchdog
   int reloads = 0;
   double clock = 0;
   std::ostringstream logged;
@@ -269,6 +297,10 @@ struct FakeDaemon {
     h.seed = seed;
     h.splay = splay;
     h.max_passes = max_passes;
+    if (keep_alive_every > 0) {
+      h.keep_alive = [this] { keep_alives.push_back(clock); };
+      h.keep_alive_every = keep_alive_every;
+    }
     h.pass = [this] {
       pass_times.push_back(clock);
       PassOutcome o;
@@ -325,6 +357,29 @@ BOOST_AUTO_TEST_CASE(splay_comes_before_the_first_pass_then_jittered_intervals) 
     BOOST_TEST(d.pass_times[i] - d.pass_times[i - 1] == d.waits[i]);
   }
   BOOST_TEST(d.logged.str().find("start-up splay") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_first_deployments_window_has_no_steady_pass_inside_it_and_keeps_each_phase) {
+  // 200 nodes, window 120 s (two intervals of 60): every first pass inside
+  // it, every second pass after it, at the node's own phase.
+  std::vector<double> firsts, seconds;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    FakeDaemon d;
+    d.run(seed, 120, 3);
+    BOOST_TEST_REQUIRE(d.pass_times.size() == 3u);
+    firsts.push_back(d.pass_times[0]);
+    seconds.push_back(d.pass_times[1]);
+    BOOST_TEST(d.pass_times[0] <= 120);
+    BOOST_TEST(d.pass_times[1] >= 120, "seed " << seed << ": second pass at " << d.pass_times[1]);
+    BOOST_TEST(d.pass_times[1] - d.pass_times[0] <= 60 * 2 + 66);
+    BOOST_TEST(d.pass_times[2] - d.pass_times[1] >= 54);  // then jittered intervals
+    BOOST_TEST(d.pass_times[2] - d.pass_times[1] <= 66);
+  }
+  // The second passes spread over an interval after the window: no 6 s slice of
+  // [120, 186) gets more than twice its share (200 x 6 / 66 = 18).
+  std::vector<int> slices(11, 0);
+  for (double t : seconds) ++slices[std::min<size_t>(10, static_cast<size_t>((t - 120) / 6))];
+  for (int n : slices) BOOST_TEST(n <= 36, "a 6 s slice with " << n << " of 200 second passes");
 }
 
 BOOST_AUTO_TEST_CASE(no_splay_means_the_first_pass_runs_at_once) {
@@ -427,6 +482,80 @@ BOOST_AUTO_TEST_CASE(sighup_between_passes_reconciles_at_once) {
   BOOST_TEST(d.reloads == 1);
   BOOST_TEST_REQUIRE(d.pass_times.size() == 2u);
   BOOST_TEST(d.pass_times[1] == d.waits[0] / 2);  // not a full interval later
+}
+
+// WatchdogSec=30 (keep-alives every 15 s): the longest time systemd goes
+// without a WATCHDOG=1 (the keep-alives, and the one after_pass sends at the
+// end of every pass, here at the pass's clock) before `until`.
+double longest_silence(const FakeDaemon& d, double until) {
+  std::vector<double> said = d.keep_alives;
+  said.insert(said.end(), d.pass_times.begin(), d.pass_times.end());
+  said.push_back(until);
+  std::sort(said.begin(), said.end());
+  double longest = 0, last = 0;  // systemd starts counting at the start
+  for (double t : said) {
+    longest = std::max(longest, t - last);
+    last = t;
+  }
+  return longest;
+}
+
+BOOST_AUTO_TEST_CASE(a_splay_longer_than_the_watchdog_keeps_it_fed) {
+  FakeDaemon d;
+  d.keep_alive_every = 15;
+  d.run(7, 600, 1);  // a splay of up to 10 min against WatchdogSec=30
+  BOOST_TEST_REQUIRE(d.pass_times.size() == 1u);
+  const double splay = d.pass_times[0];
+  BOOST_TEST(splay > 60);  // the draw for seed 7 is long enough to matter
+  // A keep-alive every 15 s on the clock from the start, none late.
+  BOOST_TEST_REQUIRE(d.keep_alives.size() == static_cast<size_t>(std::floor(splay / 15)));
+  for (size_t i = 0; i < d.keep_alives.size(); ++i) BOOST_TEST(d.keep_alives[i] == 15.0 * static_cast<double>(i + 1));
+  BOOST_TEST(longest_silence(d, splay) <= 15 + 1e-9);
+  // The waits add up to the splay drawn: slicing does not stretch it.
+  double waited = 0;
+  for (double w : d.waits) waited += w;
+  BOOST_TEST(waited == splay, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(intervals_and_backoff_longer_than_the_watchdog_keep_it_fed) {
+  FakeDaemon d;
+  d.keep_alive_every = 15;
+  using K = PassOutcome::Kind;
+  d.passes = {K::retry, K::retry, K::retry, K::retry, K::retry, K::retry, K::ok};
+  d.run(3, 0, 9);  // backoff up to retry_max 60 s, then intervals of 54-66 s
+  BOOST_TEST_REQUIRE(d.pass_times.size() == 9u);
+  BOOST_TEST(d.pass_times.back() > 150);  // several keep-alive periods
+  BOOST_TEST(longest_silence(d, d.pass_times.back()) <= 15 + 1e-9);
+  // Each keep-alive comes 15 s after the last WATCHDOG=1, not sooner: a
+  // pass's own counts, so short waits send none.
+  BOOST_TEST(d.keep_alives.size() < static_cast<size_t>(d.pass_times.back() / 15));
+  for (double k : d.keep_alives) {
+    double before = 0;
+    for (double t : d.pass_times)
+      if (t < k) before = std::max(before, t);
+    for (double t : d.keep_alives)
+      if (t < k) before = std::max(before, t);
+    BOOST_TEST(k - before == 15.0, boost::test_tools::tolerance(1e-9));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sighup_during_a_fed_splay_still_waits_out_the_rest) {
+  FakeDaemon d;
+  d.keep_alive_every = 15;
+  d.signals = {0, 0, SIGHUP};  // during the third slice
+  d.run(7, 600, 1);
+  BOOST_TEST(d.reloads == 1);
+  FakeDaemon plain;
+  plain.run(7, 600, 1);
+  BOOST_TEST(d.pass_times[0] == plain.pass_times[0], boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(longest_silence(d, d.pass_times[0]) <= 15 + 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_watchdog_a_wait_is_one_wait) {
+  FakeDaemon d;
+  d.run(7, 600, 2);
+  BOOST_TEST(d.keep_alives.empty());
+  BOOST_TEST(d.waits.size() == 2u);  // the splay and one interval, uncut
 }
 
 BOOST_AUTO_TEST_SUITE_END()

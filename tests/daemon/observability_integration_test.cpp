@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -24,11 +26,13 @@
 #include <vector>
 
 #include "gpu_agent_version.h"
+#include "notify_socket.h"
 #include "report.h"
 #include "report_env.h"
 #include "uuid5.h"
 
 using namespace gpu_agent;
+using gpu_agent::testing::NotifySocket;
 
 namespace {
 
@@ -98,31 +102,6 @@ struct Child {
   ~Child() { stop(); }
 };
 
-// A NOTIFY_SOCKET as systemd has one, bound by the test.
-struct NotifySocket {
-  int fd = -1;
-  std::string path;
-  explicit NotifySocket(std::string p) : path(std::move(p)) {
-    fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    path.copy(a.sun_path, sizeof a.sun_path - 1);
-    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  }
-  ~NotifySocket() { ::close(fd); }
-  // Every message waiting now.
-  std::vector<std::string> drain() {
-    std::vector<std::string> out;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 0) break;
-      out.emplace_back(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
-};
-
 int free_port() {
   const int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -150,7 +129,7 @@ BOOST_AUTO_TEST_CASE(metrics_follow_placement_pass_promtool_and_node_exporter_se
 
   Child daemon({env::kAgentBinary, "--config", conf, "run", "--interval", "0.3", "--metrics-file", metrics, "--fixture",
                 env::fixture("a100-8x-passthrough"), "--hostname", host},
-               dir + "/agent.log", {"NOTIFY_SOCKET=" + notify.path, "WATCHDOG_USEC=30000000"});
+               dir + "/agent.log", {"NOTIFY_SOCKET=" + notify.address(), "WATCHDOG_USEC=30000000"});
   const std::string capacity = "gpu_agent_pool_capacity_gpus{pool=\"10de_20b2\",resource_class=\"" + kRC + "\"}";
   const std::string used = "gpu_agent_pool_used_gpus{pool=\"10de_20b2\",resource_class=\"" + kRC + "\"}";
   BOOST_TEST_REQUIRE(wait_until([&] { return sample(slurp(metrics), capacity) == 8.0; }, 20),
@@ -238,6 +217,63 @@ BOOST_AUTO_TEST_CASE(metrics_follow_placement_pass_promtool_and_node_exporter_se
   BOOST_TEST(env::http_status("DELETE", "/allocations/" + again) == 204);
 }
 
+// A start-up splay longer than WatchdogSec under systemd's watchdog: the
+// daemon says READY=1 at once (with when the first pass comes) and WATCHDOG=1
+// every half watchdog timeout while it waits, so systemd never sees it silent
+// for a whole timeout; the first pass then reports as always.
+BOOST_AUTO_TEST_CASE(a_splay_longer_than_the_watchdog_keeps_it_fed_through_sd_notify) {
+  const std::string host = env::unique("splay-watchdog");
+  env::make_compute_node(host);
+  const std::string dir = env::work_dir() + "/" + host;
+  env::run("mkdir -p " + dir);
+  const std::string conf = env::config_file(env::placement_url());
+  const double watchdog = 1.0;  // WATCHDOG_USEC: keep-alives every 0.5 s
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  // The splay is drawn from [0, 6 s]; a draw under 1.5 s (a quarter of them)
+  // is too short to show anything, so the daemon is started again (a new draw).
+  for (int attempt = 1; attempt <= 10; ++attempt) {
+    NotifySocket notify(dir + "/notify");
+    Child daemon({env::kAgentBinary, "--config", conf, "run", "--splay", "6", "--interval", "60", "--fixture",
+                  env::fixture("a100-8x-passthrough"), "--hostname", host},
+                 dir + "/agent.log",
+                 {"NOTIFY_SOCKET=" + notify.address(), "WATCHDOG_USEC=" + std::to_string(std::lround(watchdog * 1e6))});
+    const auto ready = notify.receive(10);
+    BOOST_REQUIRE_MESSAGE(ready, slurp(dir + "/agent.log"));
+    BOOST_TEST(*ready == "READY=1\nSTATUS=first pass within 6 s (start-up splay)");
+    // The keep-alives until the first pass's message, and the longest time between them.
+    std::vector<std::string> keep_alives;
+    double longest_silence = 0;
+    std::optional<std::string> pass;
+    Clock::time_point last = Clock::now();
+    const Clock::time_point start = last;
+    while (!pass && seconds_since(start) < 15) {
+      auto m = notify.receive(15);
+      if (!m) break;
+      if (*m != "WATCHDOG=1") {  // the pass's own (its time is the pass's, not the wait's)
+        pass = m;
+        break;
+      }
+      keep_alives.push_back(*m);
+      longest_silence = std::max(longest_silence, seconds_since(last));
+      last = Clock::now();
+    }
+    BOOST_REQUIRE_MESSAGE(pass, slurp(dir + "/agent.log"));
+    const double took = seconds_since(start);
+    BOOST_TEST(pass->rfind("WATCHDOG=1\nSTATUS=8/8 GPUs in pool 10de_20b2, 0 used; last pass ok at ", 0) == 0u, *pass);
+    BOOST_TEST(daemon.stop() == 0);
+    BOOST_TEST(contains(slurp(dir + "/agent.log"), "start-up splay: first pass in "), slurp(dir + "/agent.log"));
+    BOOST_TEST_MESSAGE("first pass after " << took << " s, " << keep_alives.size() << " keep-alives, longest silence "
+                                           << longest_silence << " s (attempt " << attempt << ")");
+    if (keep_alives.size() < 3) continue;  // a splay under 1.5 s: too short to show anything
+    // At least 1.5 s (three keep-alives) of splay, longer than the watchdog's 1 s, and systemd never
+    // waited a whole timeout for a WATCHDOG=1 (they come every 0.5 s).
+    BOOST_TEST(longest_silence < watchdog, longest_silence << " s without WATCHDOG=1 during the splay");
+    return;
+  }
+  BOOST_FAIL("ten splays in a row were shorter than 1.5 s (of a window of 6 s)");
+}
+
 // Placement down: the passes fail, the metrics and the status say so, systemd hears READY=1 with why.
 BOOST_AUTO_TEST_CASE(metrics_and_status_when_placement_is_unreachable) {
   const std::string host = env::unique("metrics-down");
@@ -249,7 +285,7 @@ BOOST_AUTO_TEST_CASE(metrics_and_status_when_placement_is_unreachable) {
   NotifySocket notify(dir + "/notify");
   Child daemon({env::kAgentBinary, "--config", conf, "run", "--metrics-file", metrics, "--fixture",
                 env::fixture("a100-8x-passthrough"), "--hostname", host},
-               dir + "/agent.log", {"NOTIFY_SOCKET=" + notify.path});
+               dir + "/agent.log", {"NOTIFY_SOCKET=" + notify.address()});
   BOOST_TEST_REQUIRE(
       wait_until([&] { return sample(slurp(metrics), "gpu_agent_passes_total{result=\"retry\"}") >= 2.0; }, 20),
       slurp(dir + "/agent.log"));

@@ -24,7 +24,7 @@
 #      `gpu_agent_state: absent` removes what it installed
 #   7. the same .deb on Debian 13 (trixie root): installs, runs with the packaged unit and
 #      no /etc/default/gpu-agent (no warning about GPU_AGENT_ARGS); a start-up splay does
-#      not hold `systemctl start`; logs once that it found no GPU in /sys, reaches Placement.
+#      not hold `systemctl start`, nor does WatchdogSec=3s kill it during a 600 s splay; logs once that it found no GPU in /sys, reaches Placement.
 # Usage: rollout_test.sh --root REPO --build-dir DIR [--deb FILE] [--suites "bookworm trixie"] [--keep]
 set -euo pipefail
 
@@ -447,6 +447,17 @@ for suite in $SUITES; do
   [ "$(unit StatusText)" = "first pass within 600 s (start-up splay)" ] || fail "$suite: STATUS= during the splay is '$(unit StatusText)'"
   unit_is active/running || fail "$suite: not active during the splay"
   ok "$suite: with [agent] splay = 600, systemctl start returns in $((SECONDS - s0)) s: active, Status: \"$(unit StatusText)\""
+  # ... and systemd's watchdog does not kill it during the splay: WATCHDOG=1 every WatchdogSec/2 while it waits.
+  inct sh -c 'mkdir -p /etc/systemd/system/gpu-agent.service.d &&
+    printf "[Service]\nWatchdogSec=3s\n" > /etc/systemd/system/gpu-agent.service.d/watchdog.conf && systemctl daemon-reload'
+  inct systemctl restart gpu-agent.service || fail "$suite: systemctl restart gpu-agent (WatchdogSec=3s)"
+  pid0=$(unit MainPID) restarts0=$(unit NRestarts)
+  sleep 9
+  { [ "$(unit MainPID)" = "$pid0" ] && [ "$(unit NRestarts)" = "$restarts0" ] && unit_is active/running; } ||
+    fail "$suite: WatchdogSec=3s during a 600 s splay: pid $pid0 -> $(unit MainPID), restarts $restarts0 -> $(unit NRestarts), $(unit ActiveState)/$(unit SubState); $(inct journalctl -u gpu-agent.service -o cat --no-pager | tail -5)"
+  journal_has 'Watchdog timeout' && fail "$suite: systemd logged a watchdog timeout"
+  ok "$suite: WatchdogSec=3s with [agent] splay = 600: the same pid after 9 s, no restart, Status: \"$(unit StatusText)\""
+  inct sh -c 'rm -r /etc/systemd/system/gpu-agent.service.d && systemctl daemon-reload'
   config 0
   inct systemctl restart gpu-agent.service || fail "$suite: systemctl restart gpu-agent"
   passes() { inct cat /var/lib/gpu-agent/status.json 2> /dev/null | jq -r '.passes // 0' || echo 0; }
