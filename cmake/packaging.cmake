@@ -38,12 +38,14 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Library dependencies from dpkg-shlibdeps on the binary (libpci3, libxml2,
-# libssl3, libstdc++6, libc6 ...). libvirt is dlopen()ed (libvirt_check.cpp),
-# so dpkg-shlibdeps cannot see it: on a compute node it gives the hostname nova
-# uses, hence a Depends. passwd: useradd in postinst.
+# Library dependencies from dpkg-shlibdeps on the binary (libssl3, libstdc++6,
+# libc6 ...). libvirt (with libxml2, which libvirt0 depends on) and libsystemd
+# are dlopen()ed (libvirt_check.cpp, notify.cpp: only the commands that use
+# them load them), so dpkg-shlibdeps cannot see them: on a compute node libvirt
+# gives the hostname nova uses and the unit is Type=notify, hence Depends.
+# passwd: useradd in postinst.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libvirt0, passwd")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libvirt0, libxml2, libsystemd0, passwd")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "pci.ids")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${GPU_AGENT_PKG_DIR}/postinst;${GPU_AGENT_PKG_DIR}/prerm;${GPU_AGENT_PKG_DIR}/postrm")

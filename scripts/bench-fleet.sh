@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 usage() {
   cat <<'EOF'
-Usage: scripts/bench-fleet.sh [--nodes N] [--interval S] [--outage S] [--workers W]
-                              [--cand-hosts H] [--sizes 1,2,4,8] [--phases LIST] [--keep]
+Usage: scripts/bench-fleet.sh [--nodes N] [--interval S] [--cold-splay auto|S] [--outage S]
+                              [--workers W] [--cand-hosts H] [--sizes 1,2,4,8] [--phases LIST] [--keep]
 
 Starts scripts/placement-prod.sh (MariaDB on a private socket, Placement under
 uwsgi with W workers; fresh state under a mktemp dir) and then, as
@@ -15,7 +15,8 @@ scripts/bench_fleet.py describes:
   fleet       N compute nodes, each a root provider created as nova-compute
               does (VCPU, MEMORY_MB, DISK_GB, traits) and its own `gpu-agent run`
               (the 8x A100 fixture, --interval S, retry_max S, usage_refresh 5 S):
-              cold start of all N at once (splay one interval), steady state
+              cold start of all N at once (a first deployment: no state.json;
+              --cold-splay, default auto under INVOCATION_ID), steady state
               (requests and Placement CPU per node per interval), the whole fleet
               restarted at once without splay and with `--splay auto` under
               INVOCATION_ID (what systemd sets), and a Placement API outage of
@@ -37,7 +38,9 @@ Output: JSON on stdout, and results.json in the state dir.
 
   --nodes N        daemons (default 200)
   --interval S     seconds between passes (default 10)
-  --outage S       seconds the API is down (default 120)
+  --cold-splay X   the cold start's `run --splay`: auto (as systemd starts it:
+                   two intervals on a first deployment; the default) or seconds
+  --outage S       seconds the API is down (default 120; 0 skips that phase)
   --workers W      uwsgi worker processes (default 4)
   --cand-hosts H   hosts per model for the candidates (default 1000)
   --sizes LIST     GPUs per request for the candidates (default 1,2,4,8)
@@ -48,11 +51,12 @@ EOF
 
 die() { echo "bench-fleet: $*" >&2; exit 1; }
 
-NODES=200 INTERVAL=10 OUTAGE=120 WORKERS=4 CAND_HOSTS=1000 SIZES=1,2,4,8 PHASES=fleet,candidates,sid KEEP=0
+NODES=200 INTERVAL=10 COLD_SPLAY=auto OUTAGE=120 WORKERS=4 CAND_HOSTS=1000 SIZES=1,2,4,8 PHASES=fleet,candidates,sid KEEP=0
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) [ $# -ge 2 ] || die "--nodes needs a value"; NODES=$2; shift 2 ;;
     --interval) [ $# -ge 2 ] || die "--interval needs a value"; INTERVAL=$2; shift 2 ;;
+    --cold-splay) [ $# -ge 2 ] || die "--cold-splay needs a value"; COLD_SPLAY=$2; shift 2 ;;
     --outage) [ $# -ge 2 ] || die "--outage needs a value"; OUTAGE=$2; shift 2 ;;
     --workers) [ $# -ge 2 ] || die "--workers needs a value"; WORKERS=$2; shift 2 ;;
     --cand-hosts) [ $# -ge 2 ] || die "--cand-hosts needs a value"; CAND_HOSTS=$2; shift 2 ;;
@@ -65,6 +69,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $NODES =~ ^[1-9][0-9]*$ ]] || die "--nodes must be a positive integer, not '$NODES'"
 [[ $INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ && $INTERVAL != 0 ]] || die "--interval must be positive seconds, not '$INTERVAL'"
+[[ $COLD_SPLAY == auto || $COLD_SPLAY =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--cold-splay must be auto or seconds, not '$COLD_SPLAY'"
 [[ $OUTAGE =~ ^[0-9]+$ ]] || die "--outage must be whole seconds, not '$OUTAGE'"
 [[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "--workers must be a positive integer, not '$WORKERS'"
 [[ $CAND_HOSTS =~ ^[1-9][0-9]*$ ]] || die "--cand-hosts must be a positive integer, not '$CAND_HOSTS'"
@@ -97,6 +102,6 @@ trap cleanup EXIT INT TERM
 URL=$(PLACEMENT_PROD_INSTALL=1 PLACEMENT_PROD_WORKERS=$WORKERS scripts/placement-prod.sh start "$WORK/placement")
 echo "bench-fleet: Placement at $URL ($WORKERS uwsgi workers, MariaDB), state $WORK" >&2
 /usr/bin/python3 scripts/bench_fleet.py --agent "$AGENT" --state "$WORK" --url "$URL" --nodes "$NODES" \
-  --interval "$INTERVAL" --outage "$OUTAGE" --workers "$WORKERS" --cand-hosts "$CAND_HOSTS" --sizes "$SIZES" \
+  --interval "$INTERVAL" --cold-splay "$COLD_SPLAY" --outage "$OUTAGE" --workers "$WORKERS" --cand-hosts "$CAND_HOSTS" --sizes "$SIZES" \
   --phases "$PHASES"
 echo "bench-fleet: machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -243,6 +243,15 @@ def summarise(reqs):
             "5xx": sum(v for k, v in by.items() if k >= 500), "by_status": by, "by_kind": kinds}
 
 
+def first_pass_kinds(reqs):
+    """Requests of the cold start by kind (GET ?name=, POST /resource_providers, ...)."""
+    kinds = {}
+    for r in reqs:
+        k = kind_of(r[1], r[2]) + (" %d" % r[3] if r[3] >= 400 else "")
+        kinds[k] = kinds.get(k, 0) + 1
+    return kinds
+
+
 def converged_nodes(reqs, roots):
     """Nodes (by root uuid) that had a 200 answer to GET ?in_tree=<root>."""
     seen = set()
@@ -277,16 +286,19 @@ def fleet_phases(a, fl, results):
     I, N = a.interval, a.nodes
     bucket = I / 5
 
-    # 1. Cold start: first deployment, every daemon started at the same moment.
-    say(f"cold start: {N} daemons, splay {a.cold_splay} s")
+    # 1. Cold start: first deployment, every daemon started at the same moment
+    # (--cold-splay auto: as systemd starts them, INVOCATION_ID set, no state.json yet).
+    say(f"cold start: {N} daemons, splay {a.cold_splay}")
+    auto = a.cold_splay == "auto"
+    window_s = 2 * I if auto else float(a.cold_splay)  # auto on a first deployment: two intervals
     cpu0 = cpu_seconds(fl.placement_pids())
     t0 = time.time()
-    fl.start(a.cold_splay)
-    deadline = t0 + a.cold_splay + 6 * I
+    fl.start(a.cold_splay, {"INVOCATION_ID": "bench"} if auto else {})
+    deadline = t0 + window_s + 6 * I
     while time.time() < deadline:
         time.sleep(I / 2)
         reqs = window(read_log(fl.log), t0, time.time() + 1)
-        if len(converged_nodes(reqs, roots)) == N and time.time() > t0 + a.cold_splay + 2 * I:
+        if len(converged_nodes(reqs, roots)) == N and time.time() > t0 + window_s + 2 * I:
             break
     t1 = time.time()
     cpu1 = cpu_seconds(fl.placement_pids())
@@ -296,7 +308,11 @@ def fleet_phases(a, fl, results):
     cold = summarise(reqs)
     cold.update({"converge_s": (max(r[0] for r in writes) - t0) if writes else None, "pools_ok": ok,
                  "roots": nroots, "cpu_s": cpu1 - cpu0, "per_node": len(reqs) / N,
-                 "peak_rps": rate_stats(reqs, t0, t1, bucket)[0], "splay": a.cold_splay})
+                 "peak_rps": rate_stats(reqs, t0, t1, bucket)[0], "splay": a.cold_splay,
+                 "peak_interval_rps": rate_stats(reqs, t0, t1, I)[0],
+                 "first_pass_kinds": first_pass_kinds(reqs)})
+    if cold["converge_s"] is not None:
+        cold["converge_intervals"] = cold["converge_s"] / I
     results["cold"] = cold
     say(f"cold: {cold}")
 
@@ -316,6 +332,8 @@ def fleet_phases(a, fl, results):
                "peak_rps": rate_stats(reqs, t0, t1, bucket)[0]})
     results["steady"] = st
     steady_rps = st["rps"]
+    cold["peak_vs_steady"] = cold["peak_rps"] / steady_rps
+    cold["peak_interval_vs_steady"] = cold["peak_interval_rps"] / steady_rps
     say(f"steady: {st}")
 
     # 3. The whole fleet restarted at once (a rollout, a power-on): no splay, then auto.
@@ -339,6 +357,10 @@ def fleet_phases(a, fl, results):
         say(f"{label}: {r}")
 
     # 4. Placement outage: the API (uwsgi) down for --outage seconds, MariaDB up.
+    if a.outage <= 0:
+        fl.stop()
+        results["agent_log_warnings"], results["agent_log_errors"] = fl.operator_errors()
+        return
     time.sleep(2 * I)
     say(f"outage: Placement's API stopped for {a.outage} s")
     port = open(os.path.join(fl.state, "placement", "port")).read().strip()
@@ -524,7 +546,7 @@ def main():
     ap.add_argument("--url", required=True)
     ap.add_argument("--nodes", type=int, default=200)
     ap.add_argument("--interval", type=float, default=10)
-    ap.add_argument("--cold-splay", type=float, default=None)
+    ap.add_argument("--cold-splay", default=None, help="seconds, or auto (as under systemd)")
     ap.add_argument("--steady-intervals", type=int, default=6)
     ap.add_argument("--outage", type=float, default=120)
     ap.add_argument("--gpus", type=int, default=8)
@@ -538,7 +560,7 @@ def main():
     a = ap.parse_args()
     a.sizes = [int(s) for s in a.sizes.split(",")]
     if a.cold_splay is None:
-        a.cold_splay = a.interval
+        a.cold_splay = "auto"
     phases = set(a.phases.split(","))
     results = {"nodes": a.nodes, "interval": a.interval, "workers": a.workers, "nproc": os.cpu_count(),
                "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}

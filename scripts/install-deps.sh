@@ -9,7 +9,7 @@ PKGS=(
   g++ cmake make pkg-config
   # libraries (headers)
   libboost-dev libboost-test-dev libboost-system-dev rapidjson-dev
-  libvirt-dev libpci-dev libxml2-dev libssl-dev
+  libvirt-dev libxml2-dev libssl-dev
   # runtime data and tools: pci.ids names, lspci for the benchmark,
   # libvirt's client library carries the test:/// driver the tests use
   pci.ids pciutils libvirt0
@@ -37,6 +37,7 @@ PKGS=(
   # (util-linux: a non-root run), clang and its libFuzzer/sanitizer runtimes
   strace util-linux clang-14 libclang-rt-14-dev
   # sd_notify (READY=1, WATCHDOG=1, STATUS=) through the reference implementation
+  # (headers; libsystemd0 is dlopen()ed by the daemon under systemd)
   libsystemd-dev
   # promtool (check metrics, test rules) and a real node_exporter whose textfile
   # collector serves the agent's metrics file (tests/daemon, tests/prometheus)

@@ -67,8 +67,11 @@ directory; the message names its PID).
 
 Herd control, so a fleet started at once (a rollout, a power-on, Placement
 back after an outage) does not hit Placement in step: a random delay before
-the first pass ([agent] splay = auto: up to one interval when started by
-systemd, none otherwise and never with --max-passes), the interval jittered
+the first pass ([agent] splay = auto when started by systemd: up to one
+interval when state.json holds where the last pass left Placement (a
+restart: that pass is one GET), up to two on a first deployment (five
+requests), none otherwise and never with --max-passes; a node that started
+early makes its second pass after the window), the interval jittered
 by +-[agent] jitter, and every retry drawn uniformly from a window that
 doubles up to retry_max (the first one too).
 
@@ -88,7 +91,8 @@ Options: those of `report` (--nova-config, -v and the host sources below), and:
   --interval S     seconds between passes, overriding [agent] interval
                    (tests and benchmarks; down to 0.001)
   --splay S|auto   window of the random start-up delay in seconds, overriding
-                   [agent] splay (auto: one interval under systemd, else 0)
+                   [agent] splay (auto: under systemd one interval, two on
+                   a first deployment; else 0)
 )";
 
 namespace {
@@ -257,8 +261,11 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   bool said_no_gpu = false;
   // --splay auto means auto even when the config sets seconds.
   const std::optional<double> splay = splay_option ? splay_seconds : cfg->splay;
+  // A first deployment: no resume point yet, so the first pass creates the pools.
+  const auto state = load_state(cfg->state_dir + "/state.json");
+  const bool first_deployment = !state || !state->resume;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
-                              max_passes > 0);
+                              max_passes > 0, first_deployment);
   // WATCHDOG=1 every half WatchdogSec while waiting, so a splay, an interval
   // or a backoff of any length is safe; the watchdog times the passes.
   if (const auto wd = observer.notifier().watchdog_seconds()) {

@@ -71,7 +71,8 @@ struct AgentConfig {
   double interval = 60, jitter = 0.1;  // seconds; jitter as a fraction of interval
   double retry_min = 1, retry_max = 60;
   // Window of the random delay before the daemon's first pass, seconds; unset
-  // = auto (one interval under systemd, else none: resolve_splay in daemon.h).
+  // = auto (under systemd one interval, two on a first deployment, else none:
+  // resolve_splay in daemon.h).
   std::optional<double> splay;
   // Observability: Prometheus text written after every pass ("" = none), and
   // how old pool usages may get before a steady-state pass reads them again

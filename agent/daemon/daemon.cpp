@@ -52,10 +52,18 @@ double jittered(double interval_s, double jitter, std::mt19937_64& rng) {
   return interval_s * d(rng);
 }
 
-double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run) {
+double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run,
+                     bool first_deployment) {
   if (configured) return std::max(0.0, *configured);
   if (!under_systemd || bounded_run) return 0;
-  return kAutoSplayIntervals * interval_s;
+  return (first_deployment ? kAutoSplayFirstDeploymentIntervals : kAutoSplayIntervals) * interval_s;
+}
+
+double first_wait_after_splay(double window_s, double elapsed_s, double interval_s, double wait_s) {
+  if (!(interval_s > 0) || !(window_s > interval_s)) return wait_s;
+  const double short_by = window_s - (elapsed_s + wait_s);
+  if (short_by <= 0) return wait_s;
+  return wait_s + std::ceil(short_by / interval_s) * interval_s;
 }
 
 double splay_delay(double window_s, std::mt19937_64& rng) {
@@ -132,6 +140,8 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
       wait = std::max(0.0, wait - (now() - start));
     }
   };
+  const double started = now();
+  bool steady = false;  // an ok pass has been made: the start-up window is behind
   if (const double delay = splay_delay(hooks.splay, rng); delay > 0) {
     log.info("start-up splay: first pass in " + std::to_string(static_cast<long>(std::ceil(delay))) + " s (of up to " +
              std::to_string(static_cast<long>(std::ceil(hooks.splay))) + " s; [agent] splay)");
@@ -153,6 +163,13 @@ PassOutcome run_daemon(const DaemonHooks& hooks, Log& log) {
           log.info("placement reachable again; back to every " + seconds_text(hooks.interval()));
         backoff.reset();
         wait = jittered(hooks.interval(), hooks.jitter(), rng);
+        if (!steady) {
+          steady = true;
+          const double drawn = wait;
+          wait = first_wait_after_splay(hooks.splay, now() - started, hooks.interval(), wait);
+          if (wait > drawn)
+            log.debug("next pass in " + seconds_text(wait) + ", after the start-up window ([agent] splay)");
+        }
         break;
       case PassOutcome::Kind::retry:
         wait = backoff.next();

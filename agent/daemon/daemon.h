@@ -66,15 +66,30 @@ class Backoff {
 double jittered(double interval_s, double jitter, std::mt19937_64& rng);
 
 // The start-up delay: [agent] splay / `run --splay`, unset = auto.
-// Auto is kAutoSplayIntervals x interval when the process runs under systemd
-// (INVOCATION_ID set: a rollout or a power-on starts a whole fleet at once),
-// else 0; a bounded run (--max-passes, tests and benchmarks) never splays on
-// auto. Sizing (BENCHMARKS.md, "Fleet"): with N nodes the steady rate is
-// N x r / interval (r ~ 1 request per pass); a restarted node's first pass costs
-// c ~ 2 requests (its snapshot is on disk), so spreading N x c over S keeps
-// Placement's peak within 2x of steady once S >= interval x c / (2 r) = 1 interval.
+// Auto applies when the process runs under systemd (INVOCATION_ID set: a
+// rollout or a power-on starts a whole fleet at once), else it is 0; a bounded
+// run (--max-passes, tests and benchmarks) never splays on auto. It is sized
+// from what a node's first pass costs (BENCHMARKS.md, "Fleet"): N nodes'
+// first passes of c requests spread over S seconds peak at N x c / S, the
+// steady rate is N x r / interval (r = 1.24 measured), so Placement stays
+// within 2x of steady once S >= interval x c / (2 r):
+// * a restart (state.json holds the resume point): c = 1, the tree GET, so
+//   0.4 interval would do; one interval leaves room for the noise;
+// * a first deployment (no resume point): c = 5 (the root by name, its tree,
+//   the pool, its inventory, its traits), so 2.0 intervals; the nodes that
+//   started early skip their steady passes until the window is over
+//   (first_wait_after_splay).
 constexpr double kAutoSplayIntervals = 1.0;
-double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run);
+constexpr double kAutoSplayFirstDeploymentIntervals = 2.0;
+double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run,
+                     bool first_deployment = false);
+// The wait before the second pass (after the first that went well), `elapsed_s`
+// after the daemon started. When the start-up window is longer than an
+// interval, whole intervals are added until that pass falls after the window:
+// the nodes that started early send no steady-state pass while others still
+// make their first (the two would add up at Placement), and each node keeps
+// its phase (elapsed + wait, modulo the interval). Else `wait_s` as it is.
+double first_wait_after_splay(double window_s, double elapsed_s, double interval_s, double wait_s);
 // A draw in [0, window] (0 for a window <= 0, drawing nothing).
 double splay_delay(double window_s, std::mt19937_64& rng);
 

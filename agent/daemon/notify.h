@@ -1,7 +1,8 @@
 #pragma once
 // systemd's notification protocol, through libsystemd's sd_notify (the
 // reference implementation: abstract and path sockets, credentials, the
-// watchdog's environment). Under Type=notify the daemon says READY=1 after its
+// watchdog's environment), loaded only when systemd set $NOTIFY_SOCKET or
+// $WATCHDOG_USEC. Under Type=notify the daemon says READY=1 after its
 // first pass, WATCHDOG=1 after every pass and every half WatchdogSec while it
 // waits, and a STATUS= line that
 // `systemctl status gpu-agent` shows. Without $NOTIFY_SOCKET (a foreground run,

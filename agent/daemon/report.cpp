@@ -127,9 +127,6 @@ Result<bool> Reporter::connect() {
 Result<placement::InventoryMap> Reporter::root_inventory(const std::string& compute_node) {
   if (auto c = connect(); !c) return c.error();
   auto& pc = *session_.client;
-  if (!pc.microversion()) {
-    if (auto mv = pc.negotiate(); !mv) return with_context("placement", mv.error());
-  }
   placement::ProviderQuery q;
   q.name = compute_node;
   auto found = pc.list_providers(q);
@@ -267,10 +264,12 @@ bool Reporter::unchanged_since_last(const std::map<std::string, int64_t>& genera
   return last_ && !last_->shrinking && last_->generations == generations && last_->desired == signature(desired);
 }
 
-// Everything the plan needs: traits of every provider; inventories and usages
+// Everything the plan needs: traits of every child; inventories and usages
 // only of our pools (marker trait, or our naming after a crash between create
-// and the traits write). The root and foreign children need only traits.
-Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Provider>& listed) {
+// and the traits write). Foreign children need only traits, and the root only
+// when the plan may change them (root_traits_matter).
+Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Provider>& listed,
+                                                 const placement::Desired& desired) {
   auto& pc = *session_.client;
   placement::TreeState tree;
   for (const auto& p : listed) {
@@ -278,6 +277,11 @@ Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Pr
     s.uuid = p.uuid;
     s.name = p.name;
     s.parent_uuid = p.parent_uuid.value_or("");
+    s.generation = p.generation;
+    if (p.uuid == *root_uuid_ && !root_traits_matter(desired)) {
+      tree.providers.insert(tree.providers.begin(), std::move(s));
+      continue;
+    }
     auto traits = pc.get_traits(p.uuid);
     if (!traits) return with_context("reading traits of " + p.name, traits.error());
     s.traits = traits->traits;
@@ -294,6 +298,16 @@ Result<placement::TreeState> Reporter::read_tree(const std::vector<placement::Pr
     else tree.providers.push_back(std::move(s));
   }
   return tree;
+}
+
+// The root's traits change only when the agent wants some there (host_traits
+// it owns) or set some before that may have to go; otherwise the plan leaves
+// the root alone and its traits need not be read (a GET less on every node's
+// first pass, and whenever nova-compute's update moved the root's generation).
+bool Reporter::root_traits_matter(const placement::Desired& desired) const {
+  if (!desired.root_traits.empty()) return true;
+  auto owned = desired.owned_traits.find(*root_uuid_);
+  return owned != desired.owned_traits.end() && !owned->second.empty();
 }
 
 bool Reporter::is_own_pool(const std::string& uuid, const std::string& name,
@@ -449,34 +463,27 @@ void Reporter::print_plan(std::ostream& out, const std::string& host, const plac
 }
 
 // The plan's requests in order. Generations are tracked from the answers, so
-// the next pass's one-GET check needs no re-read now.
-// The custom traits a plan would create that Placement already has. In a fleet
-// the first node creates them; every other node's first pass then asks with one
-// GET /traits?name=in:... instead of one PUT per trait. A failed GET only means
-// the PUTs (idempotent) are sent.
-std::set<std::string> Reporter::traits_already_there(const placement::Plan& plan) {
-  std::vector<std::string> wanted;
-  for (const auto& step : plan.steps)
-    if (step.kind == placement::Step::Kind::ensure_trait)
-      wanted.push_back(step.request.path.substr(step.request.path.rfind('/') + 1));
-  if (wanted.size() < 2) return {};
-  std::string filter = "in:";
-  for (const auto& t : wanted) filter += (filter.size() > 3 ? "," : "") + t;
-  auto listed = session_.client->list_traits(filter);
-  if (!listed) return {};
-  return {listed->begin(), listed->end()};
-}
-
+// the next pass's one-GET check needs no re-read now. Resource classes and
+// traits are created only when a write is refused for lacking them
+// (placement::creations_for): in a fleet the first node creates them, every
+// other node's first pass is the provider, its inventory and its traits.
 Reporter::Applied Reporter::apply(const placement::Plan& plan, std::map<std::string, int64_t>& generations,
                                   const std::function<bool()>& should_stop) {
-  const std::set<std::string> existing = traits_already_there(plan);
   if (before_write_ && !plan.steps.empty()) before_write_();
   for (const auto& step : plan.steps) {
-    if (should_stop && should_stop()) return {Applied::Kind::stopped, {}, {}};
-    if (step.kind == placement::Step::Kind::ensure_trait &&
-        existing.count(step.request.path.substr(step.request.path.rfind('/') + 1)))
+    if (step.kind == placement::Step::Kind::ensure_trait || step.kind == placement::Step::Kind::ensure_resource_class)
       continue;
+    if (should_stop && should_stop()) return {Applied::Kind::stopped, {}, {}};
     auto r = session_.client->execute(step.request);
+    if (!r && r.error().http_status == 400) {
+      const std::vector<placement::Step> made = placement::creations_for(step, r.error().message, plan);
+      for (const auto& m : made) {
+        if (auto c = session_.client->execute(m.request); !c)
+          return {Applied::Kind::failed, outcome_for(c.error(), m.why), {}};
+        log_.info(m.why);
+      }
+      if (!made.empty()) r = session_.client->execute(step.request);  // placement acted on nothing: same generation
+    }
     if (r) {
       log_.info(step.why);
       note_written(step, r->body);
@@ -566,9 +573,6 @@ PassOutcome Reporter::pass_once(bool dry_run, std::ostream* plan_out, const std:
 PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostream* plan_out,
                                 const std::function<bool()>& should_stop) {
   auto& pc = *session_.client;
-  if (!pc.microversion()) {
-    if (auto mv = pc.negotiate(); !mv) return outcome_for(mv.error(), "placement");
-  }
   load_state_once(host.inventory.hostname);
   auto root = find_root(host.inventory);
   if (!root) return outcome_for(root.error(), "looking up the compute node");
@@ -612,7 +616,7 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
       o.stats.quick = true;
       return o;
     }
-    auto tree = read_tree(*listed);
+    auto tree = read_tree(*listed, desired);
     if (!tree) return outcome_for(tree.error(), "");  // the error names the provider and what was read
     take_readings(*tree);
     if (rebuild_state_) {

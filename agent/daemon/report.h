@@ -62,7 +62,9 @@ class Reporter {
   void rebuild_state(const placement::TreeState& tree);
   placement::Desired desired_for(const LoadedHost& host) const;
   bool unchanged_since_last(const std::map<std::string, int64_t>& generations, const placement::Desired& desired) const;
-  Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed);
+  Result<placement::TreeState> read_tree(const std::vector<placement::Provider>& listed,
+                                         const placement::Desired& desired);
+  bool root_traits_matter(const placement::Desired& desired) const;
   bool is_own_pool(const std::string& uuid, const std::string& name, const std::set<std::string>& traits) const;
   void take_readings(const placement::TreeState& tree);
   void note_written(const placement::Step& step, const std::string& answer);
@@ -73,7 +75,6 @@ class Reporter {
                                   const LoadedHost& host);
   void print_plan(std::ostream& out, const std::string& host, const placement::Plan& plan,
                   const std::set<std::string>& notes) const;
-  std::set<std::string> traits_already_there(const placement::Plan& plan);
   Applied apply(const placement::Plan& plan, std::map<std::string, int64_t>& generations,
                 const std::function<bool()>& should_stop);
   void remember(const placement::Plan& plan, placement::Desired desired, std::map<std::string, int64_t> generations);

@@ -400,8 +400,9 @@ Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawD
   read_ids(fs, dev, gpu);
   read_optional_attrs(fs, dev, gpu);
   if (options.names && gpu.vendor_id) {
-    gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
+    // product first: PciNames finds the vendor's name on the same pass over pci.ids
     if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
+    gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
   }
   std::vector<std::string> names;
   if (auto n = fs.list_dir(dev); n) names = std::move(*n);
@@ -590,8 +591,8 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
                      [](const Gpu& a, const Gpu& b) { return a.address < b.address; });
   }
   read_driver_modules(fs, inv);
-  // Names are all looked up: pci.ids need not stay loaded while the mdev types,
-  // the bulk of the model, are read.
+  // Names are all looked up: nothing of them need stay loaded while the mdev
+  // types, the bulk of the model, are read.
   if (options.names) options.names->release();
 
   std::map<std::string, TypeInfo> type_cache;

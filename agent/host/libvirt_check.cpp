@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -73,27 +74,59 @@ std::string last_error() {
 struct ConnCloser {
   void operator()(virConnectPtr c) const { libvirt().close(c); }
 };
+
+// libxml2, which parses libvirt's node device XML, is loaded on first use too:
+// linked, it and ICU (~0.9 MB resident) would load with every command.
+struct Libxml {
+  decltype(&::xmlReadMemory) read_memory = nullptr;
+  decltype(&::xmlDocGetRootElement) root_element = nullptr;
+  decltype(&::xmlFreeDoc) free_doc = nullptr;
+  decltype(&::xmlNodeGetContent) node_content = nullptr;
+  decltype(&::xmlGetProp) get_prop = nullptr;
+  xmlFreeFunc* free = nullptr;  // a variable in libxml2, not a function
+  std::string error;            // why it could not be loaded
+};
+
+const Libxml& libxml() {
+  static const Libxml lx = [] {
+    Libxml l;
+    void* lib = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = dlerror();
+      l.error = std::string("libxml2 is not installed (") + (e ? e : "libxml2.so.2 not found") +
+                "); install libxml2 or pass --libvirt-uri none";
+      return l;
+    }
+    const bool ok = bind(lib, "xmlReadMemory", l.read_memory) && bind(lib, "xmlDocGetRootElement", l.root_element) &&
+                    bind(lib, "xmlFreeDoc", l.free_doc) && bind(lib, "xmlNodeGetContent", l.node_content) &&
+                    bind(lib, "xmlGetProp", l.get_prop) && (l.free = static_cast<xmlFreeFunc*>(dlsym(lib, "xmlFree")));
+    if (!ok) l.error = "libxml2.so.2 lacks a function the agent needs";
+    return l;
+  }();
+  return lx;
+}
+
 struct DocFree {
-  void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+  void operator()(xmlDoc* d) const { libxml().free_doc(d); }
 };
 
 std::string text_of(xmlNode* n) {
-  xmlChar* c = xmlNodeGetContent(n);
+  xmlChar* c = libxml().node_content(n);
   std::string s = c ? reinterpret_cast<const char*>(c) : "";
-  xmlFree(c);
+  (*libxml().free)(c);
   return std::string(trim_space(s));
 }
 
 std::optional<std::string> attr(xmlNode* n, const char* name) {
-  xmlChar* v = xmlGetProp(n, reinterpret_cast<const xmlChar*>(name));
+  xmlChar* v = libxml().get_prop(n, reinterpret_cast<const xmlChar*>(name));
   if (!v) return std::nullopt;
   std::string s = reinterpret_cast<const char*>(v);
-  xmlFree(v);
+  (*libxml().free)(v);
   return s;
 }
 
 bool is(xmlNode* n, const char* name) {
-  return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, reinterpret_cast<const xmlChar*>(name)) == 0;
+  return n->type == XML_ELEMENT_NODE && std::strcmp(reinterpret_cast<const char*>(n->name), name) == 0;
 }
 
 // libvirt writes domain/bus/slot/function in decimal, ids in 0x hex.
@@ -114,10 +147,12 @@ std::optional<uint32_t> hex_id(const std::optional<std::string>& s, int digits) 
 }  // namespace
 
 Result<std::optional<LibvirtPciDevice>> parse_nodedev_xml(const std::string& xml) {
-  std::unique_ptr<xmlDoc, DocFree> doc(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "nodedev.xml", nullptr,
-                                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+  const Libxml& lx = libxml();
+  if (!lx.error.empty()) return make_error("cannot read libvirt's node device XML: " + lx.error);
+  std::unique_ptr<xmlDoc, DocFree> doc(lx.read_memory(xml.data(), static_cast<int>(xml.size()), "nodedev.xml", nullptr,
+                                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
   if (!doc) return make_error("libvirt returned node device XML that does not parse");
-  xmlNode* root = xmlDocGetRootElement(doc.get());
+  xmlNode* root = lx.root_element(doc.get());
   if (!root || !is(root, "device")) return make_error("node device XML has no <device> root");
   LibvirtPciDevice d;
   bool pci = false;

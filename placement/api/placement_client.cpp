@@ -32,7 +32,8 @@ Result<std::unique_ptr<PlacementClient>> PlacementClient::create(std::string_vie
   return std::make_unique<PlacementClient>(std::move(*http), std::move(tokens));
 }
 
-Result<http::Response> PlacementClient::send(const Request& request, bool versioned) {
+Result<http::Response> PlacementClient::send(const Request& request, const std::optional<Microversion>& version,
+                                             std::optional<VersionRange>* offered) {
   const std::string where = request.method + " " + http_->url().full(request.path);
   // GET / is public in placement; everything else needs a token.
   const bool needs_token = request.path != "/";
@@ -41,7 +42,7 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
   std::string token_kind = tokens_->describe();
   for (int attempt = 0;; ++attempt) {
     http::Headers headers{{"Accept", "application/json"}};
-    if (versioned && microversion_) headers.push_back({"OpenStack-API-Version", "placement " + microversion_->str()});
+    if (version) headers.push_back({"OpenStack-API-Version", "placement " + version->str()});
     if (!request.body.empty()) headers.push_back({"Content-Type", "application/json"});
     if (needs_token) {
       auto token = tokens_->token();
@@ -74,6 +75,11 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
     const std::optional<ApiError> api = parse_error_body(res->body);
     const std::string code = api ? api->code : std::string();
     if (res->status == 409) ++counters_.conflicts[code.empty() ? "none" : code];
+    if (res->status == 406 && offered && api) {
+      // Placement's microversion middleware names the range it serves.
+      auto lo = parse_microversion(api->min_version), hi = parse_microversion(api->max_version);
+      if (lo && hi) *offered = VersionRange{*lo, *hi};
+    }
     Error failed = make_error(kind_of(classify(res->status, code)), "");
     failed.http_status = res->status;
     failed.api_code = code;
@@ -100,12 +106,38 @@ Result<http::Response> PlacementClient::send(const Request& request, bool versio
   }
 }
 
+// No GET / first (nova's report client never sends one either): every request
+// carries the microversion in use, kMaxMicroversion until Placement says
+// otherwise. An older Placement answers 406 before acting on the request, with
+// the range it serves in the body (or GET / tells it): the client chooses from
+// that range and sends the request once more, which is safe even for a POST.
 Result<http::Response> PlacementClient::execute(const Request& request) {
-  if (request.path != "/") {
-    auto mv = negotiate();
-    if (!mv) return mv.error();
+  if (request.path == "/") return send(request, std::nullopt, nullptr);
+  const Microversion tried = microversion_.value_or(kMaxMicroversion);
+  std::optional<VersionRange> offered;
+  auto res = send(request, tried, &offered);
+  if (res || res.error().http_status != 406) {
+    if (res || res.error().http_status != 0) microversion_ = tried;  // Placement answered at this version
+    return res;
   }
-  return send(request, true);
+  if (!offered) {
+    auto range = get_versions();
+    if (!range) return res;  // keep the 406: it says what was refused
+    offered = *range;
+  }
+  auto chosen = choose(*offered);
+  if (!chosen) return chosen.error();
+  if (*chosen == tried) return res;  // refused for another reason than the version
+  microversion_ = *chosen;
+  return send(request, *chosen, nullptr);
+}
+
+Result<Microversion> PlacementClient::choose(const VersionRange& offered) const {
+  auto chosen = choose_microversion(offered);
+  if (!chosen)
+    return make_error(ErrorKind::bad_input,
+                      "placement at " + http_->url().origin() + http_->url().base_path + ": " + chosen.error().message);
+  return chosen;
 }
 
 template <typename T>
@@ -124,7 +156,7 @@ Result<T> PlacementClient::call(const Request& request, Result<T> (*parse)(std::
 
 Result<VersionRange> PlacementClient::get_versions() {
   const Request req = requests::get_versions();
-  auto res = send(req, false);
+  auto res = send(req, std::nullopt, nullptr);
   if (!res) return res.error();
   return decoded(req, parse::versions(res->body));
 }
@@ -133,11 +165,8 @@ Result<Microversion> PlacementClient::negotiate() {
   if (microversion_) return *microversion_;
   auto range = get_versions();
   if (!range) return range.error();
-  auto chosen = choose_microversion(*range);
-  if (!chosen) {
-    return make_error(ErrorKind::bad_input,
-                      "placement at " + http_->url().origin() + http_->url().base_path + ": " + chosen.error().message);
-  }
+  auto chosen = choose(*range);
+  if (!chosen) return chosen.error();
   microversion_ = *chosen;
   return *chosen;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The Placement API as typed calls over http::Client: token, microversion
-// negotiation, one retry after a 401, error bodies turned into an Outcome.
+// (pinned, renegotiated on 406), one retry after a 401, error bodies turned
+// into an Outcome.
 // Every call is built by a pure function in requests.h, so a dry run can
 // print exactly what a real run would send.
 #include <cstdint>
@@ -46,8 +47,10 @@ class PlacementClient {
   static Result<std::unique_ptr<PlacementClient>> create(std::string_view endpoint, http::Options options,
                                                          std::shared_ptr<TokenSource> tokens);
 
-  // GET / (no token needed). negotiate() picks and caches the microversion;
-  // every other call negotiates first if that has not happened yet.
+  // GET / (no token needed). negotiate() picks and caches the microversion
+  // from it. The other calls need no negotiation: they send kMaxMicroversion
+  // and, when an older Placement answers 406, choose from the range it names
+  // and send once more (execute). microversion(): the one in use, once known.
   Result<VersionRange> get_versions();
   Result<Microversion> negotiate();
   std::optional<Microversion> microversion() const { return microversion_; }
@@ -79,7 +82,11 @@ class PlacementClient {
   http::Client& http() { return *http_; }
 
  private:
-  Result<http::Response> send(const Request& request, bool versioned);
+  // version: the OpenStack-API-Version to send (none for GET /); offered: where
+  // a 406 puts the microversion range Placement named.
+  Result<http::Response> send(const Request& request, const std::optional<Microversion>& version,
+                              std::optional<VersionRange>* offered);
+  Result<Microversion> choose(const VersionRange& offered) const;
   template <typename T>
   Result<T> decoded(const Request& request, Result<T> parsed);
   // execute, then the answer's body through parse (an unparsable one is bad_input).

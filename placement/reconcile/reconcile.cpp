@@ -278,6 +278,49 @@ Plan plan_reconcile(const TreeState& current, const Desired& desired) {
   return planner.finish();
 }
 
+namespace {
+
+bool name_char(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// Every CUSTOM_ name in a text, whole words only.
+std::set<std::string> custom_names_in(std::string_view text) {
+  std::set<std::string> out;
+  for (size_t at = text.find("CUSTOM_"); at != std::string_view::npos; at = text.find("CUSTOM_", at + 1)) {
+    if (at > 0 && name_char(text[at - 1])) continue;
+    size_t end = at;
+    while (end < text.size() && name_char(text[end])) ++end;
+    out.insert(std::string(text.substr(at, end - at)));
+  }
+  return out;
+}
+
+std::string created_name(const Step& ensure) { return ensure.request.path.substr(ensure.request.path.rfind('/') + 1); }
+
+}  // namespace
+
+std::vector<Step> creations_for(const Step& refused, std::string_view error, const Plan& plan) {
+  Step::Kind kind;
+  if (refused.kind == Step::Kind::put_traits) kind = Step::Kind::ensure_trait;
+  else if (refused.kind == Step::Kind::put_inventories) kind = Step::Kind::ensure_resource_class;
+  else return {};
+  auto carried = [&](const std::string& name) {
+    return refused.request.body.find('"' + name + '"') != std::string::npos;
+  };
+  auto step_for = [&](const std::string& name) -> Step {
+    if (kind == Step::Kind::ensure_trait)
+      return {kind, requests::ensure_trait(name), "", "create trait " + name + " (placement did not have it)"};
+    return {kind, requests::ensure_resource_class(name), "",
+            "create resource class " + name + " (placement did not have it)"};
+  };
+  std::vector<Step> out;
+  for (const auto& name : custom_names_in(error))
+    if (carried(name)) out.push_back(step_for(name));
+  if (!out.empty()) return out;
+  for (const auto& s : plan.steps)
+    if (s.kind == kind && carried(created_name(s))) out.push_back(step_for(created_name(s)));
+  return out;
+}
+
 std::string describe(const Step& s) { return to_string(s.request) + "\n    # " + s.why; }
 
 }  // namespace gpu_agent::placement

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "provider_tree.h"
@@ -85,6 +86,16 @@ std::set<std::string> nova_managed_addresses(const TreeState& tree, const std::s
 
 // current.root() must be the compute node provider.
 Plan plan_reconcile(const TreeState& current, const Desired& desired);
+
+// Optimistic creation. The plan's ensure_resource_class and ensure_trait steps
+// are not sent up front: in a fleet only the first node's writes need them.
+// When Placement refuses a write with 400 because it lacks a custom trait or
+// resource class (detail "No such trait CUSTOM_A, CUSTOM_B", "No such resource
+// class CUSTOM_X"), these are the steps that create them (idempotent PUTs)
+// before the write is sent again: the CUSTOM_ names of the kind the write
+// carries that the error names, else, when it names none, the plan's ensure
+// steps for names the write carries. Empty: not such a refusal.
+std::vector<Step> creations_for(const Step& refused, std::string_view error, const Plan& plan);
 
 std::string describe(const Step& s);  // "PUT /resource_providers/U/inventories {...}\n    # why"
 

@@ -220,6 +220,32 @@ BOOST_AUTO_TEST_CASE(auto_is_one_interval_under_systemd_and_nothing_elsewhere) {
   BOOST_TEST(resolve_splay(std::nullopt, 60, true, true) == 0);    // a bounded run (--max-passes) never waits
 }
 
+BOOST_AUTO_TEST_CASE(auto_is_two_intervals_on_a_first_deployment) {
+  // No resume point: the first pass creates the pools (5 requests, not 1).
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, true) == 60 * gpu_agent::kAutoSplayFirstDeploymentIntervals);
+  BOOST_TEST(gpu_agent::kAutoSplayFirstDeploymentIntervals == 2.0);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, false) == 60 * gpu_agent::kAutoSplayIntervals);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, false, false, true) == 0);  // not under systemd
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, true, true) == 0);    // bounded run
+  BOOST_TEST(resolve_splay(30.0, 60, true, false, true) == 30);          // seconds given win
+}
+
+BOOST_AUTO_TEST_CASE(the_second_pass_waits_for_the_end_of_a_window_longer_than_an_interval) {
+  using gpu_agent::first_wait_after_splay;
+  // window 120 s, interval 60: a node that started at 10 s with a drawn wait
+  // of 55 s would pass at 65 s, inside the window: one interval more (125 s).
+  BOOST_TEST(first_wait_after_splay(120, 10, 60, 55) == 115);
+  // started at 2 s, wait 54: 56 s, 64 s short: two intervals more (176 s, same phase)
+  BOOST_TEST(first_wait_after_splay(120, 2, 60, 54) == 174);
+  // already after the window: as drawn
+  BOOST_TEST(first_wait_after_splay(120, 70, 60, 55) == 55);
+  BOOST_TEST(first_wait_after_splay(120, 65, 60, 55) == 55);  // exactly at its end
+  // a window of at most one interval (a restart's auto) changes nothing
+  BOOST_TEST(first_wait_after_splay(60, 1, 60, 54) == 54);
+  BOOST_TEST(first_wait_after_splay(0, 0, 60, 54) == 54);
+  BOOST_TEST(first_wait_after_splay(120, 0, 0, 5) == 5);  // no interval: nothing to keep
+}
+
 BOOST_AUTO_TEST_CASE(seconds_given_are_used_as_given_and_zero_turns_it_off) {
   BOOST_TEST(resolve_splay(30.0, 60, false, false) == 30);
   BOOST_TEST(resolve_splay(30.0, 60, true, true) == 30);  // asked for explicitly: benchmarks use it
@@ -331,6 +357,29 @@ BOOST_AUTO_TEST_CASE(splay_comes_before_the_first_pass_then_jittered_intervals) 
     BOOST_TEST(d.pass_times[i] - d.pass_times[i - 1] == d.waits[i]);
   }
   BOOST_TEST(d.logged.str().find("start-up splay") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_first_deployments_window_has_no_steady_pass_inside_it_and_keeps_each_phase) {
+  // 200 nodes, window 120 s (two intervals of 60): every first pass inside
+  // it, every second pass after it, at the node's own phase.
+  std::vector<double> firsts, seconds;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    FakeDaemon d;
+    d.run(seed, 120, 3);
+    BOOST_TEST_REQUIRE(d.pass_times.size() == 3u);
+    firsts.push_back(d.pass_times[0]);
+    seconds.push_back(d.pass_times[1]);
+    BOOST_TEST(d.pass_times[0] <= 120);
+    BOOST_TEST(d.pass_times[1] >= 120, "seed " << seed << ": second pass at " << d.pass_times[1]);
+    BOOST_TEST(d.pass_times[1] - d.pass_times[0] <= 60 * 2 + 66);
+    BOOST_TEST(d.pass_times[2] - d.pass_times[1] >= 54);  // then jittered intervals
+    BOOST_TEST(d.pass_times[2] - d.pass_times[1] <= 66);
+  }
+  // The second passes spread over an interval after the window: no 6 s slice of
+  // [120, 186) gets more than twice its share (200 x 6 / 66 = 18).
+  std::vector<int> slices(11, 0);
+  for (double t : seconds) ++slices[std::min<size_t>(10, static_cast<size_t>((t - 120) / 6))];
+  for (int n : slices) BOOST_TEST(n <= 36, "a 6 s slice with " << n << " of 200 second passes");
 }
 
 BOOST_AUTO_TEST_CASE(no_splay_means_the_first_pass_runs_at_once) {

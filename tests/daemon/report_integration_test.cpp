@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -79,8 +80,8 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_exactly_the_pool_and_a_second_pass_sends
   Agent fresh(cfg, env::fixture("a100-8x-passthrough"), host);  // a restarted agent
   expect_ok(fresh.pass(), fresh);
   BOOST_TEST(fresh.last.stats.writes == 0u);
-  // It resumed from state.json: GET / and the one tree GET, not a full read.
-  BOOST_TEST(fresh.last.stats.requests == 2u);
+  // It resumed from state.json: the one tree GET (no GET /), not a full read.
+  BOOST_TEST(fresh.last.stats.requests == 1u);
   BOOST_TEST(fresh.last.stats.quick);
 
   // The compute node state.json names is gone (another placement, nova
@@ -95,6 +96,47 @@ BOOST_AUTO_TEST_CASE(cold_start_creates_exactly_the_pool_and_a_second_pass_sends
   expect_ok(moved.pass(), moved);
   BOOST_TEST(moved.last.stats.writes == 0u);
   BOOST_TEST(gpu_agent::load_state(cfg.state_dir + "/state.json")->resume->root_uuid == root);
+}
+
+BOOST_AUTO_TEST_CASE(a_fleets_first_pass_after_the_first_node_is_five_requests_and_the_first_node_creates_the_rest) {
+  // A first deployment of two nodes, no host traits, a pool with a resource
+  // class and a trait this Placement has never seen. The first node's writes
+  // are refused (400) for lacking them and create them; the second node's
+  // first pass is the root by name, its tree, the pool, its inventory and its
+  // traits: no GET /, no trait or class requests, nova's root not even read.
+  std::string id = env::new_uuid().substr(0, 8);
+  for (auto& ch : id) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string rc = "CUSTOM_PGPU_FLEET_" + id, trait = "CUSTOM_FLEET_" + id;
+  const std::string pool = "[pool:a100]\nresource_class = " + rc + "\nmatch = 10de:20b2\ntraits = " + trait + "\n";
+  const std::string fixture = env::fixture("a100-8x-passthrough");
+  const std::string first_host = env::unique("fleet-a"), second_host = env::unique("fleet-b");
+  const std::string first_root = env::make_compute_node(first_host);
+  const std::string second_root = env::make_compute_node(second_host);
+
+  Agent a(env::config(env::placement_url(), "", pool), fixture, first_host);
+  expect_ok(a.pass(), a);
+  BOOST_TEST_REQUIRE(a.last.stats.by_status.count({"PUT", 400}) == 1u, a.log_text.str());
+  BOOST_TEST(a.last.stats.by_status.at({"PUT", 400}) == 2u, a.log_text.str());  // inventory and traits, once each
+  BOOST_TEST(contains(a.log_text.str(), "create resource class " + rc + " (placement did not have it)"),
+             a.log_text.str());
+  BOOST_TEST(contains(a.log_text.str(), "create trait " + trait + " (placement did not have it)"), a.log_text.str());
+  const std::string first_pool = uuid5(placement::pool_provider_name(first_host, rc));
+  BOOST_TEST(env::read_tree(first_root).inventory(first_pool)[rc].total == 8);
+  BOOST_TEST(env::read_tree(first_root).traits(first_pool).count(trait) == 1u);
+
+  Agent b(env::config(env::placement_url(), "", pool), fixture, second_host);
+  expect_ok(b.pass(), b);
+  BOOST_TEST(b.last.stats.requests == 5u, b.log_text.str());
+  BOOST_TEST(b.last.stats.writes == 3u);
+  BOOST_TEST(b.last.stats.by_status.count({"PUT", 400}) == 0u);
+  env::Tree t = env::read_tree(second_root);
+  BOOST_REQUIRE_EQUAL(t.children().size(), 1u);
+  BOOST_TEST(t.inventory(t.children()[0].uuid)[rc].total == 8);
+  BOOST_TEST(t.traits(t.children()[0].uuid).count(trait) == 1u);
+  BOOST_TEST(t.traits(t.children()[0].uuid).count("CUSTOM_GPU_AGENT_MANAGED") == 1u);
+  BOOST_TEST((t.traits(second_root) == std::set<std::string>{"COMPUTE_NODE"}));
+  expect_ok(b.pass(), b);
+  BOOST_TEST(b.last.stats.requests == 1u);  // then the steady-state GET
 }
 
 BOOST_AUTO_TEST_CASE(dry_run_prints_the_plan_and_changes_nothing) {

@@ -2,6 +2,8 @@
 // old placement can answer, and exactly which headers the client sends.
 #include <boost/test/unit_test.hpp>
 
+#include <cstring>
+
 #include "lab.h"
 #include "loopback_server.h"
 
@@ -13,6 +15,12 @@ using loopback::Server;
 namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+#define REQUIRE_OK_VOID(expr)                                                                     \
+  do {                                                                                            \
+    auto r_ = (expr);                                                                             \
+    BOOST_TEST_REQUIRE(r_.ok(), #expr << ": " << (r_.ok() ? std::string() : r_.error().message)); \
+  } while (0)
 
 std::string versions(const std::string& min, const std::string& max) {
   return R"({"versions": [{"id": "v1.0", "max_version": ")" + max + R"(", "min_version": ")" + min +
@@ -45,23 +53,81 @@ const char* const kHtml500 =
 
 BOOST_AUTO_TEST_SUITE(placement_client)
 
-BOOST_AUTO_TEST_CASE(sends_token_and_negotiated_microversion) {
+BOOST_AUTO_TEST_CASE(sends_token_and_the_pinned_microversion_without_asking_get_root_first) {
   Server server(placement_like(versions("1.0", "1.45"),
                                loopback::response(200, "OK", R"({"resource_providers": []})", "", "HTTP/1.0")));
   auto c = lab::client("admin", fast(), server.url());
+  BOOST_TEST(!c->microversion().has_value());
   auto r = c->list_providers({"compute-0", std::nullopt});
   BOOST_TEST_REQUIRE(r.ok(), (r.ok() ? "" : r.error().message));
   BOOST_TEST(r->empty());
-  BOOST_TEST(c->microversion()->str() == "1.39");  // newer server, proven version
+  BOOST_TEST(c->microversion()->str() == "1.39");  // the proven version, accepted
   const auto seen = server.requests();
-  BOOST_TEST_REQUIRE(seen.size() == 2u);
-  BOOST_TEST(loopback::request_line(seen[0]) == "GET /");
-  BOOST_TEST(loopback::header_of(seen[0], "X-Auth-Token") == "");  // GET / is public
+  BOOST_TEST_REQUIRE(seen.size() == 1u);  // no GET /
+  BOOST_TEST(loopback::request_line(seen[0]) == "GET /resource_providers?name=compute-0");
+  BOOST_TEST(loopback::header_of(seen[0], "X-Auth-Token") == "admin");
+  BOOST_TEST(loopback::header_of(seen[0], "OpenStack-API-Version") == "placement 1.39");
+  BOOST_TEST(loopback::header_of(seen[0], "Accept") == "application/json");
+  BOOST_TEST(loopback::header_of(seen[0], "Content-Type") == "");  // no body
+  REQUIRE_OK_VOID(c->get_versions());
+  BOOST_TEST(loopback::header_of(server.requests().at(1), "X-Auth-Token") == "");  // GET / is public
+}
+
+namespace {
+
+// A Placement serving microversions min..max as its middleware does: a request
+// asking for a newer one gets 406 naming the range (with_range), or a bare 406
+// (a proxy's); GET / answers the version document.
+Server::Handler older_placement(std::string min, std::string max, bool with_range) {
+  return [=](Server& self, Conn& conn, int) {
+    auto req = conn.read_request();
+    if (!req) return;
+    self.record(*req);
+    if (loopback::request_line(*req) == "GET /") {
+      conn.write(loopback::response(200, "OK", versions(min, max), "", "HTTP/1.0"));
+      return;
+    }
+    const std::string asked = loopback::header_of(*req, "OpenStack-API-Version").substr(strlen("placement "));
+    if (parse_microversion(asked).value() > parse_microversion(max).value()) {
+      const std::string body =
+          with_range ? R"({"errors": [{"status": 406, "title": "Not Acceptable", "detail": "Invalid microversion: )"
+                       R"(Unacceptable version header: )" +
+                           asked + R"(", "max_version": ")" + max + R"(", "min_version": ")" + min + R"("}]})"
+                     : std::string("not acceptable");
+      conn.write(loopback::response(406, "Not Acceptable", body, "", "HTTP/1.0"));
+      return;
+    }
+    conn.write(loopback::response(200, "OK", R"({"resource_providers": []})", "", "HTTP/1.0"));
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_older_placement_406_names_its_range_and_the_request_is_sent_once_more) {
+  Server server(older_placement("1.0", "1.36", true));
+  auto c = lab::client("admin", fast(), server.url());
+  auto r = c->list_providers({"compute-0", std::nullopt});
+  BOOST_TEST_REQUIRE(r.ok(), (r.ok() ? "" : r.error().message));
+  BOOST_TEST(c->microversion()->str() == "1.36");
+  REQUIRE_OK_VOID(c->list_providers({"compute-1", std::nullopt}));
+  const auto seen = server.requests();
+  BOOST_TEST_REQUIRE(seen.size() == 3u);  // 406, the same again at 1.36, then 1.36 straight away
+  BOOST_TEST(loopback::header_of(seen[0], "OpenStack-API-Version") == "placement 1.39");
   BOOST_TEST(loopback::request_line(seen[1]) == "GET /resource_providers?name=compute-0");
-  BOOST_TEST(loopback::header_of(seen[1], "X-Auth-Token") == "admin");
-  BOOST_TEST(loopback::header_of(seen[1], "OpenStack-API-Version") == "placement 1.39");
-  BOOST_TEST(loopback::header_of(seen[1], "Accept") == "application/json");
-  BOOST_TEST(loopback::header_of(seen[1], "Content-Type") == "");  // no body
+  BOOST_TEST(loopback::header_of(seen[1], "OpenStack-API-Version") == "placement 1.36");
+  BOOST_TEST(loopback::request_line(seen[2]) == "GET /resource_providers?name=compute-1");
+  BOOST_TEST(loopback::header_of(seen[2], "OpenStack-API-Version") == "placement 1.36");
+}
+
+BOOST_AUTO_TEST_CASE(a_bare_406_is_answered_by_asking_get_root) {
+  Server server(older_placement("1.0", "1.30", false));
+  auto c = lab::client("admin", fast(), server.url());
+  REQUIRE_OK_VOID(c->list_providers());
+  BOOST_TEST(c->microversion()->str() == "1.30");
+  const auto seen = server.requests();
+  BOOST_TEST_REQUIRE(seen.size() == 3u);
+  BOOST_TEST(loopback::request_line(seen[1]) == "GET /");
+  BOOST_TEST(loopback::header_of(seen[2], "OpenStack-API-Version") == "placement 1.30");
 }
 
 BOOST_AUTO_TEST_CASE(writes_carry_json_content_type) {
@@ -69,25 +135,26 @@ BOOST_AUTO_TEST_CASE(writes_carry_json_content_type) {
   auto c = lab::client("admin", fast(), server.url());
   BOOST_TEST(c->ensure_trait("CUSTOM_X").value() == true);
   const auto seen = server.requests();
-  BOOST_TEST_REQUIRE(seen.size() == 2u);
-  BOOST_TEST(loopback::request_line(seen[1]) == "PUT /traits/CUSTOM_X");
-  BOOST_TEST(loopback::header_of(seen[1], "Content-Length") == "0");
+  BOOST_TEST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST(loopback::request_line(seen[0]) == "PUT /traits/CUSTOM_X");
+  BOOST_TEST(loopback::header_of(seen[0], "Content-Length") == "0");
   auto made = c->put_traits("u", 0, {"CUSTOM_X"});  // 201 with an empty body: not a traits document
   BOOST_TEST_REQUIRE(!made.ok());
   BOOST_TEST(to_string(outcome_of(made.error())) == "unexpected");
-  BOOST_TEST(loopback::header_of(server.requests().at(2), "Content-Type") == "application/json");
+  BOOST_TEST(loopback::header_of(server.requests().at(1), "Content-Type") == "application/json");
 }
 
-BOOST_AUTO_TEST_CASE(too_old_placement_is_refused_before_any_write) {
-  Server server(placement_like(versions("1.0", "1.20"), loopback::response(200, "OK", "{}", "", "HTTP/1.0")));
+BOOST_AUTO_TEST_CASE(too_old_placement_is_refused_with_a_clear_message_and_nothing_more_sent) {
+  // Placement's middleware refuses the POST (406) before any handler runs: nothing is created.
+  Server server(older_placement("1.0", "1.20", true));
   auto c = lab::client("admin", fast(), server.url());
   auto r = c->create_provider("compute-0", lab::new_uuid());
   BOOST_TEST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().message == "placement at " + server.url() +
                                       ": placement offers microversions 1.0 to 1.20; the agent needs at least 1.26 "
                                       "(placement from Queens or newer)");
-  BOOST_TEST(server.requests().size() == 1u);  // only GET /
-  BOOST_TEST(c->counters().writes == 0u);
+  BOOST_TEST(server.requests().size() == 1u);  // the refused POST only
+  BOOST_TEST(!c->microversion().has_value());
 }
 
 BOOST_AUTO_TEST_CASE(html_500_from_a_proxy_is_retryable_and_readable) {
@@ -161,9 +228,9 @@ BOOST_AUTO_TEST_CASE(refreshed_token_is_used_on_the_retry) {
   BOOST_TEST(r->at(0) == "CUSTOM_A");
   BOOST_TEST(tokens->generation == 2);
   const auto seen = server.requests();
-  BOOST_TEST_REQUIRE(seen.size() == 3u);
-  BOOST_TEST(loopback::header_of(seen[1], "X-Auth-Token") == "token-1");
-  BOOST_TEST(loopback::header_of(seen[2], "X-Auth-Token") == "token-2");
+  BOOST_TEST_REQUIRE(seen.size() == 2u);  // no GET / first
+  BOOST_TEST(loopback::header_of(seen[0], "X-Auth-Token") == "token-1");
+  BOOST_TEST(loopback::header_of(seen[1], "X-Auth-Token") == "token-2");
 }
 
 BOOST_AUTO_TEST_CASE(timeout_is_unreachable_within_the_configured_time) {

@@ -58,7 +58,7 @@ def test_409_forever_ends_the_pass_bounded_and_names_the_request():
     check(took < 10, "5 attempts with jitter stay under 10 s, took %.1f" % took, out)
     writes = fp.count("PUT") + fp.count("POST") + fp.count("DELETE")
     check(writes == 5, "one refused write per attempt, 5 attempts: got %d writes" % writes, out)
-    check(re.search(r"5 conflicts in a row; the last: create resource class CUSTOM_\w+: PUT http", out),
+    check(re.search(r"5 conflicts in a row; the last: create pool \S+ under \S+ for 8 GPU\(s\): POST http", out),
           "the message names the last conflicting request", out)
 
 

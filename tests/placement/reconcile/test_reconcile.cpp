@@ -322,3 +322,61 @@ BOOST_AUTO_TEST_CASE(a_trait_the_layout_dropped_is_removed_nova_s_are_not) {
   }
   BOOST_TEST(gone.steps.size() == 1u);
 }
+
+namespace {
+
+const Step* first_of(const Plan& plan, Step::Kind kind) {
+  for (const auto& s : plan.steps)
+    if (s.kind == kind) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> paths(const std::vector<Step>& steps) {
+  std::vector<std::string> out;
+  for (const auto& s : steps) out.push_back(s.request.method + " " + s.request.path);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_write_refused_for_lacking_traits_creates_the_ones_it_names_and_carries) {
+  const Plan plan = plan_reconcile(root_only(), eight_gpus());
+  const Step* traits = nullptr;
+  for (const auto& s : plan.steps)
+    if (s.kind == Step::Kind::put_traits && s.provider_uuid != kRoot) traits = &s;
+  BOOST_TEST_REQUIRE(traits != nullptr);
+  // Placement's detail, as it words it (placement 8.0 to 16.0)
+  const auto made = creations_for(
+      *traits,
+      "PUT /resource_providers/U/traits: 400 Bad Request: No such trait CUSTOM_GPU_VENDOR_10DE, "
+      "CUSTOM_GPU_AGENT_MANAGED, CUSTOM_NOT_IN_THIS_WRITE",
+      plan);
+  BOOST_TEST((paths(made) ==
+              std::vector<std::string>{"PUT /traits/CUSTOM_GPU_AGENT_MANAGED", "PUT /traits/CUSTOM_GPU_VENDOR_10DE"}));
+  for (const auto& m : made) BOOST_TEST((m.kind == Step::Kind::ensure_trait));
+  // A prefix of a carried name is not that name.
+  BOOST_TEST(creations_for(*traits, "No such trait CUSTOM_GPU_VENDOR_10DE_X", plan).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refusal_that_names_nothing_falls_back_to_the_plans_ensure_steps_for_what_the_write_carries) {
+  const Plan plan = plan_reconcile(root_only(), eight_gpus());
+  const Step* inv = first_of(plan, Step::Kind::put_inventories);
+  BOOST_TEST_REQUIRE(inv != nullptr);
+  const auto made = creations_for(*inv, "400 Bad Request: some other wording", plan);
+  BOOST_TEST((paths(made) == std::vector<std::string>{"PUT /resource_classes/" + kRC}));
+  const auto named = creations_for(
+      *inv, "Unknown resource class in inventory for resource provider U: No such resource class " + kRC + ".", plan);
+  BOOST_TEST((paths(named) == std::vector<std::string>{"PUT /resource_classes/" + kRC}));
+  BOOST_TEST((named[0].kind == Step::Kind::ensure_resource_class));
+}
+
+BOOST_AUTO_TEST_CASE(only_inventory_and_trait_writes_are_retried_after_creating) {
+  const Plan plan = plan_reconcile(root_only(), eight_gpus());
+  const Step* create = first_of(plan, Step::Kind::create_provider);
+  BOOST_TEST_REQUIRE(create != nullptr);
+  BOOST_TEST(creations_for(*create, "No such trait CUSTOM_GPU_AGENT_MANAGED", plan).empty());
+  // Nothing the plan would create and nothing named: not such a refusal.
+  const Plan steady = plan_reconcile(applied(eight_gpus()), eight_gpus());
+  Step put = *first_of(plan, Step::Kind::put_inventories);
+  BOOST_TEST(creations_for(put, "400 Bad Request: bad inventory", steady).empty());
+}
