@@ -1,6 +1,7 @@
 # System libraries, all from Debian 12 packages (scripts/install-deps.sh).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBVIRT REQUIRED IMPORTED_TARGET libvirt)
+pkg_check_modules(LIBPCI REQUIRED IMPORTED_TARGET libpci)
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 # sd_notify for Type=notify, the watchdog and STATUS= (agent/daemon/notify.cpp)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

@@ -38,7 +38,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Library dependencies from dpkg-shlibdeps on the binary (libssl3, libstdc++6,
+# Library dependencies from dpkg-shlibdeps on the binary (libpci3, libssl3, libstdc++6,
 # libc6 ...). libvirt (with libxml2, which libvirt0 depends on) and libsystemd
 # are dlopen()ed (libvirt_check.cpp, notify.cpp: only the commands that use
 # them load them), so dpkg-shlibdeps cannot see them: on a compute node libvirt

@@ -9,7 +9,7 @@ PKGS=(
   g++ cmake make pkg-config
   # libraries (headers)
   libboost-dev libboost-test-dev libboost-system-dev rapidjson-dev
-  libvirt-dev libxml2-dev libssl-dev
+  libvirt-dev libpci-dev libxml2-dev libssl-dev
   # runtime data and tools: pci.ids names, lspci for the benchmark,
   # libvirt's client library carries the test:/// driver the tests use
   pci.ids pciutils libvirt0

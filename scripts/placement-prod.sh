@@ -27,15 +27,9 @@
 # one "placement.requestlog" line per request, with its time), url.
 set -euo pipefail
 
-die() { echo "placement-prod: $*" >&2; exit 1; }
-usage() { die "usage: $0 start|stop|stop-api|status STATE_DIR [PORT]"; }
-
-[ $# -ge 2 ] || usage
-CMD=$1
-mkdir -p "$2"
-DIR=$(cd "$2" && pwd)
-PORT=${3:-0}
-HOST=127.0.0.1
+# shellcheck source=lib/placement.sh
+. "$(dirname "$0")/lib/placement.sh"
+placement_args placement-prod "start|stop|stop-api|status" "$@"
 WORKERS=${PLACEMENT_PROD_WORKERS:-4}
 [[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "PLACEMENT_PROD_WORKERS must be a positive number, not '$WORKERS'"
 PY=/usr/bin/python3
@@ -51,15 +45,6 @@ LOG=$DIR/placement.log
 
 uwsgi_alive() { pid_is "$PIDF" "placement-prod $DIR" uWSGI; }
 mariadb_alive() { pid_is "$DBPIDF" mariadbd "$DIR"; }
-
-answers() {
-  local port=$1 line=
-  { exec 3<>"/dev/tcp/$HOST/$port"; } 2>/dev/null || return 1
-  printf 'GET / HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$HOST" "$port" >&3
-  IFS= read -r -t 5 line <&3 || true
-  exec 3<&- 3>&-
-  [[ $line == HTTP/1.?" 200"* ]]
-}
 
 need_packages() {
   local missing=()
@@ -121,17 +106,8 @@ do_start() {
   start_mariadb
   mariadb --no-defaults --socket="$SOCK" -u root -e 'CREATE DATABASE IF NOT EXISTS placement' ||
     die "cannot create the placement database"
-  cat > "$DIR/placement.conf" <<EOF
-[DEFAULT]
-debug = false
-use_stderr = true
-[api]
-auth_strategy = noauth2
-[placement_database]
-connection = mysql+pymysql://root@localhost/placement?unix_socket=$SOCK&charset=utf8
-max_pool_size = 10
-max_overflow = 20
-EOF
+  write_placement_conf "connection = mysql+pymysql://root@localhost/placement?unix_socket=$SOCK&charset=utf8" \
+    "max_pool_size = 10" "max_overflow = 20"
   "$PY" "$MANAGE" --config-file "$DIR/placement.conf" db sync > "$DIR/db-sync.log" 2>&1 ||
     die "placement-manage db sync failed; see $DIR/db-sync.log"
 

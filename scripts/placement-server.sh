@@ -26,15 +26,9 @@
 # GET /), "X-Auth-Token: user:project" for a non-admin user gets 403.
 set -euo pipefail
 
-die() { echo "placement-server: $*" >&2; exit 1; }
-usage() { die "usage: $0 start|stop|status STATE_DIR [PORT]"; }
-
-[ $# -ge 2 ] || usage
-CMD=$1
-mkdir -p "$2"
-DIR=$(cd "$2" && pwd)
-PORT=${3:-0}
-HOST=127.0.0.1
+# shellcheck source=lib/placement.sh
+. "$(dirname "$0")/lib/placement.sh"
+placement_args placement-server "start|stop|status" "$@"
 # Debian's interpreter explicitly: a python3 earlier on PATH (pyenv, venv)
 # cannot import Debian's dist-packages.
 PY=${PLACEMENT_SERVER_PYTHON:-/usr/bin/python3}
@@ -60,15 +54,6 @@ LOG=$DIR/placement.log
 # Our pid file names a live placement-api (or placement_wsgi.py) process.
 server_alive() { pid_is "$PIDF" placement-api || pid_is "$PIDF" placement_wsgi; }
 
-# GET / over bash's /dev/tcp: no curl needed, and fast enough to poll.
-answers() {
-  local port=$1 line=
-  { exec 3<>"/dev/tcp/$HOST/$port"; } 2>/dev/null || return 1
-  printf 'GET / HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$HOST" "$port" >&3
-  IFS= read -r -t 5 line <&3 || true
-  exec 3<&- 3>&-
-  [[ $line == HTTP/1.?" 200"* ]]
-}
 
 
 do_stop() {
@@ -95,15 +80,7 @@ do_start() {
   fi
   do_stop  # a stale or unresponsive server of ours
 
-  cat > "$DIR/placement.conf" <<EOF
-[DEFAULT]
-debug = false
-use_stderr = true
-[api]
-auth_strategy = noauth2
-[placement_database]
-connection = sqlite:///$DIR/placement.sqlite
-EOF
+  write_placement_conf "connection = sqlite:///$DIR/placement.sqlite"
   # placement-manage reads only --config-file; placement-api reads only
   # $OS_PLACEMENT_CONFIG_DIR/placement.conf (its own arguments are ignored).
   if [ ! -s "$DIR/placement.sqlite" ]; then

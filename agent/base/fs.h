@@ -37,6 +37,16 @@ class Fs {
   // available_instances under each VF's mdev_supported_types).
   virtual std::vector<Result<std::string>> read_under(std::string_view dir, const std::vector<std::string>& names,
                                                       std::string_view leaf) const;
+  // list_dir(DIR), then read_under(DIR, those names, LEAF). RealFs opens DIR
+  // once for both: the listing and every file come from the same fd.
+  struct Listing {
+    std::vector<std::string> names;
+    std::vector<Result<std::string>> leaves;
+  };
+  virtual Result<Listing> list_read_under(std::string_view dir, std::string_view leaf) const;
+  // Whether these reads may run on several threads at once (RealFs: yes, it
+  // keeps no state between calls; any other Fs is read on one thread).
+  virtual bool concurrent_reads() const { return false; }
 };
 
 // The real file system below a directory (normally "/sys").
@@ -52,11 +62,16 @@ class RealFs final : public Fs {
   std::string display(std::string_view path) const override;
   std::vector<Result<std::string>> read_under(std::string_view dir, const std::vector<std::string>& names,
                                               std::string_view leaf) const override;
+  Result<Listing> list_read_under(std::string_view dir, std::string_view leaf) const override;
+  bool concurrent_reads() const override { return true; }
   const std::string& root() const { return root_; }
 
  private:
   std::string full(std::string_view path) const;
   static Result<std::string> read_open(int fd, int open_errno, const std::string& p);
+  static std::vector<Result<std::string>> read_at(int dfd, const std::string& d, const std::vector<std::string>& names,
+                                                  std::string_view leaf);
+  static Result<std::vector<std::string>> list_fd(int fd, const std::string& p);
   std::string root_;
 };
 

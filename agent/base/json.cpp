@@ -3,6 +3,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <ostream>
 #include <vector>
 
 #include "parse.h"
@@ -16,7 +17,8 @@ namespace {
 class StringOut {
  public:
   using Ch = char;
-  StringOut(std::string& s, size_t chunk) : s_(s), buf_(chunk), p_(buf_.data()) {}
+  StringOut(std::string& s, size_t chunk, std::ostream* out = nullptr)
+      : s_(s), out_(out), buf_(chunk), p_(buf_.data()) {}
   void Reserve(size_t n) {
     if (static_cast<size_t>(buf_.data() + buf_.size() - p_) >= n) return;
     Flush();
@@ -31,12 +33,14 @@ class StringOut {
     *p_++ = c;
   }
   void Flush() {
-    s_.append(buf_.data(), p_);
+    if (out_) out_->write(buf_.data(), p_ - buf_.data());
+    else s_.append(buf_.data(), p_);
     p_ = buf_.data();
   }
 
  private:
   std::string& s_;
+  std::ostream* out_;  // when set, chunks go here instead of into s_
   std::vector<char> buf_;
   char* p_;
 };
@@ -172,6 +176,7 @@ struct JsonWriter::Impl {
   Impl(JsonStyle s, size_t reserve) : style(s), os(text, std::clamp<size_t>(reserve, 4 * 1024, 64 * 1024)), w(os, s) {
     text.reserve(reserve);
   }
+  Impl(JsonStyle s, std::ostream& sink) : style(s), os(text, 64 * 1024, &sink), w(os, s) {}
   JsonStyle style;
   std::string text;
   StringOut os;
@@ -179,6 +184,7 @@ struct JsonWriter::Impl {
 };
 
 JsonWriter::JsonWriter(JsonStyle style, size_t reserve) : impl_(std::make_unique<Impl>(style, reserve)) {}
+JsonWriter::JsonWriter(JsonStyle style, std::ostream& out) : impl_(std::make_unique<Impl>(style, out)) {}
 JsonWriter::~JsonWriter() = default;
 
 JsonWriter& JsonWriter::begin_object() {
@@ -234,8 +240,8 @@ JsonWriter& JsonWriter::null() {
 
 std::string JsonWriter::finish() {
   RAPIDJSON_ASSERT(impl_->w.complete());
+  if (impl_->style == JsonStyle::pretty) impl_->os.Put('\n');
   impl_->os.Flush();
-  if (impl_->style == JsonStyle::pretty) impl_->text += '\n';
   return std::move(impl_->text);
 }
 

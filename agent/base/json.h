@@ -22,6 +22,7 @@
 // error: RapidJSON's assertions catch it in debug builds.
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,10 @@ class JsonWriter {
  public:
   // reserve: the expected size, when it is large (the string never grows by copying).
   explicit JsonWriter(JsonStyle style, size_t reserve = 0);
+  // Writes the document to out as it goes, 64 KiB at a time, so a large one
+  // (an 8x A40 host's inventory: 2.8 MB) is never held whole; finish() then
+  // writes the end and returns "".
+  JsonWriter(JsonStyle style, std::ostream& out);
   ~JsonWriter();
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;

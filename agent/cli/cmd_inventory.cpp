@@ -45,7 +45,8 @@ int cmd_inventory(const std::vector<std::string>& argv, const std::optional<std:
   lo.pools = lo.layouts = false;  // the inventory judges GPUs; pools are report's and nova-config's
   auto host = load_host(*src, *cfg, lo);
   if (!host) return fail(err, "inventory", host.error());
-  out << (a.flags.count("json") ? inventory_to_json(host->inventory) : inventory_to_table(host->inventory));
+  if (a.flags.count("json")) write_inventory_json(host->inventory, out);
+  else out << inventory_to_table(host->inventory);
   return 0;
 }
 

@@ -11,7 +11,7 @@
 
 namespace gpu_agent {
 
-// Vendor and product names (pci.ids). Implemented by PciNames in pci_names.h;
+// Vendor and product names (pci.ids). Implemented with libpci in pci_names.h;
 // tests may pass their own.
 class NameLookup {
  public:

@@ -152,10 +152,7 @@ size_t size_estimate(const Inventory& inv) {
   return n;
 }
 
-}  // namespace
-
-std::string inventory_to_json(const Inventory& inv) {
-  JsonWriter w(JsonStyle::pretty, size_estimate(inv));
+void write_document(JsonWriter& w, const Inventory& inv) {
   w.begin_object();
   w.key("schema_version").integer(kInventorySchemaVersion);
   w.key("hostname").string(inv.hostname);
@@ -197,7 +194,20 @@ std::string inventory_to_json(const Inventory& inv) {
     w.end_object();
   }
   w.end_object();
+}
+
+}  // namespace
+
+std::string inventory_to_json(const Inventory& inv) {
+  JsonWriter w(JsonStyle::pretty, size_estimate(inv));
+  write_document(w, inv);
   return w.finish();
+}
+
+void write_inventory_json(const Inventory& inv, std::ostream& out) {
+  JsonWriter w(JsonStyle::pretty, out);
+  write_document(w, inv);
+  w.finish();
 }
 
 }  // namespace gpu_agent

@@ -125,6 +125,7 @@ if [ -z "$DEB" ]; then
   [[ -n $BUILD && -f $BUILD/CPackConfig.cmake ]] || fail "give --build-dir (with CPackConfig.cmake) or --deb"
   DEB=$("$ROOT/scripts/package.sh" --from-build "$BUILD" --out "$TMP/deb") || fail "scripts/package.sh --from-build $BUILD"
 fi
+dpkg-deb --field "$DEB" Depends | grep -q libpci3 || fail "$DEB: Depends lacks libpci3 (dpkg-shlibdeps did not run?)"
 dpkg-deb --field "$DEB" Depends | grep -q libssl3 || fail "$DEB: Depends lacks libssl3 (dpkg-shlibdeps did not run?)"
 dpkg-deb --field "$DEB" Depends | grep -q libsystemd0 || fail "$DEB: Depends lacks libsystemd0 (dlopen()ed for sd_notify)"
 # The config is the role's, not a dpkg conffile (an unattended upgrade must never

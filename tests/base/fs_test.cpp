@@ -258,6 +258,37 @@ BOOST_AUTO_TEST_CASE(realfs_agrees_on_scenario_trees) {
   }
 }
 
+// list_read_under (RealFs: one fd for the listing and every file below it)
+// answers as list_dir then read_under do, in both implementations, for every
+// directory of the trees and for paths that are no directory.
+void compare_list_read_under(const MemFs& mem) {
+  TempDir dir("gpu-agent-fs");
+  unpack(mem, dir);
+  RealFs real(dir.path());
+  for (const auto& p : probe_paths(mem)) {
+    for (const Fs* fs : {static_cast<const Fs*>(&mem), static_cast<const Fs*>(&real)}) {
+      BOOST_TEST_CONTEXT((fs == &mem ? "MemFs " : "RealFs ") << p) {
+        auto both = fs->list_read_under(p, "class");
+        auto names = fs->list_dir(p);
+        BOOST_TEST_REQUIRE(both.ok() == names.ok());
+        if (!names.ok()) {
+          BOOST_TEST(both.error().message == names.error().message);
+          continue;
+        }
+        BOOST_TEST((both->names == *names));
+        const auto leaves = fs->read_under(p, *names, "class");
+        BOOST_TEST_REQUIRE(both->leaves.size() == leaves.size());
+        for (size_t i = 0; i < leaves.size(); ++i) same((*names)[i], both->leaves[i], leaves[i]);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(list_read_under_is_list_dir_then_read_under) {
+  compare_list_read_under(small_tree());
+  compare_list_read_under(gpu_agent::testing::build_scenario("t4-vgpu-timesliced").fs());
+}
+
 BOOST_AUTO_TEST_CASE(realfs_reports_reads_outside_the_root) {
   TempDir dir("gpu-agent-out");
   MemFs fs("x");

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -197,6 +198,32 @@ BOOST_AUTO_TEST_CASE(large_documents_cross_the_chunk_buffer) {
   BOOST_REQUIRE(d.Size() == 20001u);
   BOOST_TEST(d[19999u].GetInt() == 19999);
   BOOST_TEST(d[20000u].GetStringLength() == big.size());
+}
+
+// The streaming form (JsonWriter on an ostream, the CLI's --json) writes the
+// same bytes as the string form, in every style, across the 64 KiB chunks.
+BOOST_AUTO_TEST_CASE(streamed_is_the_same_text) {
+  const std::string big(100 * 1024, 'x');
+  auto write = [&](JsonWriter& w) {
+    w.begin_object();
+    w.key("n").begin_array();
+    for (int i = 0; i < 20000; ++i) w.integer(i);
+    w.end_array();
+    w.key("big").string(big);
+    w.key("utf8").string("\xc3\xa9\xff");
+    w.end_object();
+  };
+  for (JsonStyle style : {JsonStyle::pretty, JsonStyle::compact, JsonStyle::one_line}) {
+    JsonWriter in_memory(style);
+    write(in_memory);
+    const std::string text = in_memory.finish();
+    std::ostringstream out;
+    JsonWriter streamed(style, out);
+    write(streamed);
+    BOOST_TEST(streamed.finish().empty());
+    BOOST_TEST(out.str().size() == text.size());
+    BOOST_TEST((out.str() == text));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,7 +2,6 @@
 // the agent did not own it) and the hostname the compute node is reported as.
 #include <boost/test/unit_test.hpp>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -66,78 +65,6 @@ BOOST_AUTO_TEST_CASE(missing_pci_ids_says_so_once) {
   BOOST_TEST_REQUIRE(names.error().has_value());
   BOOST_TEST(names.error()->find("/nonexistent/pci.ids") != std::string::npos);
   BOOST_TEST(!names.vendor(0x10de).has_value());
-}
-
-// PciNames reads pci.ids itself (nothing of it kept between lookups); these
-// pin down that it reads the file as libpci did, byte for byte in the names.
-BOOST_AUTO_TEST_CASE(pci_ids_read_as_libpci_reads_it) {
-  TempDir dir;
-  const std::string path = dir / "pci.ids";
-  const std::string long_name(300, 'x');
-  gpu_agent::testing::write_text_file(path,
-                                      "# comment\n"
-                                      "\n"
-                                      "10de  NVIDIA Corporation  \r\n"  // CR ends the line; one blank is cut
-                                      "\t2235  GA102GL [A40]\n"
-                                      "\t\t10de 145a  A40\n"              // a subsystem
-                                      "\t20b2\tGA100 [A100 SXM4 80GB]\n"  // a tab after the ID is white too
-                                      "1234  " +
-                                          long_name +
-                                          "\n"
-                                          "S 10de\n"  // a generic subsystem block of a known vendor
-                                          "\t0001  Generic\n"
-                                          "C 03  Display controller\n"
-                                          "\t02  3D controller\n"
-                                          "\t\t00  progif\n"
-                                          "X unknown block\n"
-                                          "\tanything at all\n");
-  PciNames names(path);
-  BOOST_TEST(*names.product(0x10de, 0x2235) == "GA102GL [A40]");
-  BOOST_TEST(*names.vendor(0x10de) == "NVIDIA Corporation ");  // libpci cuts one trailing blank, not two
-  BOOST_TEST(*names.product(0x10de, 0x20b2) == "GA100 [A100 SXM4 80GB]");
-  BOOST_TEST(!names.product(0x10de, 0x145a).has_value());                 // a subsystem ID is no device
-  BOOST_TEST(*names.vendor(0x1234) == long_name.substr(0, 252) + "...");  // libpci's 256-byte buffer
-  BOOST_TEST(!names.error().has_value());
-}
-
-BOOST_AUTO_TEST_CASE(pci_ids_errors_in_libpci_words) {
-  TempDir dir;
-  const std::string path = dir / "pci.ids";
-  auto error_of = [&](const std::string& text) {
-    gpu_agent::testing::write_text_file(path, text);
-    PciNames names(path);
-    BOOST_TEST(!names.vendor(0x10de).has_value());
-    return names.error().value_or("");
-  };
-  BOOST_TEST(error_of("10de  NVIDIA\nS abcd\n") ==
-             "pci.ids " + path + " is unusable: Vendor does not exist at " + path + ", line 2");
-  BOOST_TEST(error_of("10de  NVIDIA\n\t\t\t1234  too deep\n") ==
-             "pci.ids " + path + " is unusable: Parse error at " + path + ", line 2");
-  BOOST_TEST(error_of("10de  \n") == "pci.ids " + path + " is unusable: Parse error at " + path + ", line 1");
-  BOOST_TEST(error_of("10de  " + std::string(1100, 'x') + "\n") ==
-             "pci.ids " + path + " is unusable: Line too long at " + path + ", line 1");
-}
-
-// libpci (Debian's build) reads a gzip-compressed pci.ids, and by default
-// /usr/share/misc/pci.ids.gz, else /usr/share/misc/pci.ids (Debian's pci.ids
-// package, which scripts/install-deps.sh installs); so does PciNames (zlib is
-// loaded for a compressed file).
-BOOST_AUTO_TEST_CASE(compressed_pci_ids_and_the_default_file) {
-  PciNames defaults;
-  BOOST_TEST(defaults.path() == "/usr/share/misc/pci.ids.gz");
-  if (std::filesystem::exists("/usr/share/misc/pci.ids")) BOOST_TEST(*defaults.vendor(0x10de) == "NVIDIA Corporation");
-  BOOST_TEST(!defaults.error().has_value());
-
-  TempDir dir;
-  const std::string plain = dir / "pci.ids";
-  std::filesystem::copy_file(kData + "/pci.ids", plain);
-
-  const std::string gz = dir / "other.ids.gz";
-  BOOST_TEST_REQUIRE(std::system(("gzip -c " + plain + " > " + gz).c_str()) == 0);
-  PciNames compressed(gz);
-  BOOST_TEST(*compressed.product(0x10de, 0x20b2) == "GA100 [A100 SXM4 80GB]");
-  BOOST_TEST(*compressed.vendor(0x10de) == "NVIDIA Corporation");
-  BOOST_TEST(!compressed.error().has_value());
 }
 
 BOOST_AUTO_TEST_CASE(hostname_precedence) {

@@ -21,18 +21,13 @@ Exit 0 when everything holds; 1 with the first failure otherwise.
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-sys.path.insert(0, os.path.join(HERE, "..", "flavors"))
-from itest import Fail, check, run, write  # noqa: E402  (tests/support)
-from flavors_integration import Placement  # noqa: E402
+from itest import check, run, write  # noqa: E402  (tests/support)
+from placement_itest import Placement, agent_config, run_itest  # noqa: E402
 import nova_pgpu  # noqa: E402
 
 PY = "/usr/bin/python3"
@@ -48,108 +43,78 @@ def main():
     ap.add_argument("--root", required=True)
     args = ap.parse_args()
     root, agent = os.path.abspath(args.root), os.path.abspath(args.agent)
+    return run_itest("flavor-schedule", root, lambda env, tmp, services: schedule(root, agent, env, tmp, services))
+
+
+def schedule(root, agent, env, tmp, services):
     fixture = os.path.join(root, "tests", "data", "hosts", "a100-8x-passthrough.sysfs.txt")
     query = os.path.join(root, "tests", "nova", "nova_flavor_query.py")
-    server = os.path.join(root, "scripts", "placement-server.sh")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    env["OS_NOVA_DISABLE_EVENTLET_PATCHING"] = "1"
-    env["PLACEMENT_SERVER_WATCH_PID"] = str(os.getpid())
-    tmp = tempfile.mkdtemp(prefix="flavor-schedule.")
-    pdir = os.path.join(tmp, "placement")
-    started = False
-    try:
-        t0 = time.monotonic()
-        nova = json.loads(run([agent, "nova-config", "--fixture", fixture, "--role", "api", "--format", "json"],
-                              env=env).stdout)
-        owner = nova_pgpu.nova_has_owner_trait()
-        print("     nova %s (%s, %s); OWNER_NOVA on compute nodes: %s"
-              % (nova["nova_release"], nova["nova_major"], nova["nova_release_source"], owner))
-        url = run([server, "start", pdir], env=env).stdout.strip()
-        started = True
-        pl = Placement(url)
-        for name, (n, trait) in HOSTS.items():
-            pl.create_compute_node(name)  # as flavors_integration: 80 usable vCPUs, COMPUTE_NODE
-            if owner:
-                nova_pgpu.nova_update(nova_pgpu.Placement(url), name, add_traits=["OWNER_NOVA"])
-            conf = ("[agent]\ncompute_node_name = %s\nstate_dir = %s\nretry_max = 1\ndefault_pools = false\n%s"
-                    "[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = %s\n"
-                    "[pool:a100]\nresource_class = CUSTOM_PGPU_A100\naddresses = %s\n"
-                    "[flavors]\nname_template = gpu.{pool}.{n}x\nsizes = 1, 2, 4, 8\n"
-                    % (name, os.path.join(tmp, "state-" + name), ("host_traits = %s\n" % TRAIT) if trait else "",
-                       url, ", ".join(GPUS[:n])))
-            os.makedirs(os.path.join(tmp, "state-" + name), exist_ok=True)
-            run([agent, "--config", write(os.path.join(tmp, name + ".conf"), conf), "report", "--once",
-                 "--fixture", fixture], env=env)
-        rps = pl.call("GET", "/resource_providers")["resource_providers"]
-        check(len(rps) == 6, "3 compute nodes and 3 pool providers in placement")
+    t0 = time.monotonic()
+    nova = json.loads(run([agent, "nova-config", "--fixture", fixture, "--role", "api", "--format", "json"],
+                          env=env).stdout)
+    owner = nova_pgpu.nova_has_owner_trait()
+    print("     nova %s (%s, %s); OWNER_NOVA on compute nodes: %s"
+          % (nova["nova_release"], nova["nova_major"], nova["nova_release_source"], owner))
+    url = services.start("placement-server.sh", os.path.join(tmp, "placement"))
+    pl = Placement(url)
+    for name, (n, trait) in HOSTS.items():
+        pl.create_compute_node(name)  # as flavors_integration: 80 usable vCPUs, COMPUTE_NODE
         if owner:
-            for name in HOSTS:
-                traits = nova_pgpu.get_provider(nova_pgpu.Placement(url), name)["traits"]
-                check("OWNER_NOVA" in traits, "%s keeps nova's OWNER_NOVA after the agent's pass" % name)
+            nova_pgpu.nova_update(nova_pgpu.Placement(url), name, add_traits=["OWNER_NOVA"])
+        conf = agent_config(tmp, name, url, agent="default_pools = false\n" + (
+                            ("host_traits = %s\n" % TRAIT) if trait else ""),
+                            sections="[pool:a100]\nresource_class = CUSTOM_PGPU_A100\naddresses = %s\n"
+                            "[flavors]\nname_template = gpu.{pool}.{n}x\nsizes = 1, 2, 4, 8\n" % ", ".join(GPUS[:n]))
+        run([agent, "--config", conf, "report", "--once", "--fixture", fixture], env=env)
+    rps = pl.call("GET", "/resource_providers")["resource_providers"]
+    check(len(rps) == 6, "3 compute nodes and 3 pool providers in placement")
+    if owner:
+        for name in HOSTS:
+            traits = nova_pgpu.get_provider(nova_pgpu.Placement(url), name)["traits"]
+            check("OWNER_NOVA" in traits, "%s keeps nova's OWNER_NOVA after the agent's pass" % name)
 
-        fam = json.loads(run([agent, "--config", os.path.join(tmp, "gpu-a100-8.conf"), "flavors", "--fixture",
-                              fixture, "--from-placement", "--format", "json"], env=env).stdout)
-        flavors = {f["gpus"]: f for f in fam["flavors"]}
-        check(sorted(flavors) == [1, 2, 4, 8], "A100 family 1x/2x/4x/8x from placement")
-        nova_conf = os.path.join(tmp, "nova-api.conf")
-        with open(nova_conf, "w", encoding="utf-8") as f:
-            f.write(run([agent, "nova-config", "--fixture", fixture, "--role", "api",
-                         "--config", os.path.join(tmp, "gpu-a100-8.conf")], env=env).stdout)
-        free = {name: n for name, (n, _) in HOSTS.items()}
-        used_vcpu = {name: 0 for name in HOSTS}
+    fam = json.loads(run([agent, "--config", os.path.join(tmp, "gpu-a100-8.conf"), "flavors", "--fixture",
+                          fixture, "--from-placement", "--format", "json"], env=env).stdout)
+    flavors = {f["gpus"]: f for f in fam["flavors"]}
+    check(sorted(flavors) == [1, 2, 4, 8], "A100 family 1x/2x/4x/8x from placement")
+    nova_conf = write(os.path.join(tmp, "nova-api.conf"),
+                      run([agent, "nova-config", "--fixture", fixture, "--role", "api",
+                           "--config", os.path.join(tmp, "gpu-a100-8.conf")], env=env).stdout)
+    free = {name: n for name, (n, _) in HOSTS.items()}
+    used_vcpu = {name: 0 for name in HOSTS}
 
-        def expected(f):
-            return sorted(n for n, (_, t) in HOSTS.items() if t and free[n] >= f["gpus"] and
-                          80 - used_vcpu[n] >= f["vcpus"])
+    def expected(f):
+        return sorted(n for n, (_, t) in HOSTS.items() if t and free[n] >= f["gpus"] and
+                      80 - used_vcpu[n] >= f["vcpus"])
 
-        def candidates():
-            r = run([PY, query, write(os.path.join(tmp, "flavors.json"), json.dumps(fam)), "--placement", url,
-                     "--nova-conf", nova_conf], env=env)
-            return {x["name"]: x for x in json.loads(r.stdout)["flavors"]}
+    def candidates():
+        r = run([PY, query, write(os.path.join(tmp, "flavors.json"), json.dumps(fam)), "--placement", url,
+                 "--nova-conf", nova_conf], env=env)
+        return {x["name"]: x for x in json.loads(r.stdout)["flavors"]}
 
-        got = candidates()
-        for f in flavors.values():
-            g = got[f["name"]]
-            check(g["valid"] and g["candidate_hosts"] == expected(f) and
-                  all(p["resolved"] for p in g["pci_requests"]),
-                  "%s -> %s (nova's query: %s)" % (f["name"], g["candidate_hosts"], g["querystring"]))
-            check(("root_required=OWNER_NOVA" in g["querystring"]) == owner,
-                  "%s: root_required=OWNER_NOVA in the query exactly when this nova adds it" % f["name"])
+    got = candidates()
+    for f in flavors.values():
+        g = got[f["name"]]
+        check(g["valid"] and g["candidate_hosts"] == expected(f) and
+              all(p["resolved"] for p in g["pci_requests"]),
+              "%s -> %s (nova's query: %s)" % (f["name"], g["candidate_hosts"], g["querystring"]))
+        check(("root_required=OWNER_NOVA" in g["querystring"]) == owner,
+              "%s: root_required=OWNER_NOVA in the query exactly when this nova adds it" % f["name"])
 
-        def allocate(flavor, host):
-            qs = got[flavor["name"]]["querystring"]
-            cands = pl.call("GET", "/allocation_candidates?" + qs)
-            names = {rp["uuid"]: rp["name"] for rp in pl.call("GET", "/resource_providers")["resource_providers"]}
-            for req in cands["allocation_requests"]:
-                if any(names[u] == host for u in req["allocations"]):
-                    body = {"allocations": req["allocations"], "project_id": str(uuid.uuid4()),
-                            "user_id": str(uuid.uuid4()), "consumer_generation": None, "consumer_type": "INSTANCE"}
-                    pl.call("PUT", "/allocations/" + str(uuid.uuid4()), body)
-                    free[host] -= flavor["gpus"]
-                    used_vcpu[host] += flavor["vcpus"]
-                    return
-            raise Fail("no candidate for %s on %s" % (flavor["name"], host))
+    def allocate(flavor, host):
+        pl.claim(got[flavor["name"]]["querystring"], host)
+        free[host] -= flavor["gpus"]
+        used_vcpu[host] += flavor["vcpus"]
 
-        allocate(flavors[4], "gpu-a100-8")
-        allocate(flavors[2], "gpu-a100-2")
-        got = candidates()
-        for f in flavors.values():
-            g = got[f["name"]]
-            check(g["candidate_hosts"] == expected(f), "after allocating: %s -> %s" % (f["name"], g["candidate_hosts"]))
-        check("gpu-a100-nt" not in sum((g["candidate_hosts"] for g in got.values()), []),
-              "no flavor lands on the host without the trait")
-        print("all checks passed in %.1f s" % (time.monotonic() - t0))
-        return 0
-    except Fail as e:
-        print("FAIL " + str(e), flush=True)
-        log = os.path.join(pdir, "placement.log")
-        if os.path.exists(log):
-            print(open(log, encoding="utf-8", errors="replace").read()[-3000:])
-        return 1
-    finally:
-        if started:
-            subprocess.run([server, "stop", pdir], capture_output=True, env=env)
-        shutil.rmtree(tmp, ignore_errors=True)
+    allocate(flavors[4], "gpu-a100-8")
+    allocate(flavors[2], "gpu-a100-2")
+    got = candidates()
+    for f in flavors.values():
+        g = got[f["name"]]
+        check(g["candidate_hosts"] == expected(f), "after allocating: %s -> %s" % (f["name"], g["candidate_hosts"]))
+    check("gpu-a100-nt" not in sum((g["candidate_hosts"] for g in got.values()), []),
+          "no flavor lands on the host without the trait")
+    print("all checks passed in %.1f s" % (time.monotonic() - t0))
 
 
 if __name__ == "__main__":
