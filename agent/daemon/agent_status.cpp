@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "json.h"
+#include "json_read.h"
 
 namespace gpu_agent {
 
@@ -149,70 +150,48 @@ namespace {
 
 using Value = rapidjson::Value;
 
-// Readers that say which member was wrong; `where` is "status.json: last_pass".
+// Readers that keep the first member that was wrong (json_read.h says which
+// and how) and go on with a default; absent or null members are the default.
 struct Reader {
   std::string origin;
   std::optional<Error> error;
 
-  const Value* member(const Value& o, const char* name) {
-    if (!o.IsObject()) return nullptr;
-    auto m = o.FindMember(name);
-    return m == o.MemberEnd() || m->value.IsNull() ? nullptr : &m->value;
+  template <class T>
+  std::optional<T> take(const Value& o, const char* name) {
+    auto v = json::optional<T>(o, name, origin);
+    if (v) return *v;
+    if (!error) error = v.error();
+    return std::nullopt;
   }
   void bad(const std::string& what) {
     if (!error) error = make_error(ErrorKind::bad_input, origin + ": " + what);
   }
-  std::string str(const Value& o, const char* name) {
-    const Value* v = member(o, name);
-    if (!v) return {};
-    if (!v->IsString()) bad(std::string(name) + " is not a string");
-    return v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+  const Value* object(const Value& o, const char* name) {
+    auto v = take<json::Object>(o, name);
+    return v ? v->value : nullptr;
   }
-  double num(const Value& o, const char* name) {
-    const Value* v = member(o, name);
-    if (!v) return 0;
-    if (!v->IsNumber()) bad(std::string(name) + " is not a number");
-    return v->IsNumber() ? v->GetDouble() : 0;
-  }
-  int64_t integer(const Value& o, const char* name) {
-    const Value* v = member(o, name);
-    if (!v) return 0;
-    if (!v->IsInt64()) bad(std::string(name) + " is not an integer");
-    return v->IsInt64() ? v->GetInt64() : 0;
-  }
-  std::optional<int64_t> opt_integer(const Value& o, const char* name) {
-    if (!member(o, name)) return std::nullopt;
-    return integer(o, name);
-  }
-  uint64_t count(const Value& o, const char* name) {
-    const Value* v = member(o, name);
-    if (!v) return 0;
-    if (!v->IsUint64()) bad(std::string(name) + " is not a count");
-    return v->IsUint64() ? v->GetUint64() : 0;
-  }
-  bool boolean(const Value& o, const char* name) {
-    const Value* v = member(o, name);
-    if (!v) return false;
-    if (!v->IsBool()) bad(std::string(name) + " is not true or false");
-    return v->IsBool() && v->GetBool();
-  }
+  std::string str(const Value& o, const char* name) { return take<std::string>(o, name).value_or(""); }
+  double num(const Value& o, const char* name) { return take<double>(o, name).value_or(0); }
+  int64_t integer(const Value& o, const char* name) { return take<int64_t>(o, name).value_or(0); }
+  std::optional<int64_t> opt_integer(const Value& o, const char* name) { return take<int64_t>(o, name); }
+  uint64_t count(const Value& o, const char* name) { return take<uint64_t>(o, name).value_or(0); }
+  bool boolean(const Value& o, const char* name) { return take<bool>(o, name).value_or(false); }
   template <class F>
   void each(const Value& o, const char* name, F f) {
-    const Value* v = member(o, name);
+    auto v = take<json::Array>(o, name);
     if (!v) return;
-    if (!v->IsArray()) return bad(std::string(name) + " is not a list");
-    for (const auto& e : v->GetArray()) {
-      if (!e.IsObject()) return bad(std::string(name) + " has an element that is not an object");
+    for (const auto& e : v->value->GetArray()) {
+      if (!e.IsObject()) return bad("member '" + std::string(name) + "' has an element that is not an object");
       f(e);
     }
   }
   template <class F>
   void counts(const Value& o, const char* name, F f) {
-    const Value* v = member(o, name);
+    const Value* v = object(o, name);
     if (!v) return;
-    if (!v->IsObject()) return bad(std::string(name) + " is not an object");
     for (const auto& m : v->GetObject()) {
-      if (!m.value.IsUint64()) return bad(std::string(name) + "." + m.name.GetString() + " is not a count");
+      if (!m.value.IsUint64())
+        return bad("member '" + std::string(name) + "." + m.name.GetString() + "' is not a count");
       f(std::string(m.name.GetString(), m.name.GetStringLength()), m.value.GetUint64());
     }
   }
@@ -239,7 +218,7 @@ Result<AgentStatus> status_from_json(const std::string& text, const std::string&
   s.started_at = r.num(d, "started_at");
   s.passes = r.count(d, "passes");
   r.counts(d, "passes_by_result", [&](const std::string& k, uint64_t n) { s.passes_by_result[k] = n; });
-  if (const Value* l = r.member(d, "last_pass")) {
+  if (const Value* l = r.object(d, "last_pass")) {
     LastPass p;
     p.ended_at = r.num(*l, "ended_at");
     p.duration = r.num(*l, "duration_seconds");
@@ -252,7 +231,7 @@ Result<AgentStatus> status_from_json(const std::string& text, const std::string&
     s.last = p;
   }
   s.last_success_at = r.num(d, "last_success_at");
-  if (const Value* h = r.member(d, "host")) {
+  if (const Value* h = r.object(d, "host")) {
     HostObservation host;
     host.compute_node = s.compute_node;
     r.each(*h, "gpus", [&](const Value& g) {

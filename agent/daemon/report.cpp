@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "json_read.h"
 #include "responses.h"
 
 namespace gpu_agent {
@@ -57,10 +58,8 @@ std::optional<int64_t> generation_in(const std::string& body) {
   rapidjson::Document d;
   d.Parse(body.c_str(), body.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  for (const char* k : {"resource_provider_generation", "generation"}) {
-    auto m = d.FindMember(k);
-    if (m != d.MemberEnd() && m->value.IsInt64()) return m->value.GetInt64();
-  }
+  for (const char* k : {"resource_provider_generation", "generation"})
+    if (auto g = json::member<int64_t>(d, k, "")) return *g;
   return std::nullopt;
 }
 

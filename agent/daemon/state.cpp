@@ -8,6 +8,7 @@
 #include "file_check.h"
 #include "fs.h"
 #include "json.h"
+#include "json_read.h"
 
 namespace gpu_agent {
 
@@ -49,36 +50,26 @@ namespace {
 // The resume point, or nothing when any part is not as written: it is only a
 // shortcut, so a file from another version costs one full read, never an error.
 std::optional<ResumePoint> resume_from(const rapidjson::Value& v) {
-  if (!v.IsObject()) return std::nullopt;
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    auto m = v.FindMember(k);
-    if (m == v.MemberEnd() || !m->value.IsString()) return std::nullopt;
-    return std::string(m->value.GetString(), m->value.GetStringLength());
-  };
-  auto node = str("compute_node"), root = str("root"), desired = str("desired");
-  auto gens = v.FindMember("generations");
-  auto pools = v.FindMember("pools");
-  if (!node || !root || !desired || gens == v.MemberEnd() || !gens->value.IsObject() || pools == v.MemberEnd() ||
-      !pools->value.IsObject())
-    return std::nullopt;
+  auto node = json::member<std::string>(v, "compute_node", "resume");
+  auto root = json::member<std::string>(v, "root", "resume");
+  auto desired = json::member<std::string>(v, "desired", "resume");
+  auto gens = json::member<json::Object>(v, "generations", "resume");
+  auto pools = json::member<json::Object>(v, "pools", "resume");
+  if (!node || !root || !desired || !gens || !pools) return std::nullopt;
   ResumePoint r{*node, *root, *desired, {}, {}};
-  for (const auto& g : gens->value.GetObject()) {
+  for (const auto& g : gens->value->GetObject()) {
     if (!g.value.IsInt64()) return std::nullopt;
     r.generations[g.name.GetString()] = g.value.GetInt64();
   }
-  for (const auto& p : pools->value.GetObject()) {
+  for (const auto& p : pools->value->GetObject()) {
     const auto& o = p.value;
-    if (!o.IsObject() || !o.HasMember("provider") || !o["provider"].IsString() || !o.HasMember("total") ||
-        !o["total"].IsInt64() || !o.HasMember("reserved") || !o["reserved"].IsInt64() || !o.HasMember("used") ||
-        !(o["used"].IsInt64() || o["used"].IsNull()) || !o.HasMember("used_read_at") || !o["used_read_at"].IsNumber())
-      return std::nullopt;
-    PoolReading pr;
-    pr.provider_uuid = o["provider"].GetString();
-    pr.total = o["total"].GetInt64();
-    pr.reserved = o["reserved"].GetInt64();
-    if (o["used"].IsInt64()) pr.used = o["used"].GetInt64();
-    pr.used_read_at = o["used_read_at"].GetDouble();
-    r.readings[p.name.GetString()] = pr;
+    auto provider = json::member<std::string>(o, "provider", "pool");
+    auto total = json::member<int64_t>(o, "total", "pool");
+    auto reserved = json::member<int64_t>(o, "reserved", "pool");
+    auto used = json::optional<int64_t>(o, "used", "pool");  // null: not read yet
+    auto read_at = json::member<double>(o, "used_read_at", "pool");
+    if (!provider || !total || !reserved || !json::find(o, "used") || !used || !read_at) return std::nullopt;
+    r.readings[p.name.GetString()] = PoolReading{*provider, *total, *reserved, *used, *read_at};
   }
   return r;
 }
@@ -95,10 +86,10 @@ Result<AgentState> state_from_json(const std::string& text, const std::string& o
                           ": torn by a crash, or written by something else?)");
   AgentState s;
   if (auto r = d.FindMember("resume"); r != d.MemberEnd()) s.resume = resume_from(r->value);
-  auto ot = d.FindMember("owned_traits");
-  if (ot == d.MemberEnd()) return s;
-  if (!ot->value.IsObject()) return make_error(origin + ": owned_traits is not an object");
-  for (const auto& m : ot->value.GetObject()) {
+  auto ot = json::optional<json::Object>(d, "owned_traits", origin);
+  if (!ot) return ot.error();
+  if (!*ot) return s;
+  for (const auto& m : (*ot)->value->GetObject()) {
     if (!m.value.IsArray()) return make_error(origin + ": owned_traits." + m.name.GetString() + " is not a list");
     auto& set = s.owned_traits[m.name.GetString()];
     for (const auto& t : m.value.GetArray()) {

@@ -4,13 +4,15 @@
 
 #include <charconv>
 
+#include "json_read.h"
+
 namespace gpu_agent::placement {
 namespace {
 
+// An error body is read leniently: a member that is absent or not a string is "".
 std::string string_member(const rapidjson::Value& obj, const char* name) {
-  const auto it = obj.FindMember(name);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return std::string(it->value.GetString(), it->value.GetStringLength());
+  auto v = json::member<std::string>(obj, name, "");
+  return v ? *v : std::string();
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }

@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "json_read.h"
+
 namespace gpu_agent::placement::parse {
 namespace {
 
@@ -19,59 +21,40 @@ Result<rapidjson::Document> document(std::string_view body) {
   return doc;
 }
 
-Error missing(std::string_view where, std::string_view member, std::string_view type) {
-  return make_error(std::string(where) + ": member '" + std::string(member) + "' missing or not " + std::string(type));
-}
-
-const Value* member(const Value& obj, const char* name) {
-  const auto it = obj.FindMember(name);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-bool get_string(const Value& obj, const char* name, std::string& out) {
-  const Value* v = member(obj, name);
-  if (!v || !v->IsString()) return false;
-  out.assign(v->GetString(), v->GetStringLength());
-  return true;
-}
-
-bool get_int64(const Value& obj, const char* name, std::int64_t& out) {
-  const Value* v = member(obj, name);
-  if (!v || !v->IsInt64()) return false;
-  out = v->GetInt64();
-  return true;
+// Member NAME of OBJ as a T into OUT, or the error that names it.
+template <class T>
+std::optional<Error> read(const Value& obj, const char* name, std::string_view where, T& out) {
+  auto v = json::member<T>(obj, name, where);
+  if (!v) return v.error();
+  out = std::move(*v);
+  return std::nullopt;
 }
 
 Result<Provider> provider_from(const Value& v, std::string_view where) {
   if (!v.IsObject()) return make_error(std::string(where) + ": provider is not an object");
   Provider p;
-  if (!get_string(v, "uuid", p.uuid)) return missing(where, "uuid", "a string");
-  if (!get_string(v, "name", p.name)) return missing(where, "name", "a string");
-  if (!get_int64(v, "generation", p.generation)) return missing(where, "generation", "an integer");
-  if (const Value* parent = member(v, "parent_provider_uuid"); parent && !parent->IsNull()) {
-    if (!parent->IsString()) return missing(where, "parent_provider_uuid", "a string or null");
-    p.parent_uuid = std::string(parent->GetString(), parent->GetStringLength());
-  }
-  if (!get_string(v, "root_provider_uuid", p.root_uuid)) return missing(where, "root_provider_uuid", "a string");
+  if (auto e = read(v, "uuid", where, p.uuid)) return *e;
+  if (auto e = read(v, "name", where, p.name)) return *e;
+  if (auto e = read(v, "generation", where, p.generation)) return *e;
+  auto parent = json::optional<std::string>(v, "parent_provider_uuid", where);
+  if (!parent) return parent.error();
+  p.parent_uuid = *parent;
+  if (auto e = read(v, "root_provider_uuid", where, p.root_uuid)) return *e;
   return p;
-}
-
-Result<std::int64_t> generation_of(const Value& doc, std::string_view where) {
-  std::int64_t g = 0;
-  if (!get_int64(doc, "resource_provider_generation", g))
-    return missing(where, "resource_provider_generation", "an integer");
-  return g;
 }
 
 // A provider's inventories, traits or usages ({"resource_provider_generation": N,
 // "NAME": ...}): the generation, and the member NAME, an object (or an array).
 Result<const Value*> generation_and(const Value& doc, const char* name, bool array, std::int64_t& generation) {
-  auto gen = generation_of(doc, name);
-  if (!gen) return gen.error();
-  generation = *gen;
-  const Value* v = member(doc, name);
-  if (!v || !(array ? v->IsArray() : v->IsObject())) return missing(name, name, array ? "an array" : "an object");
-  return v;
+  if (auto e = read(doc, "resource_provider_generation", name, generation)) return *e;
+  if (array) {
+    auto v = json::member<json::Array>(doc, name, name);
+    if (!v) return v.error();
+    return v->value;
+  }
+  auto v = json::member<json::Object>(doc, name, name);
+  if (!v) return v.error();
+  return v->value;
 }
 
 }  // namespace
@@ -79,18 +62,17 @@ Result<const Value*> generation_and(const Value& doc, const char* name, bool arr
 Result<VersionRange> versions(std::string_view body) {
   auto doc = document(body);
   if (!doc) return doc.error();
-  const Value* list = member(*doc, "versions");
-  if (!list || !list->IsArray() || list->Empty()) return missing("version document", "versions", "a non-empty array");
+  auto list = json::member<json::Array>(*doc, "versions", "version document");
+  if (!list) return list.error();
+  if (list->value->Empty()) return make_error("version document: member 'versions' is an empty list");
   // Placement has only ever published v1.0; take the entry that says so, else the first.
-  const Value* entry = &(*list)[0];
-  for (const auto& v : list->GetArray()) {
-    std::string id;
-    if (v.IsObject() && get_string(v, "id", id) && id == "v1.0") entry = &v;
-  }
+  const Value* entry = &(*list->value)[0];
+  for (const auto& v : list->value->GetArray())
+    if (auto id = json::member<std::string>(v, "id", ""); id && *id == "v1.0") entry = &v;
   if (!entry->IsObject()) return make_error("version document: versions[] entry is not an object");
   std::string min_text, max_text;
-  if (!get_string(*entry, "min_version", min_text)) return missing("version document", "min_version", "a string");
-  if (!get_string(*entry, "max_version", max_text)) return missing("version document", "max_version", "a string");
+  if (auto e = read(*entry, "min_version", "version document", min_text)) return *e;
+  if (auto e = read(*entry, "max_version", "version document", max_text)) return *e;
   auto min = parse_microversion(min_text);
   if (!min) return make_error("version document: min_version: " + min.error().message);
   auto max = parse_microversion(max_text);
@@ -107,10 +89,10 @@ Result<Provider> provider(std::string_view body) {
 Result<std::vector<Provider>> providers(std::string_view body) {
   auto doc = document(body);
   if (!doc) return doc.error();
-  const Value* list = member(*doc, "resource_providers");
-  if (!list || !list->IsArray()) return missing("provider list", "resource_providers", "an array");
+  auto list = json::member<json::Array>(*doc, "resource_providers", "provider list");
+  if (!list) return list.error();
   std::vector<Provider> out;
-  for (const auto& v : list->GetArray()) {
+  for (const auto& v : list->value->GetArray()) {
     auto p = provider_from(v, "provider list entry " + std::to_string(out.size()));
     if (!p) return p.error();
     out.push_back(std::move(*p));
@@ -129,14 +111,13 @@ Result<ProviderInventories> inventories(std::string_view body) {
     const std::string where = "inventory of " + rc;
     if (!m.value.IsObject()) return make_error(where + ": not an object");
     Inventory inv;
-    if (!get_int64(m.value, "total", inv.total)) return missing(where, "total", "an integer");
-    if (!get_int64(m.value, "reserved", inv.reserved)) return missing(where, "reserved", "an integer");
-    if (!get_int64(m.value, "min_unit", inv.min_unit)) return missing(where, "min_unit", "an integer");
-    if (!get_int64(m.value, "max_unit", inv.max_unit)) return missing(where, "max_unit", "an integer");
-    if (!get_int64(m.value, "step_size", inv.step_size)) return missing(where, "step_size", "an integer");
-    const Value* ratio = member(m.value, "allocation_ratio");
-    if (!ratio || !ratio->IsNumber()) return missing(where, "allocation_ratio", "a number");
-    inv.allocation_ratio = ratio->GetDouble();
+    for (auto [name, field] : {std::pair{"total", &inv.total},
+                               {"reserved", &inv.reserved},
+                               {"min_unit", &inv.min_unit},
+                               {"max_unit", &inv.max_unit},
+                               {"step_size", &inv.step_size}})
+      if (auto e = read(m.value, name, where, *field)) return *e;
+    if (auto e = read(m.value, "allocation_ratio", where, inv.allocation_ratio)) return *e;
     out.inventories.emplace(rc, inv);
   }
   return out;
@@ -172,10 +153,10 @@ Result<ProviderUsages> usages(std::string_view body) {
 Result<std::vector<std::string>> trait_names(std::string_view body) {
   auto doc = document(body);
   if (!doc) return doc.error();
-  const Value* list = member(*doc, "traits");
-  if (!list || !list->IsArray()) return missing("trait list", "traits", "an array");
+  auto list = json::member<json::Array>(*doc, "traits", "trait list");
+  if (!list) return list.error();
   std::vector<std::string> out;
-  for (const auto& t : list->GetArray()) {
+  for (const auto& t : list->value->GetArray()) {
     if (!t.IsString()) return make_error("trait list: an entry is not a string");
     out.emplace_back(t.GetString(), t.GetStringLength());
   }

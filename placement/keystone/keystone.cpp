@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "json.h"
+#include "json_read.h"
 
 namespace gpu_agent::keystone {
 namespace {
@@ -145,6 +146,30 @@ Error keystone_answered(ErrorKind kind, int status, std::string message) {
   e.http_status = status;
   return e;
 }
+
+// The token's catalog: every endpoint with a URL of every service with a type;
+// the rest is skipped (the catalog is a hint, the endpoint is checked when used).
+std::vector<CatalogEndpoint> catalog_from(const json::Value& catalog) {
+  std::vector<CatalogEndpoint> out;
+  for (const auto& svc : catalog.GetArray()) {
+    auto type = json::member<std::string>(svc, "type", "");
+    auto endpoints = json::member<json::Array>(svc, "endpoints", "");
+    if (!type || !endpoints) continue;
+    for (const auto& ep : endpoints->value->GetArray()) {
+      auto url = json::member<std::string>(ep, "url", "");
+      if (!url) continue;
+      CatalogEndpoint c;
+      c.service_type = *type;
+      c.url = *url;
+      if (auto i = json::member<std::string>(ep, "interface", "")) c.interface = *i;
+      if (auto r = json::member<std::string>(ep, "region_id", "")) c.region = *r;
+      else if (auto r2 = json::member<std::string>(ep, "region", "")) c.region = *r2;
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Token> parse_token_response(int status, const std::string& subject_token, const std::string& body) {
@@ -163,36 +188,20 @@ Result<Token> parse_token_response(int status, const std::string& subject_token,
     return make_error(ErrorKind::bad_input, "keystone's token response has no X-Subject-Token header");
   rapidjson::Document d;
   d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("token") || !d["token"].IsObject())
+  const auto token = json::member<json::Object>(d, "token", "keystone's token response");
+  if (d.HasParseError() || !token)
     return make_error(ErrorKind::bad_input, "keystone's token response is not the expected JSON ({\"token\": {...}})");
-  const auto& t = d["token"];
+  const json::Value& t = *token->value;
   Token tok;
   tok.id = subject_token;
-  if (!t.HasMember("expires_at") || !t["expires_at"].IsString())
-    return make_error(ErrorKind::bad_input, "keystone's token has no expires_at");
-  auto exp = parse_iso8601(t["expires_at"].GetString());
+  auto expires = json::member<std::string>(t, "expires_at", "keystone's token");
+  if (!expires) return expires.error();
+  auto exp = parse_iso8601(*expires);
   if (!exp) return exp.error();
   tok.expires_at = *exp;
-  if (t.HasMember("issued_at") && t["issued_at"].IsString()) {
-    if (auto iss = parse_iso8601(t["issued_at"].GetString())) tok.issued_at = *iss;
-  }
-  if (t.HasMember("catalog") && t["catalog"].IsArray()) {
-    for (const auto& svc : t["catalog"].GetArray()) {
-      if (!svc.IsObject() || !svc.HasMember("type") || !svc["type"].IsString() || !svc.HasMember("endpoints") ||
-          !svc["endpoints"].IsArray())
-        continue;
-      for (const auto& ep : svc["endpoints"].GetArray()) {
-        if (!ep.IsObject() || !ep.HasMember("url") || !ep["url"].IsString()) continue;
-        CatalogEndpoint c;
-        c.service_type = svc["type"].GetString();
-        c.url = ep["url"].GetString();
-        if (ep.HasMember("interface") && ep["interface"].IsString()) c.interface = ep["interface"].GetString();
-        if (ep.HasMember("region_id") && ep["region_id"].IsString()) c.region = ep["region_id"].GetString();
-        else if (ep.HasMember("region") && ep["region"].IsString()) c.region = ep["region"].GetString();
-        tok.catalog.push_back(std::move(c));
-      }
-    }
-  }
+  if (auto issued = json::member<std::string>(t, "issued_at", ""))
+    if (auto iss = parse_iso8601(*issued)) tok.issued_at = *iss;
+  if (auto catalog = json::member<json::Array>(t, "catalog", "")) tok.catalog = catalog_from(*catalog->value);
   return tok;
 }
 

@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(no_status_file_a_corrupt_one_or_a_bad_config_is_failing) {
   write_text_file(dir / "bad.json", "{\"schema_version\": 1, \"passes\": -1}");
   auto corrupt = agent({"status", "--status-file", dir / "bad.json"});
   BOOST_TEST(corrupt.exit_code == 2);
-  BOOST_TEST(contains(corrupt.out, "passes is not a count"), corrupt.out);
+  BOOST_TEST(contains(corrupt.out, "member 'passes' is not a count"), corrupt.out);
 
   write_text_file(dir / "broken.conf", "[agent]\ninterval = often\n");
   auto bad = agent({"--config", dir / "broken.conf", "status"});

@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(status_json_round_trips) {
 
   auto bad = status_from_json("{\"schema_version\":1,\"passes\":\"many\"}", "/x/status.json");
   BOOST_REQUIRE(!bad);
-  BOOST_TEST(bad.error().message == "/x/status.json: passes is not a count");
+  BOOST_TEST(bad.error().message == "/x/status.json: member 'passes' is not a count");
   BOOST_TEST(!status_from_json("not json", "s"));
   BOOST_TEST(status_from_json("{\"schema_version\":2}", "s").error().message.find("schema_version") !=
              std::string::npos);
