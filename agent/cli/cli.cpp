@@ -33,8 +33,9 @@ Commands:
   help [COMMAND]
 
 Global option (before or after COMMAND):
-  --config FILE   the agent's config (default /etc/gpu-agent/gpu-agent.conf
-                  when it exists; built-in defaults otherwise)
+  --config FILE   the agent's config (default $GPU_AGENT_CONFIG if set, else
+                  /etc/gpu-agent/gpu-agent.conf, when it exists; built-in
+                  defaults otherwise)
 
 Run `gpu-agent COMMAND --help` for a command's options.
 Exit codes: 0 ok, 1 failure, 2 bad usage or config.

@@ -70,8 +70,13 @@ int usage_error(std::ostream& err, const std::string& cmd, const std::string& ms
   return 2;
 }
 
+std::string default_config_path() {
+  const char* env = std::getenv("GPU_AGENT_CONFIG");
+  return env && *env ? env : "/etc/gpu-agent/gpu-agent.conf";
+}
+
 Result<AgentConfig> load_config_for(const std::optional<std::string>& path) {
-  const std::string def = "/etc/gpu-agent/gpu-agent.conf";
+  const std::string def = default_config_path();
   if (!path && ::access(def.c_str(), F_OK) != 0) return AgentConfig{};
   auto cfg = load_agent_config(path.value_or(def));
   if (!cfg) return make_error(ErrorKind::bad_config, cfg.error().message);

@@ -38,7 +38,11 @@ int show_help(std::ostream& out, const char* help, bool reads_host);
 // Prints "gpu-agent CMD: MSG" and where to find usage; returns 2.
 int usage_error(std::ostream& err, const std::string& cmd, const std::string& msg);
 
-// --config FILE, else /etc/gpu-agent/gpu-agent.conf when it exists, else defaults.
+// The config read without --config: $GPU_AGENT_CONFIG when set (the tests point
+// it at a file that does not exist, so a package installed on the machine does
+// not change their results), else /etc/gpu-agent/gpu-agent.conf.
+std::string default_config_path();
+// --config FILE, else default_config_path() when it exists, else defaults.
 // Errors are ErrorKind::bad_config.
 Result<AgentConfig> load_config_for(const std::optional<std::string>& path);
 

@@ -3,9 +3,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <dirent.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <rapidjson/document.h>
 
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -265,5 +267,31 @@ BOOST_AUTO_TEST_CASE(inventory_reads_the_configs_sysfs_root_and_pci_ids) {
   BOOST_TEST(contains(r.out, "\"0000:07:00.0\""), "the config's sysfs root was read");
   BOOST_TEST(contains(r.out, "from-config"));
   BOOST_TEST(contains(r.out, "missing.ids"), "the config's pci.ids was used (and its absence said)");
+}
+
+// Without --config: $GPU_AGENT_CONFIG when it is set (the suite sets it to a
+// file that does not exist, so /etc/gpu-agent/gpu-agent.conf of an installed
+// package never changes these tests), a missing one meaning built-in defaults.
+BOOST_AUTO_TEST_CASE(without_config_the_default_path_is_gpu_agent_config) {
+  TempDir dir;
+  const std::string fixture = kData + "/hosts/a100-8x-passthrough.sysfs.txt";
+  auto with_env = [&](const std::string& conf) {
+    return run_process(
+        {"/usr/bin/env", "GPU_AGENT_CONFIG=" + conf, kBinary, "inventory", "--json", "--fixture", fixture});
+  };
+  write_text_file(dir.path() + "/env.conf", "[agent]\ncompute_node_name = from-env-config\n");
+  auto r = with_env(dir.path() + "/env.conf");
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(contains(r.out, "\"hostname\": \"from-env-config\""), r.out);
+  auto none = with_env(dir.path() + "/absent.conf");
+  BOOST_TEST_REQUIRE(none.exit_code == 0, none.err);
+  BOOST_TEST(!contains(none.out, "from-env-config"), none.out);
+  write_text_file(dir.path() + "/bad.conf", "[agent]\ninterval = soon\n");
+  auto bad = with_env(dir.path() + "/bad.conf");
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(contains(bad.err, dir.path() + "/bad.conf:2"), bad.err);
+  const char* suite = std::getenv("GPU_AGENT_CONFIG");
+  BOOST_TEST_REQUIRE(suite != nullptr);
+  BOOST_TEST(::access(suite, F_OK) != 0, suite << " exists: the suite is not hermetic");
 }
 BOOST_AUTO_TEST_SUITE_END()
