@@ -46,20 +46,15 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "support"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from itest import T0, Fail, check, log, run  # noqa: E402  (tests/support)
-from nova_boot_e2e import PY, Stack, die_with_parent  # noqa: E402
+from nova_e2e import PY, NovaE2E, until  # noqa: E402
 
 ZOO = os.path.join("tests", "data", "hosts", "zoo", "hgx-h100-8x-aspeed-nvswitch-pcistub.sysfs.txt")
 GPU_ID = "10de:2330"
@@ -101,22 +96,13 @@ def agent_conf(path, host, state, placement, extra=""):
     return path
 
 
-class Lifecycle:
+class Lifecycle(NovaE2E):
+    prefix = "lifecycle-e2e."
+
     def __init__(self, args):
-        self.args = args
-        self.root = os.path.abspath(args.root)
-        self.agent = os.path.abspath(args.agent)
-        self.stack_sh = os.path.join(self.root, "scripts", "nova-stack.sh")
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        self.env.pop("PYTHONPATH", None)
-        self.tmp = os.path.abspath(args.state) if args.state else tempfile.mkdtemp(prefix="lifecycle-e2e.")
-        os.makedirs(self.tmp, exist_ok=True)
-        self.state = os.path.join(self.tmp, "stack")
-        self.agents = {}
-        self.servers = {}    # name -> (server id, GPUs)
+        super().__init__(args)
         self.times = {}      # operation -> [seconds]
         self.notes = {}
-        self.started = False
 
     # ---------------------------------------------------------------- helpers
     def timed(self, op, t0):
@@ -124,32 +110,13 @@ class Lifecycle:
         self.times.setdefault(op, []).append(dt)
         return dt
 
-    def until(self, fn, timeout, what, quiet=False):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            v = fn()
-            if v:
-                if not quiet:
-                    check(True, what)
-                return v
-            time.sleep(0.5)
-        raise Fail("timed out (%d s): %s" % (timeout, what))
-
     def stack(self, *argv):
         p = subprocess.run(["bash", self.stack_sh] + list(argv), env=self.env, capture_output=True, text=True)
         if p.returncode != 0:
             raise Fail("scripts/nova-stack.sh %s exited %d: %s" % (" ".join(argv), p.returncode, p.stderr[-2000:]))
 
-    def start_agent(self, h):
-        logf = open(os.path.join(self.tmp, "agent-%s.log" % h), "a")
-        self.agents[h] = subprocess.Popen(
-            [self.agent, "--config", self.conf[h], "run", "--fixture", self.fx[h], "--interval", "1", "-v"],
-            stdout=logf, stderr=subprocess.STDOUT, env=self.env,
-            preexec_fn=None if self.args.keep else die_with_parent)
-
-    def agent_lines(self, h):
-        with open(os.path.join(self.tmp, "agent-%s.log" % h), encoding="utf-8", errors="replace") as f:
-            return [l.rstrip("\n") for l in f]
+    def start_agent_of(self, h):
+        self.start_agent(h, self.conf[h], self.fx[h], 1)
 
     def passes(self, h):
         return [l for l in self.agent_lines(h) if "pass done: " in l]
@@ -159,7 +126,7 @@ class Lifecycle:
         for h in HOSTS:
             n0 = len(self.passes(h))
             # the pass that may be running now read placement before this step ended: wait for two
-            self.until(lambda: len(self.passes(h)) >= n0 + 2, 60, "", quiet=True)
+            until(lambda: len(self.passes(h)) >= n0 + 2, 60, "", quiet=True)
             got = self.passes(h)[n0 + 1]
             if "no changes" not in got:
                 raise Fail("%s: %s's agent wrote something: %s\n%s" % (
@@ -171,23 +138,13 @@ class Lifecycle:
         def found():
             lines = self.agent_lines(h)[mark:]
             return [l for l in lines if want in l]
-        got = self.until(found, 60, "", quiet=True)
+        got = until(found, 60, "", quiet=True)
         writes = [l for l in self.agent_lines(h)[mark:] if " INFO " in l and "pass done" not in l]
         check(writes and all(want in l for l in writes),
               "%s: %s's agent wrote exactly what it should: %s" % (what, h, got[0].split(" INFO ")[-1]))
         self.next_passes(what)
 
     # ---------------------------------------------------------------- checks
-    def claims_rows(self):
-        db = sqlite3.connect("file:%s?mode=ro" % self.s.cell1, uri=True, timeout=30)
-        try:
-            return db.execute(
-                "SELECT cn.host, pd.address, pd.status, pd.instance_uuid FROM pci_devices pd "
-                "JOIN compute_nodes cn ON cn.id = pd.compute_node_id "
-                "WHERE pd.deleted = 0 AND cn.deleted = 0").fetchall()
-        finally:
-            db.close()
-
     def agree(self, what, moving=(), settle=30):
         """Usage == nova's PCI claims on every host, nothing claimed twice, each
         server not in MOVING holds its flavor's GPUs in placement and in nova.
@@ -204,7 +161,7 @@ class Lifecycle:
                 time.sleep(0.5)
 
     def agree_now(self, what, moving):
-        rows = self.claims_rows()
+        rows = self.s.pci_rows()
         seen, claims = set(), {h: {} for h in HOSTS}
         for host, addr, status, inst in rows:
             if (host, addr) in seen:
@@ -315,43 +272,20 @@ class Lifecycle:
                                       "http://127.0.0.1:9")
         check(len(self.gpus) == PER_HOST, "zoo HGX H100 with its %d H100s on vfio-pci, default config (no [pool:*])"
               % len(self.gpus))
-        lc = "[DEFAULT]\nallow_resize_to_same_host = true\n"
-        os.makedirs(os.path.join(self.state, "nova.conf.d"), exist_ok=True)
-        run([self.agent, "--config", self.conf[HOSTS[0]], "nova-config", "--fixture", self.fx[HOSTS[0]],
-             "--role", "api", "--format", "ini", "-o",
-             os.path.join(self.state, "nova.conf.d", "50-gpu-agent-pci.conf")], env=self.env)
-        with open(os.path.join(self.state, "nova.conf.d", "40-lifecycle.conf"), "w") as f:
-            f.write(lc)
-        for h in HOSTS:
-            d = os.path.join(self.state, "compute", h, "nova.conf.d")
-            os.makedirs(d, exist_ok=True)
-            run([self.agent, "--config", self.conf[h], "nova-config", "--fixture", self.fx[h], "--role", "compute",
-                 "--format", "ini", "-o", os.path.join(d, "50-gpu-agent-pci.conf")], env=self.env)
-            with open(os.path.join(d, "40-lifecycle.conf"), "w") as f:
-                f.write(lc)
+        self.install_nova_config((self.conf[HOSTS[0]], self.fx[HOSTS[0]]),
+                                 {h: (self.conf[h], self.fx[h]) for h in HOSTS},
+                                 extra="[DEFAULT]\nallow_resize_to_same_host = true\n")
         with open(os.path.join(self.state, "nova.conf.d", "50-gpu-agent-pci.conf")) as f:
             alias = f.read()
         check('"name": "10de_2330"' in alias, "nova-config with the default config: alias 10de_2330, "
               "installed for nova-api/conductor/scheduler and both computes")
 
-        t = time.monotonic()
-        senv = dict(self.env, NOVA_STACK_COMPUTES=" ".join("%s=%s" % (h, self.fx[h]) for h in HOSTS),
-                    NOVA_STACK_UPDATE_INTERVAL="10")
-        if not self.args.keep:
-            senv["NOVA_STACK_WATCH_PID"] = str(os.getpid())
-        self.started = True
-        p = subprocess.run(["bash", self.stack_sh, "start", self.state], env=senv, stdout=subprocess.PIPE, text=True)
-        if p.returncode != 0:
-            raise Fail("scripts/nova-stack.sh start failed")
-        env = dict(l.split("=", 1) for l in p.stdout.splitlines() if "=" in l)
-        self.s = Stack(env, rc=RC)
-        log("     stack up in %.1f s: nova %s, placement %s" % (self.timed("stack start", t), self.s.nova,
-                                                                  self.s.placement))
+        self.times.setdefault("stack start", []).append(self.start_stack({h: self.fx[h] for h in HOSTS}, RC))
         for h in HOSTS:
             agent_conf(self.conf[h], h, os.path.join(self.tmp, "agent-" + h), self.s.placement)
-            self.start_agent(h)
+            self.start_agent_of(h)
         for h in HOSTS:
-            self.until(lambda: (self.s.pool(h) or {}).get("inventory", {}).get("total") == PER_HOST, 60,
+            until(lambda: (self.s.pool(h) or {}).get("inventory", {}).get("total") == PER_HOST, 60,
                        "%s: the agent's default pool of %d %s under nova's compute node" % (h, PER_HOST, RC))
         t = time.monotonic()
         if self.args.mode == "demo":
@@ -359,13 +293,7 @@ class Lifecycle:
             script = os.path.join(self.tmp, "flavors.sh")
             run([self.agent, "--config", self.conf[HOSTS[0]], "flavors", "--fixture", self.fx[HOSTS[0]],
                  "--from-placement", "-o", script], env=self.env)
-            osc = shutil.which("openstack") or "/usr/bin/openstack"
-            fenv = dict(self.env, GPU_AGENT_PYTHON=PY,
-                        GPU_AGENT_OPENSTACK_PLACEMENT="%s --os-auth-type admin_token --os-token admin "
-                        "--os-endpoint %s" % (osc, self.s.placement),
-                        GPU_AGENT_OPENSTACK_COMPUTE="%s --os-auth-type admin_token --os-token admin:admin "
-                        "--os-endpoint %s --os-compute-api-version 2.92" % (osc, self.s.nova))
-            run(["bash", script], env=fenv)
+            run(["bash", script], env=self.s.osc_env(self.env))
         else:
             # the same flavors from --format json through nova's API (the openstack CLI's
             # start-up costs a minute here; nova_boot_e2e runs the script)
@@ -492,12 +420,12 @@ class Lifecycle:
         self.stack("stop-compute", self.state, src)
         svc = self.service(src)
         self.s.N("PUT", "/os-services/" + svc["id"], {"forced_down": True})
-        self.until(lambda: self.service(src)["state"] == "down", 30, "%s's nova-compute stopped and forced down" % src)
+        until(lambda: self.service(src)["state"] == "down", 30, "%s's nova-compute stopped and forced down" % src)
         for name in ("mg", "ev"):
             t1 = time.monotonic()
             self.action(name, {"evacuate": {}}, "ACTIVE")
             # nova saves ACTIVE a moment before it moves the server's host (finish_evacuation)
-            self.until(lambda: self.host_of(name) == other, 60, "%s evacuated %s -> %s" % (name, src, other))
+            until(lambda: self.host_of(name) == other, 60, "%s evacuated %s -> %s" % (name, src, other))
             self.timed("evacuate", t1)
         # the dead host still holds its claims and allocations until its compute comes back
         self.agree("evacuated, %s still down (it keeps its claims)" % src, moving=("mg", "ev"))
@@ -506,13 +434,13 @@ class Lifecycle:
         self.stack("start-compute", self.state, src)
         pool = self.s.pool(src)
         rs = self.servers["rs"][0]
-        self.until(lambda: self.s.usage(pool["uuid"]) == 1 and all(
-            i == rs for h, _, st, i in self.claims_rows() if h == src and st in ("allocated", "claimed")), 120,
+        until(lambda: self.s.usage(pool["uuid"]) == 1 and all(
+            i == rs for h, _, st, i in self.s.pci_rows() if h == src and st in ("allocated", "claimed")), 120,
             "%s's nova-compute restarted: the evacuated servers' allocations and PCI claims freed there, "
             "rs (not evacuated) keeps its GPU" % src)
         self.s.N("PUT", "/os-services/" + svc["id"], {"forced_down": False})
-        self.until(lambda: self.service(src)["state"] == "up", 120, "%s forced up again: service up" % src)
-        self.until(lambda: self.fake_runs(src) > n0, 60, "%s's restarted nova-compute updated its resources" % src)
+        until(lambda: self.service(src)["state"] == "up", 120, "%s forced up again: service up" % src)
+        until(lambda: self.fake_runs(src) > n0, 60, "%s's restarted nova-compute updated its resources" % src)
         self.timed("evacuate, source back and cleaned", t)
         check(self.server(rs)["status"] == "ACTIVE" and self.host_of("rs") == src,
               "rs still ACTIVE on %s after its nova-compute restarted" % src)
@@ -524,8 +452,8 @@ class Lifecycle:
         host = self.host_of("sh")
         self.action("sh", {"shelve": None}, "SHELVED_OFFLOADED", op="shelve (offloaded)")
         sid = self.servers["sh"][0]
-        self.until(lambda: self.s.allocations(sid) == {} and not any(
-            i == sid and st in ("allocated", "claimed") for _, _, st, i in self.claims_rows()), 30,
+        until(lambda: self.s.allocations(sid) == {} and not any(
+            i == sid and st in ("allocated", "claimed") for _, _, st, i in self.s.pci_rows()), 30,
             "sh shelved and offloaded: no allocations, no PCI claims")
         self.agree("sh shelved", moving=("sh",))
         self.next_passes("sh shelved")
@@ -549,7 +477,7 @@ class Lifecycle:
                              {"os-migrateLive": {"host": target, "block_migration": "auto"}}, ok=None)
             said = ""
             if st == 202:
-                migs = self.until(lambda: [m for m in self.migrations(sid)[n0:] if m["status"] in (
+                migs = until(lambda: [m for m in self.migrations(sid)[n0:] if m["status"] in (
                     "error", "failed", "completed")], 120, "", quiet=True)
                 if migs[0]["status"] == "completed":
                     raise Fail("nova live-migrated a PCI passthrough server to %s" % target)
@@ -590,13 +518,13 @@ class Lifecycle:
             p = self.agents[h]
             p.terminate()
             check(p.wait(timeout=30) == 0, "%s's agent stopped by SIGTERM (exit 0)" % h)
-            self.start_agent(h)
+            self.start_agent_of(h)
             self.timed("agent restart", t)
         self.step_done("agents restarted with servers running")
         marks = {h: len(self.agent_lines(h)) for h in HOSTS}
         for h in HOSTS:
             self.agents[h].send_signal(signal.SIGHUP)
-        self.until(lambda: all(any("configuration reloaded" in l for l in self.agent_lines(h)[marks[h]:])
+        until(lambda: all(any("configuration reloaded" in l for l in self.agent_lines(h)[marks[h]:])
                                for h in HOSTS), 30,
                    "both agents re-read their config on SIGHUP")
         self.step_done("agents reloaded (SIGHUP) with servers running")
@@ -615,7 +543,7 @@ class Lifecycle:
         t = time.monotonic()
         agent_conf(self.conf[h], h, os.path.join(self.tmp, "agent-" + h), self.s.placement, "default_pools = false\n")
         self.agents[h].send_signal(signal.SIGHUP)
-        self.until(lambda: (lambda i: i["total"] == used and i["reserved"] == used)(
+        until(lambda: (lambda i: i["total"] == used and i["reserved"] == used)(
             self.s.P("GET", "/resource_providers/%s/inventories" % pool["uuid"])["inventories"][RC]), 30,
             "%s: default_pools = false with %d GPU(s) in use: pool kept, total = reserved = %d" % (h, used, used))
         self.timed("pool shrink (SIGHUP to inventory written)", t)
@@ -639,7 +567,7 @@ class Lifecycle:
         t = time.monotonic()
         agent_conf(self.conf[h], h, os.path.join(self.tmp, "agent-" + h), self.s.placement)
         self.agents[h].send_signal(signal.SIGHUP)
-        self.until(lambda: (self.s.pool(h) or {}).get("inventory", {}).get("total") == PER_HOST and
+        until(lambda: (self.s.pool(h) or {}).get("inventory", {}).get("total") == PER_HOST and
                    self.s.pool(h)["inventory"]["reserved"] == 0, 30,
                    "%s: default pools back: total %d, reserved 0" % (h, PER_HOST))
         self.timed("pool grow (SIGHUP to inventory written)", t)
@@ -677,74 +605,24 @@ class Lifecycle:
 
     def demo(self):
         self.boot("demo-4x", 4)
-        rps = self.s.providers()
-        names = {p["uuid"]: n for n, p in rps.items()}
         claims = self.agree("demo")
-        print("\nProvider tree in placement (allocations per server):")
-        for h in HOSTS:
-            root = rps[h]
-            kids = [p for p in rps.values() if p["parent_provider_uuid"] == root["uuid"]]
-            for p, indent in [(root, "")] + [(k, "  └─ ") for k in kids]:
-                inv = self.s.P("GET", "/resource_providers/%s/inventories" % p["uuid"])["inventories"]
-                use = self.s.P("GET", "/resource_providers/%s/usages" % p["uuid"])["usages"]
-                print("%s%s  %s" % (indent, names[p["uuid"]], ", ".join(
-                    "%s %d/%d" % (rc, use.get(rc, 0), i["total"] - i["reserved"]) for rc, i in sorted(inv.items()))))
-                tr = sorted(t for t in self.s.traits(p["uuid"]) if t.startswith("CUSTOM_"))
-                if tr:
-                    print("%s    traits: %s" % (" " * len(indent), " ".join(tr)))
-        for name, (sid, n) in self.servers.items():
-            print("server %s (%s): %s" % (name, sid, json.dumps({names[r]: v for r, v in
-                                                               self.s.allocations(sid).items()})))
-            print("  nova's PCI claim: %s" % ", ".join(sorted(a for c in claims.values() for a, i in c.items()
-                                                             if i == sid)))
+        self.s.print_tree(HOSTS, self.servers, claims)
 
     # ---------------------------------------------------------------- driver
-    def main(self):
-        try:
-            self.setup()
-            if self.args.mode == "demo":
-                self.demo()
-                return 0
-            for step in (self.concurrent, self.resize, self.migrate, self.evacuate, self.shelve, self.live,
-                         self.restarts, self.shrink):
-                t = time.monotonic()
-                step()
-                log("---- %s done in %.1f s" % (step.__name__, time.monotonic() - t))
-            for h, p in self.agents.items():
-                check(p.poll() is None, "agent daemon for %s ran throughout" % h)
-            self.report()
-            log("ALL CHECKS PASSED (lifecycle)")
+    def body(self):
+        self.setup()
+        if self.args.mode == "demo":
+            self.demo()
             return 0
-        except Fail as e:
-            log("FAIL " + str(e))
-            logs = os.path.join(self.state, "logs")
-            for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
-                if name.startswith("nova-") or name == "stub.log":
-                    with open(os.path.join(logs, name), encoding="utf-8", errors="replace") as f:
-                        lines = [l for l in f if " ERROR " in l or "Traceback" in l]
-                    if lines:
-                        print("--- errors in %s:\n%s" % (name, "".join(lines[-15:])))
-            for h in self.agents:
-                print("--- tail of agent-%s.log:\n%s" % (h, "\n".join(self.agent_lines(h)[-20:])))
-            return 1
-        finally:
-            if not self.args.keep:
-                for p in self.agents.values():
-                    if p.poll() is None:
-                        p.terminate()
-                for p in self.agents.values():
-                    try:
-                        p.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-                if self.started:
-                    subprocess.run(["bash", self.stack_sh, "stop", self.state], capture_output=True, env=self.env)
-                if not self.args.state:
-                    shutil.rmtree(self.tmp, ignore_errors=True)
-            else:
-                print("\nleft running (--keep): state in %s; stop with\n  scripts/nova-stack.sh stop %s\n"
-                      "  kill %s   # the agent daemons" % (self.tmp, self.state,
-                                                         " ".join(str(p.pid) for p in self.agents.values())))
+        for step in (self.concurrent, self.resize, self.migrate, self.evacuate, self.shelve, self.live,
+                     self.restarts, self.shrink):
+            t = time.monotonic()
+            step()
+            log("---- %s done in %.1f s" % (step.__name__, time.monotonic() - t))
+        self.agents_ran_throughout()
+        self.report()
+        log("ALL CHECKS PASSED (lifecycle)")
+        return 0
 
 
 def main():

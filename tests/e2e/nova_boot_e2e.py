@@ -35,21 +35,12 @@ Usage: nova_boot_e2e.py --agent BIN --root REPO [--mode smoke|ci|full|demo]
 Exit 0 when every check holds, 1 at the first failure (service log tails printed).
 """
 import argparse
-import ctypes
 import json
 import os
 import re
-import shutil
-import signal
-import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
-PY = "/usr/bin/python3"
 TRAIT = "CUSTOM_GPU_TENANT_GOLD"
 FOREIGN = "CUSTOM_OPERATOR_RACK_R12"
 RC = "CUSTOM_PGPU_A100"
@@ -58,156 +49,7 @@ GPUS = ["0000:07:00.0", "0000:0f:00.0", "0000:47:00.0", "0000:4e:00.0",
 HOST8, HOST4 = "gpu-a100-8", "gpu-a100-4"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from itest import T0, Fail, check, log, run  # noqa: E402  (tests/support)
-
-
-def http(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, json.loads(raw)
-        except ValueError:
-            return e.code, raw.decode(errors="replace")
-
-
-def die_with_parent():
-    # the agent daemons must not outlive this test, even if it is SIGKILLed
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class Stack:
-    def __init__(self, env, rc=RC):
-        self.rc = rc
-        self.placement = env["PLACEMENT_URL"]
-        self.nova = env["NOVA_URL"]
-        self.image = env["IMAGE_ID"]
-        self.cell1 = env["CELL1_DB"]
-
-    def P(self, method, path, body=None, ok=(200, 201, 204)):
-        st, b = http(method, self.placement + path, body,
-                     {"X-Auth-Token": "admin", "OpenStack-API-Version": "placement 1.39"})
-        if ok and st not in ok:
-            raise Fail("placement %s %s -> %d %s" % (method, path, st, str(b)[:400]))
-        return b
-
-    def N(self, method, path, body=None, ok=(200, 202, 204)):
-        st, b = http(method, self.nova + path, body,
-                     {"X-Auth-Token": "admin:admin", "OpenStack-API-Version": "compute 2.92"})
-        if ok and st not in ok:
-            raise Fail("nova %s %s -> %d %s" % (method, path, st, str(b)[:400]))
-        return st, b
-
-    def osc_env(self, env):
-        """ENV plus what the generated flavors script needs to reach this stack
-        with the openstack CLI: no keystone, so admin tokens and endpoints."""
-        osc = shutil.which("openstack") or "/usr/bin/openstack"
-        # OSC 8 (2026.x) builds an identity v3 client for every `flavor create`
-        # (for --project); without a catalog it would find nova's v2.1 at
-        # --os-endpoint and refuse ("Service requires API version '3'"): name
-        # v3 at an endpoint that answers version discovery. It is never called.
-        return dict(env, GPU_AGENT_PYTHON=PY, OS_IDENTITY_ENDPOINT_OVERRIDE=self.nova,
-                    GPU_AGENT_OPENSTACK_PLACEMENT="%s --os-auth-type admin_token --os-token admin --os-endpoint %s"
-                    % (osc, self.placement),
-                    GPU_AGENT_OPENSTACK_COMPUTE="%s --os-auth-type admin_token --os-token admin:admin --os-endpoint %s"
-                    " --os-compute-api-version 2.92 --os-identity-api-version 3" % (osc, self.nova))
-
-    # -- placement views
-    def providers(self):
-        return {p["name"]: p for p in self.P("GET", "/resource_providers")["resource_providers"]}
-
-    def pool(self, host):
-        """The agent's pool provider of self.rc under HOST's compute node, or None."""
-        rps = self.providers()
-        root = rps.get(host)
-        if not root:
-            return None
-        for p in rps.values():
-            if p["root_provider_uuid"] == root["uuid"] and p["uuid"] != root["uuid"]:
-                inv = self.P("GET", "/resource_providers/%s/inventories" % p["uuid"])["inventories"]
-                if self.rc in inv:
-                    return dict(p, inventory=inv[self.rc])
-        return None
-
-    def usage(self, rp_uuid):
-        return self.P("GET", "/resource_providers/%s/usages" % rp_uuid)["usages"].get(self.rc, 0)
-
-    def traits(self, rp_uuid):
-        return set(self.P("GET", "/resource_providers/%s/traits" % rp_uuid)["traits"])
-
-    def allocations(self, consumer):
-        a = self.P("GET", "/allocations/" + consumer)["allocations"]
-        return {rp: v["resources"] for rp, v in a.items()}
-
-    # -- nova's PCI tracker (cell1 DB): what nova-compute claimed
-    def pci_claims(self):
-        """{host: {address: instance_uuid}} of allocated/claimed devices."""
-        db = sqlite3.connect("file:%s?mode=ro" % self.cell1, uri=True, timeout=30)
-        try:
-            rows = db.execute(
-                "SELECT cn.host, pd.address, pd.status, pd.instance_uuid FROM pci_devices pd "
-                "JOIN compute_nodes cn ON cn.id = pd.compute_node_id "
-                "WHERE pd.deleted = 0 AND cn.deleted = 0").fetchall()
-        finally:
-            db.close()
-        out = {}
-        for host, addr, status, inst in rows:
-            out.setdefault(host, {})
-            if status in ("allocated", "claimed"):
-                out[host][addr] = inst
-        return out
-
-    def pci_devices(self, host):
-        db = sqlite3.connect("file:%s?mode=ro" % self.cell1, uri=True, timeout=30)
-        try:
-            return db.execute(
-                "SELECT pd.address, pd.status FROM pci_devices pd JOIN compute_nodes cn ON cn.id = pd.compute_node_id "
-                "WHERE pd.deleted = 0 AND cn.deleted = 0 AND cn.host = ?", (host,)).fetchall()
-        finally:
-            db.close()
-
-    # -- servers
-    def flavor_id(self, name):
-        st, b = self.N("GET", "/flavors/detail?is_public=None")
-        for f in b["flavors"]:
-            if f["name"] == name:
-                return f["id"]
-        raise Fail("no flavor " + name)
-
-    def boot(self, name, flavor):
-        st, b = self.N("POST", "/servers", {"server": {
-            "name": name, "imageRef": self.image, "flavorRef": self.flavor_id(flavor), "networks": "none"}})
-        return b["server"]["id"]
-
-    def wait(self, sid, want=("ACTIVE", "ERROR"), timeout=180):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            st, b = self.N("GET", "/servers/" + sid, ok=None)
-            if st == 404:
-                return "DELETED", None
-            if b["server"]["status"] in want:
-                return b["server"]["status"], b["server"]
-            time.sleep(0.25)
-        raise Fail("server %s still %s after %d s" % (sid, b["server"]["status"], timeout))
-
-    def delete(self, sid):
-        self.N("DELETE", "/servers/" + sid)
-        self.wait(sid, want=(), timeout=120)
-
-
-def nova_source_has(relpath, text):
-    """Whether this nova's file RELPATH (under the nova package) contains TEXT:
-    what the release does, read from its code rather than its version."""
-    p = subprocess.run([PY, "-c", "import importlib.util as u; print(u.find_spec('nova').origin)"],
-                       capture_output=True, text=True, check=True)
-    with open(os.path.join(os.path.dirname(p.stdout.strip()), relpath), encoding="utf-8") as f:
-        return text in f.read()
+from nova_e2e import NovaE2E, nova_source_has, until  # noqa: E402
 
 
 def derive_fixture(src, dst, drop):
@@ -231,19 +73,11 @@ def agent_conf(path, host, state, placement, trait):
     return path
 
 
-class Test:
+class Test(NovaE2E):
+    prefix = "nova-boot-e2e."
+
     def __init__(self, args):
-        self.args = args
-        self.root = os.path.abspath(args.root)
-        self.agent = os.path.abspath(args.agent)
-        self.stack_sh = os.path.join(self.root, "scripts", "nova-stack.sh")
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        self.env.pop("PYTHONPATH", None)
-        self.tmp = os.path.abspath(args.state) if args.state else tempfile.mkdtemp(prefix="nova-boot-e2e.")
-        os.makedirs(self.tmp, exist_ok=True)
-        self.state = os.path.join(self.tmp, "stack")
-        self.agents = {}
-        self.servers = {}
+        super().__init__(args)
         self.figures = {}
         # nova 34 (2026.2): nova-compute puts OWNER_NOVA on its root provider and
         # the scheduler requires it there (root_required) once every compute has it
@@ -262,30 +96,9 @@ class Test:
             # placement's URL is not known yet: nova-config does not need it
             self.conf[h] = agent_conf(os.path.join(self.tmp, h + ".conf"), h, os.path.join(self.tmp, "agent-" + h),
                                       "http://127.0.0.1:9", h == HOST8)
-        # nova-config output installed for the API and each compute, before they start
-        os.makedirs(os.path.join(self.state, "nova.conf.d"), exist_ok=True)
-        run([self.agent, "--config", self.conf[HOST8], "nova-config", "--fixture", self.fx[HOST8], "--role", "api",
-             "--format", "ini", "-o", os.path.join(self.state, "nova.conf.d", "50-gpu-agent-pci.conf")], env=self.env)
-        for h in hosts:
-            d = os.path.join(self.state, "compute", h, "nova.conf.d")
-            os.makedirs(d, exist_ok=True)
-            run([self.agent, "--config", self.conf[h], "nova-config", "--fixture", self.fx[h], "--role", "compute",
-                 "--format", "ini", "-o", os.path.join(d, "50-gpu-agent-pci.conf")], env=self.env)
+        self.install_nova_config((self.conf[HOST8], self.fx[HOST8]), {h: (self.conf[h], self.fx[h]) for h in hosts})
         check(True, "gpu-agent nova-config installed for nova-api/conductor/scheduler and for %s" % ", ".join(hosts))
-
-        t = time.monotonic()
-        senv = dict(self.env, NOVA_STACK_COMPUTES=" ".join("%s=%s" % (h, self.fx[h]) for h in hosts),
-                    NOVA_STACK_UPDATE_INTERVAL="10")
-        if not self.args.keep:
-            senv["NOVA_STACK_WATCH_PID"] = str(os.getpid())
-        self.started = True
-        p = subprocess.run(["bash", self.stack_sh, "start", self.state], env=senv, stdout=subprocess.PIPE, text=True)
-        if p.returncode != 0:
-            raise Fail("scripts/nova-stack.sh start failed")
-        env = dict(l.split("=", 1) for l in p.stdout.splitlines() if "=" in l)
-        self.s = Stack(env)
-        self.figures["stack_up_s"] = time.monotonic() - t
-        log("     stack up in %.1f s: nova %s, placement %s" % (time.monotonic() - t, self.s.nova, self.s.placement))
+        self.figures["stack_up_s"] = self.start_stack({h: self.fx[h] for h in hosts}, RC)
 
         # an operator's trait on the compute node before the agent runs: must survive everything
         root = self.s.providers()[HOST8]
@@ -295,16 +108,12 @@ class Test:
 
         for h in hosts:
             agent_conf(self.conf[h], h, os.path.join(self.tmp, "agent-" + h), self.s.placement, h == HOST8)
-            logf = open(os.path.join(self.tmp, "agent-%s.log" % h), "w")
-            self.agents[h] = subprocess.Popen(
-                [self.agent, "--config", self.conf[h], "run", "--fixture", self.fx[h], "--interval", "3", "-v"],
-                stdout=logf, stderr=subprocess.STDOUT, env=self.env,
-                preexec_fn=None if self.args.keep else die_with_parent)
+            self.start_agent(h, self.conf[h], self.fx[h], 3)
         self.pools = {}
         for h in hosts:
             want = 8 if h == HOST8 else 4
-            self.pools[h] = self.until(lambda: self.pool_with_total(h, want), 60,
-                                       "%s: the agent's pool of %d %s under nova's compute node" % (h, want, RC))
+            self.pools[h] = until(lambda: self.pool_with_total(h, want), 60,
+                                  "%s: the agent's pool of %d %s under nova's compute node" % (h, want, RC))
         check(TRAIT in self.s.traits(self.s.providers()[HOST8]["uuid"]), "%s carries the host trait %s" % (HOST8, TRAIT))
         if HOST4 in hosts:
             check(TRAIT not in self.s.traits(self.s.providers()[HOST4]["uuid"]), "%s does not" % HOST4)
@@ -333,16 +142,6 @@ class Test:
     def pool_with_total(self, host, total):
         p = self.s.pool(host)
         return p if p and p["inventory"]["total"] == total else None
-
-    def until(self, fn, timeout, what):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            v = fn()
-            if v:
-                check(True, what)
-                return v
-            time.sleep(0.5)
-        raise Fail("timed out (%d s): %s" % (timeout, what))
 
     # ---------------------------------------------------------------- checks
     def agree(self, what):
@@ -386,7 +185,7 @@ class Test:
         sid, n = self.servers.pop(name)
         self.s.delete(sid)
         # nova frees them a moment after the server leaves the API (2025.1 more slowly)
-        self.until(lambda: self.s.allocations(sid) == {} and
+        until(lambda: self.s.allocations(sid) == {} and
                    all(sid not in h.values() for h in self.s.pci_claims().values()), 30,
                    "deleted %s: its placement allocations and PCI claims are gone" % name)
 
@@ -472,9 +271,9 @@ class Test:
         log("     removing %s (claimed by r-4x) from %s's fixture" % (gone, HOST8))
         n0 = self.periodic_runs(HOST8)
         derive_fixture(self.fx[HOST8], self.fx[HOST8], [gone])
-        pool = self.until(lambda: self.pool_with_total(HOST8, 7), 30,
+        pool = until(lambda: self.pool_with_total(HOST8, 7), 30,
                           "the agent's next pass: %s pool total 8 -> 7 (4 in use)" % HOST8)
-        self.until(lambda: self.periodic_runs(HOST8) >= n0 + 2, 40, "nova-compute ran two periodic updates since")
+        until(lambda: self.periodic_runs(HOST8) >= n0 + 2, 40, "nova-compute ran two periodic updates since")
         st, b = self.s.N("GET", "/servers/" + sid)
         check(b["server"]["status"] == "ACTIVE", "r-4x still ACTIVE after its GPU %s disappeared" % gone)
         check(self.s.usage(pool["uuid"]) == 4 and len(self.s.allocations(sid)) == 2,
@@ -488,7 +287,7 @@ class Test:
         check(self.s.usage(pool["uuid"]) == 0, "everything deleted: pool usage 0")
         derive_fixture(os.path.join(self.root, "tests", "data", "hosts", "a100-8x-passthrough.sysfs.txt"),
                        self.fx[HOST8], [])
-        self.until(lambda: self.pool_with_total(HOST8, 8), 30, "GPU back in the fixture: pool total 8 again")
+        until(lambda: self.pool_with_total(HOST8, 8), 30, "GPU back in the fixture: pool total 8 again")
 
     def rate(self):
         t = time.monotonic()
@@ -523,83 +322,31 @@ class Test:
         log("     booting flavor %s: %s" % (self.flavors[4][0], json.dumps(self.flavors[4][1], sort_keys=True)))
         self.boot("demo-4x", 4)
         self.agree("demo")
-        rps = self.s.providers()
-        names = {p["uuid"]: n for n, p in rps.items()}
-        claims = self.s.pci_claims()
-        print("\nProvider tree in placement (allocations per server):")
-        for h in self.hosts:
-            root = rps[h]
-            kids = [p for p in rps.values() if p["parent_provider_uuid"] == root["uuid"]]
-            for p, indent in [(root, "")] + [(k, "  └─ ") for k in kids]:
-                inv = self.s.P("GET", "/resource_providers/%s/inventories" % p["uuid"])["inventories"]
-                use = self.s.P("GET", "/resource_providers/%s/usages" % p["uuid"])["usages"]
-                print("%s%s  %s" % (indent, names[p["uuid"]], ", ".join(
-                    "%s %d/%d" % (rc, use.get(rc, 0), i["total"] - i["reserved"]) for rc, i in sorted(inv.items()))))
-                tr = self.s.traits(p["uuid"])
-                nova = sorted(t for t in tr if not t.startswith("CUSTOM_"))
-                print("%s    traits: %s%s" % (" " * len(indent), " ".join(sorted(t for t in tr if t.startswith("CUSTOM_"))),
-                                             " + %d of nova's (%s, ...)" % (len(nova), nova[0]) if nova else ""))
-        for name, (sid, n) in self.servers.items():
-            print("server %s (%s): %s" % (name, sid, json.dumps({names[r]: v for r, v in self.s.allocations(sid).items()})))
-            print("  nova's PCI claim: %s" % ", ".join(sorted(a for h in claims.values() for a, i in h.items() if i == sid)))
+        self.s.print_tree(self.hosts, self.servers, self.s.pci_claims(), nova_traits=True)
 
     # ---------------------------------------------------------------- driver
-    def main(self):
+    def body(self):
         mode = self.args.mode
-        self.started = False
-        try:
-            self.setup([HOST8] if mode == "smoke" else [HOST8, HOST4])
-            if mode == "demo":
-                self.demo()
-                return 0
-            self.smoke()
-            if mode in ("ci", "full"):
-                self.fill()
-                self.periodic()
-            if mode == "full":
-                self.gpu_removed()
-                self.rate()
-            self.owned_intact("at the end")
-            self.agree("at the end")
-            if self.owner_filter:
-                self.scheduler_asked_owner_nova()
-            for h, p in self.agents.items():
-                check(p.poll() is None, "agent daemon for %s ran throughout" % h)
-            self.requests_per_pass()
-            figs = {k: round(v, 1) for k, v in self.figures.items() if isinstance(v, float)}
-            log("ALL CHECKS PASSED (%s mode) %s" % (mode, json.dumps(figs)))
+        self.setup([HOST8] if mode == "smoke" else [HOST8, HOST4])
+        if mode == "demo":
+            self.demo()
             return 0
-        except Fail as e:
-            log("FAIL " + str(e))
-            logs = os.path.join(self.state, "logs")
-            for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
-                if name.startswith("nova-") or name == "stub.log":
-                    with open(os.path.join(logs, name), encoding="utf-8", errors="replace") as f:
-                        lines = [l for l in f if " ERROR " in l or "Traceback" in l]
-                    if lines:
-                        print("--- errors in %s:\n%s" % (name, "".join(lines[-15:])))
-            for h in self.agents:
-                with open(os.path.join(self.tmp, "agent-%s.log" % h), encoding="utf-8", errors="replace") as f:
-                    print("--- tail of agent-%s.log:\n%s" % (h, f.read()[-2000:]))
-            return 1
-        finally:
-            if not self.args.keep:
-                for p in self.agents.values():
-                    if p.poll() is None:
-                        p.terminate()
-                for p in self.agents.values():
-                    try:
-                        p.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-                if self.started:
-                    subprocess.run(["bash", self.stack_sh, "stop", self.state], capture_output=True, env=self.env)
-                if not self.args.state:
-                    shutil.rmtree(self.tmp, ignore_errors=True)
-            else:
-                print("\nleft running (--keep): state in %s; stop with\n  scripts/nova-stack.sh stop %s\n"
-                      "  kill %s   # the agent daemons" % (self.tmp, self.state,
-                                                         " ".join(str(p.pid) for p in self.agents.values())))
+        self.smoke()
+        if mode in ("ci", "full"):
+            self.fill()
+            self.periodic()
+        if mode == "full":
+            self.gpu_removed()
+            self.rate()
+        self.owned_intact("at the end")
+        self.agree("at the end")
+        if self.owner_filter:
+            self.scheduler_asked_owner_nova()
+        self.agents_ran_throughout()
+        self.requests_per_pass()
+        figs = {k: round(v, 1) for k, v in self.figures.items() if isinstance(v, float)}
+        log("ALL CHECKS PASSED (%s mode) %s" % (mode, json.dumps(figs)))
+        return 0
 
 
 def main():
