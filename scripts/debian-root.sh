@@ -11,9 +11,9 @@
 #   scripts/debian-root.sh remove NAME                       delete NAME
 #
 # Roots live under $GPU_AGENT_ROOTS (default /var/cache/gpu-agent/roots) so they survive
-# a fresh clone; a root is rebuilt only when its suite or package list changes. A build
-# goes to NAME.partial and is renamed when complete: an interrupted build leaves nothing
-# that looks usable. The mirror is the one this machine's apt sources use (override with
+# a fresh clone; a root is rebuilt only when its suite changes or it lacks a package asked
+# for. A build goes to NAME.partial and is renamed when complete: an interrupted build leaves
+# nothing that looks usable. The mirror is the one this machine's apt sources use (override with
 # GPU_AGENT_MIRROR); Debian unstable's Release files may be older than their Valid-Until,
 # so that check is off inside these roots. Needs root (mmdebstrap's root mode, chroot, mounts).
 # A cold build takes 2.5-4 minutes and about 900 MB per root. Builds of one NAME are
@@ -23,7 +23,9 @@
 # builds each suite once. Each is bootable (systemd) and has nova and Placement:
 #   bookworm  Debian 12: systemd, the agent's run-time libraries (the rollout test)
 #   trixie    Debian 13: the same plus nova 31 (2025.1) and Placement 13
-#   sid       unstable:  the same plus the newest nova and Placement, and PyMySQL
+#   sid       unstable:  the same plus the newest nova and Placement, PyMySQL, and what the
+#             whole nova of scripts/nova-stack.sh needs (the nova boot end to end):
+#             rabbitmq-server, curl, the openstack CLI with osc-placement
 set -euo pipefail
 
 ROOTS=${GPU_AGENT_ROOTS:-/var/cache/gpu-agent/roots}
@@ -50,17 +52,30 @@ mirror() {
 
 # The shared roots' suites and packages (see the header).
 RUNTIME_PKGS="dbus libpci3 libsystemd0 libvirt0 libxml2 passwd pci.ids python3 python3-apt systemd systemd-sysv"
+# scripts/nova-stack.sh and the flavors script the nova boot end to end runs
+NOVA_STACK_PKGS="curl python3-openstackclient python3-osc-placement rabbitmq-server"
 preset() {
   case $1 in
     bookworm) echo "bookworm $RUNTIME_PKGS libssl3" ;;
     trixie) echo "trixie $RUNTIME_PKGS libssl3t64 python3-nova python3-placement" ;;
-    sid) echo "sid $RUNTIME_PKGS libssl3t64 python3-nova python3-placement python3-pymysql" ;;
+    sid) echo "sid $RUNTIME_PKGS libssl3t64 python3-nova python3-placement python3-pymysql $NOVA_STACK_PKGS" ;;
     *) return 1 ;;
   esac
 }
 
 check_name() {
   [[ $1 =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "root name '$1': use lower-case letters, digits, '.', '_' or '-'"
+}
+
+# covers BUILT WANT: the root described by BUILT (its .gpu-agent-root line) has WANT's suite
+# and every package WANT lists. A root built with more packages serves a caller that asks for
+# fewer (a branch that predates a preset's new package does not rebuild it back).
+covers() {
+  local built=$1 want=$2 p
+  [ "${built%% *}" = "${want%% *}" ] || return 1
+  for p in ${want#*packages=}; do
+    case " ${built#*packages=} " in *" $p "*) ;; *) return 1 ;; esac
+  done
 }
 
 ensure() {
@@ -81,7 +96,7 @@ ensure() {
   check_name "$name"
   local dir="$ROOTS/$name" want
   want="suite=$suite packages=$(printf '%s\n' "$@" | sort -u | tr '\n' ' ')"
-  if [ -f "$dir/.gpu-agent-root" ] && [ "$(cat "$dir/.gpu-agent-root")" = "$want" ]; then
+  if [ -f "$dir/.gpu-agent-root" ] && covers "$(cat "$dir/.gpu-agent-root")" "$want"; then
     echo "$dir"
     return
   fi

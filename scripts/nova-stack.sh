@@ -2,10 +2,15 @@
 # A whole nova on 127.0.0.1 for the end-to-end tests and the boot demo:
 # RabbitMQ (Debian's rabbitmq-server, private epmd, no systemd), Placement
 # (scripts/placement-server.sh), a Glance/Neutron stub (tests/e2e), nova-api
-# (noauth2), nova-conductor, nova-scheduler (PciPassthroughFilter on) and one
-# nova-compute per compute host, each with its own `host` name and the fake virt
-# driver tests/e2e/gpu_agent_fake_virt.py reporting the PCI devices of a sysfs
-# fixture host. SQLite for the API DB, cell0 and cell1. Debian python3-nova (Zed).
+# (no keystone: "X-Auth-Token: USER:PROJECT"), nova-conductor, nova-scheduler
+# (PciPassthroughFilter on) and one nova-compute per compute host, each with its
+# own `host` name and the fake virt driver tests/e2e/gpu_agent_fake_virt.py
+# reporting the PCI devices of a sysfs fixture host. SQLite for the API DB, cell0
+# and cell1. Debian's python3-nova: Zed on Debian 12; 2025.1 and the newest inside
+# a root of scripts/debian-root.sh (scripts/release-env.sh run RELEASE -- ...).
+# Each service starts as its nova release does: Zed's and 2025.1's conductor,
+# scheduler and computes monkey patch with eventlet; nova 34's run in native
+# threading (its own default); the API never uses eventlet.
 #
 # Usage: scripts/nova-stack.sh start|stop|status STATE_DIR
 #        scripts/nova-stack.sh stop-compute|start-compute STATE_DIR HOST
@@ -230,8 +235,14 @@ alive_or_fail_compute() {  # unlike alive_or_fail, never stops the whole stack
 }
 
 do_start() {
-  if ! "$PY" -c 'import nova, placement' 2>/dev/null || [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-    say "python3-nova, python3-placement or rabbitmq-server missing: run scripts/install-deps.sh"
+  local missing=()
+  NOVA_DIR=$("$PY" -c 'import importlib.util as u, os; print(os.path.dirname(u.find_spec("nova").origin))' 2>/dev/null) ||
+    missing+=(python3-nova)
+  "$PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("placement") is None)' 2>/dev/null || missing+=(python3-placement)
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "${missing[*]} missing: run scripts/install-deps.sh (in a Debian root of scripts/debian-root.sh: its preset lacks them)"
     exit 1
   fi
   local n
@@ -283,7 +294,10 @@ do_start() {
   placement_port=$(freeport)
   placement_url=http://127.0.0.1:$placement_port
 
-  # -- configuration
+  # -- configuration. The API's paste pipeline "keystone" (the default
+  # [api] auth_strategy; nova 34 has no other) authenticates with the project's
+  # loopback-only noauth filter (tests/e2e/gpu_agent_noauth_token.py): nova 34
+  # dropped noauth2, and from 2025.1 nova's policies want roles noauth2 never set
   cat > "$DIR/api-paste.ini" <<'EOF'
 [composite:osapi_compute]
 use = call:nova.api.openstack.urlmap:urlmap_factory
@@ -292,17 +306,15 @@ use = call:nova.api.openstack.urlmap:urlmap_factory
 /v2.1/+: openstack_compute_api_v21
 [composite:openstack_compute_api_v21]
 use = call:nova.api.auth:pipeline_factory_v21
-noauth2 = compute_req_id faultwrap request_log sizelimit noauth2 noauth_token osapi_compute_app_v21
+keystone = compute_req_id faultwrap request_log sizelimit gpu_agent_noauth osapi_compute_app_v21
 [filter:request_log]
 paste.filter_factory = nova.api.openstack.requestlog:RequestLog.factory
 [filter:compute_req_id]
 paste.filter_factory = nova.api.compute_req_id:ComputeReqIdMiddleware.factory
 [filter:faultwrap]
 paste.filter_factory = nova.api.openstack:FaultWrapper.factory
-[filter:noauth2]
-paste.filter_factory = nova.api.openstack.auth:NoAuthMiddleware.factory
-[filter:noauth_token]
-paste.filter_factory = gpu_agent_noauth_token:filter_factory
+[filter:gpu_agent_noauth]
+paste.filter_factory = gpu_agent_noauth_token:noauth_factory
 [filter:sizelimit]
 paste.filter_factory = oslo_middleware:RequestBodySizeLimiter.factory
 [app:osapi_compute_app_v21]
@@ -347,9 +359,11 @@ enabled = false
 driver = noop
 EOF
   }
+  # AvailabilityZoneFilter went in 2024.1 (placement's AZ prefilter does its job)
+  local filters=ComputeFilter,AvailabilityZoneFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter
+  [ -f "$NOVA_DIR/scheduler/filters/availability_zone_filter.py" ] || filters=${filters/AvailabilityZoneFilter,/}
+  filters+=,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,PciPassthroughFilter
   { common "$DIR/state" "$DIR/lock" ""; cat <<EOF
-[api]
-auth_strategy = noauth2
 [wsgi]
 api_paste_config = $DIR/api-paste.ini
 [api_database]
@@ -367,7 +381,7 @@ instances = -1
 cores = -1
 ram = -1
 [filter_scheduler]
-enabled_filters = ComputeFilter,AvailabilityZoneFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,PciPassthroughFilter
+enabled_filters = $filters
 EOF
   } > "$DIR/nova.conf"
   local i c

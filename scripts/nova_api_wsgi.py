@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Serve nova's compute API (osapi_compute, Debian python3-nova = Zed) on
-127.0.0.1 with a small threaded wsgiref server: what /usr/bin/nova-api-wsgi
-(a pbr script shipped only by the debconf-heavy nova-common) would do.
+"""Serve nova's compute API (osapi_compute, Debian python3-nova) on 127.0.0.1
+with a small threaded wsgiref server: what /usr/bin/nova-api-wsgi (a pbr script
+shipped only by the debconf-heavy nova-common, and by no nova from 2025.2 on)
+or a WSGI server given nova.wsgi.osapi_compute:application would do.
 The one nova-api launcher of scripts/nova-api-server.sh (flavors only) and
 scripts/nova-stack.sh (the whole nova).
 
@@ -11,6 +12,13 @@ listens; SIGTERM stops it.
 
 Run with /usr/bin/python3 (python3-nova is not importable from pyenv/venv).
 Modules for --preload and the paste pipeline's filters come from PYTHONPATH.
+
+The application comes from the module nova documents for WSGI servers,
+nova.wsgi.osapi_compute, when this nova has it (31 and 34 do: it sets up the
+concurrency mode as its first import, on 34 native threading with eventlet
+poisoned, and builds the application on import), else from Zed's
+nova.api.openstack.compute.wsgi. Both run without eventlet here
+(OS_NOVA_DISABLE_EVENTLET_PATCHING=1 unless the caller set it).
 """
 import argparse
 import glob
@@ -42,6 +50,19 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def application():
+    """nova's compute API application, built the way this nova release expects."""
+    import importlib.util
+    # looked up as a file: Zed's nova.wsgi is a module (eventlet's WSGI server)
+    # that must not be imported here
+    nova_dir = os.path.dirname(importlib.util.find_spec("nova").origin)
+    if os.path.isfile(os.path.join(nova_dir, "wsgi", "osapi_compute.py")):
+        from nova.wsgi import osapi_compute
+        return osapi_compute.application
+    from nova.api.openstack.compute.wsgi import init_application
+    return init_application()
+
+
 def main():
     args = parse_args(sys.argv[1:])
     state_dir = os.path.abspath(args.state_dir)
@@ -59,11 +80,10 @@ def main():
     # init_application() parses sys.argv as oslo.config CLI arguments.
     sys.argv[1:] = []
 
-    from nova.api.openstack.compute.wsgi import init_application
-
+    # the preloads first: nova 34's entry module refuses eventlet once it ran
     for module in args.preload:
         importlib.import_module(module)
-    app = init_application()
+    app = application()
 
     class Server(socketserver.ThreadingMixIn, wss.WSGIServer):
         daemon_threads = True

@@ -24,7 +24,11 @@ the 1x/2x/4x/8x flavors. Then (modes):
   demo   boot the 4x flavor, print the provider tree with allocations and the
          PCI claims; --keep leaves everything running
 At every step placement's usage of each pool equals the devices nova's PCI
-tracker claimed on that host (cell1's pci_devices), per server too.
+tracker claimed on that host (cell1's pci_devices), per server too. Where this
+nova's code puts OWNER_NOVA on its roots and its scheduler requires it (nova 34,
+2026.2: run inside its root, scripts/release-env.sh run newest -- ...), every
+root carries it whenever the agent's providers are checked, and every
+allocation-candidates query of the scheduler (placement's log) asked for it.
 
 Usage: nova_boot_e2e.py --agent BIN --root REPO [--mode smoke|ci|full|demo]
                         [--state DIR] [--keep]
@@ -99,6 +103,20 @@ class Stack:
         if ok and st not in ok:
             raise Fail("nova %s %s -> %d %s" % (method, path, st, str(b)[:400]))
         return st, b
+
+    def osc_env(self, env):
+        """ENV plus what the generated flavors script needs to reach this stack
+        with the openstack CLI: no keystone, so admin tokens and endpoints."""
+        osc = shutil.which("openstack") or "/usr/bin/openstack"
+        # OSC 8 (2026.x) builds an identity v3 client for every `flavor create`
+        # (for --project); without a catalog it would find nova's v2.1 at
+        # --os-endpoint and refuse ("Service requires API version '3'"): name
+        # v3 at an endpoint that answers version discovery. It is never called.
+        return dict(env, GPU_AGENT_PYTHON=PY, OS_IDENTITY_ENDPOINT_OVERRIDE=self.nova,
+                    GPU_AGENT_OPENSTACK_PLACEMENT="%s --os-auth-type admin_token --os-token admin --os-endpoint %s"
+                    % (osc, self.placement),
+                    GPU_AGENT_OPENSTACK_COMPUTE="%s --os-auth-type admin_token --os-token admin:admin --os-endpoint %s"
+                    " --os-compute-api-version 2.92 --os-identity-api-version 3" % (osc, self.nova))
 
     # -- placement views
     def providers(self):
@@ -183,6 +201,15 @@ class Stack:
         self.wait(sid, want=(), timeout=120)
 
 
+def nova_source_has(relpath, text):
+    """Whether this nova's file RELPATH (under the nova package) contains TEXT:
+    what the release does, read from its code rather than its version."""
+    p = subprocess.run([PY, "-c", "import importlib.util as u; print(u.find_spec('nova').origin)"],
+                       capture_output=True, text=True, check=True)
+    with open(os.path.join(os.path.dirname(p.stdout.strip()), relpath), encoding="utf-8") as f:
+        return text in f.read()
+
+
 def derive_fixture(src, dst, drop):
     """SRC without every line that names one of the addresses in DROP."""
     with open(src, encoding="utf-8") as f:
@@ -218,6 +245,10 @@ class Test:
         self.agents = {}
         self.servers = {}
         self.figures = {}
+        # nova 34 (2026.2): nova-compute puts OWNER_NOVA on its root provider and
+        # the scheduler requires it there (root_required) once every compute has it
+        self.owner_nova = nova_source_has("compute/resource_tracker.py", "os_traits.OWNER_NOVA")
+        self.owner_filter = nova_source_has("scheduler/request_filter.py", "def owner_nova_filter")
 
     # ---------------------------------------------------------------- set-up
     def setup(self, hosts):
@@ -282,14 +313,8 @@ class Test:
         script = os.path.join(self.tmp, "flavors.sh")
         run([self.agent, "--config", self.conf[HOST8], "flavors", "--fixture", self.fx[HOST8], "--from-placement",
              "-o", script], env=self.env)
-        osc = shutil.which("openstack") or "/usr/bin/openstack"
-        fenv = dict(self.env, GPU_AGENT_PYTHON=PY,
-                    GPU_AGENT_OPENSTACK_PLACEMENT="%s --os-auth-type admin_token --os-token admin --os-endpoint %s"
-                    % (osc, self.s.placement),
-                    GPU_AGENT_OPENSTACK_COMPUTE="%s --os-auth-type admin_token --os-token admin:admin --os-endpoint %s"
-                    " --os-compute-api-version 2.92" % (osc, self.s.nova))
         t = time.monotonic()
-        r = run(["bash", script], env=fenv)
+        r = run(["bash", script], env=self.s.osc_env(self.env))
         self.figures["flavor_script_s"] = time.monotonic() - t
         check(r.stdout.count(": created") == 4, "the generated openstack script created 4 flavors")
         self.s.P("GET", "/traits/" + TRAIT, ok=(204,))
@@ -360,9 +385,10 @@ class Test:
     def delete(self, name):
         sid, n = self.servers.pop(name)
         self.s.delete(sid)
-        check(self.s.allocations(sid) == {} and
-              all(sid not in h.values() for h in self.s.pci_claims().values()),
-              "deleted %s: its placement allocations and PCI claims are gone" % name)
+        # nova frees them a moment after the server leaves the API (2025.1 more slowly)
+        self.until(lambda: self.s.allocations(sid) == {} and
+                   all(sid not in h.values() for h in self.s.pci_claims().values()), 30,
+                   "deleted %s: its placement allocations and PCI claims are gone" % name)
 
     def owned_intact(self, what):
         rps = self.s.providers()
@@ -375,6 +401,17 @@ class Test:
         check({TRAIT, FOREIGN, "COMPUTE_NODE"} <= t,
               "%s: %s root keeps the agent's %s, the operator's %s and nova's COMPUTE_NODE"
               % (what, HOST8, TRAIT, FOREIGN))
+        if self.owner_nova:
+            check(all("OWNER_NOVA" in self.s.traits(rps[h]["uuid"]) for h in self.hosts),
+                  "%s: nova's OWNER_NOVA on every compute root (%s), kept by the agent" % (what, ", ".join(self.hosts)))
+
+    def scheduler_asked_owner_nova(self):
+        """nova 34's scheduler asked placement for OWNER_NOVA roots on every boot."""
+        with open(os.path.join(self.state, "placement", "placement.log"), encoding="utf-8", errors="replace") as f:
+            asks = [l for l in f if "placement.requestlog" in l and "GET /allocation_candidates?" in l]
+        check(asks and all("root_required=OWNER_NOVA" in l for l in asks),
+              "the scheduler's %d allocation candidate queries all had root_required=OWNER_NOVA "
+              "(and found the agent's pools under those roots)" % len(asks))
 
     def periodic_runs(self, host):
         with open(os.path.join(self.state, "logs", "nova-compute-%s.log" % host), encoding="utf-8",
@@ -524,6 +561,8 @@ class Test:
                 self.rate()
             self.owned_intact("at the end")
             self.agree("at the end")
+            if self.owner_filter:
+                self.scheduler_asked_owner_nova()
             for h, p in self.agents.items():
                 check(p.poll() is None, "agent daemon for %s ran throughout" % h)
             self.requests_per_pass()
