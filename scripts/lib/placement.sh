@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared by the Placement launchers, placement-server.sh (SQLite, wsgiref: the tests)
-# and placement-prod.sh (MariaDB, uwsgi: the benchmarks): their command line, the
-# readiness probe and placement.conf.
+# and placement-prod.sh (MariaDB, uwsgi: the benchmarks): their command line and
+# placement.conf (the readiness probe, answers, is service.sh's).
 
 # placement_args NAME COMMANDS ARG...: the command line COMMAND STATE_DIR [PORT] into
 # CMD, DIR (created, absolute), PORT (0, the default, lets the OS pick) and HOST
@@ -18,17 +18,6 @@ placement_args() {
 
 die() { echo "$PLACEMENT_SCRIPT_NAME: $*" >&2; exit 1; }
 usage() { die "usage: $0 $PLACEMENT_SCRIPT_COMMANDS STATE_DIR [PORT]"; }
-
-# answers PORT: GET / on HOST:PORT says 200, over bash's /dev/tcp (no curl needed,
-# and fast enough to poll).
-answers() {
-  local port=$1 line=
-  { exec 3<>"/dev/tcp/$HOST/$port"; } 2>/dev/null || return 1
-  printf 'GET / HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$HOST" "$port" >&3
-  IFS= read -r -t 5 line <&3 || true
-  exec 3<&- 3>&-
-  [[ $line == HTTP/1.?" 200"* ]]
-}
 
 # write_placement_conf DATABASE_LINE...: DIR/placement.conf for noauth2 (send
 # "X-Auth-Token: admin"), logging to stderr, with these [placement_database] lines.

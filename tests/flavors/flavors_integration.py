@@ -35,7 +35,7 @@ PY = "/usr/bin/python3"
 TRAIT = "CUSTOM_GPU_TENANT_GOLD"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from itest import Fail, check, run, write  # noqa: E402  (tests/support)
-from placement_itest import Placement, agent_config, run_itest  # noqa: E402
+from placement_itest import Placement, Room, agent_config, run_itest  # noqa: E402
 
 
 def main():
@@ -137,13 +137,12 @@ def flavors(root, agent, env, tmp, services):
           again.stdout.count("exists, setting its properties") == 4,
           "run again, the script creates and replaces nothing")
     # -- 4. nova's scheduler query for every flavor, read from nova-api -----------------
-    free = {name: hosts[name][2] for name in hosts}
-    used_vcpu = {name: 0 for name in hosts}
+    room = Room({name: hosts[name][2] for name in hosts})
 
     def expected(f):
         model = f["resource_class"] == "CUSTOM_PGPU_A100" and "a100" or "h100"
         return sorted(n for n, (_, m, g, t) in hosts.items()
-                      if m == model and t and free[n] >= f["gpus"] and 80 - used_vcpu[n] >= f["vcpus"])
+                      if m == model and t and room.fits(n, f))
 
     def candidates():
         cmd = [PY, query, "--nova-url", nova_url, "--placement", url]
@@ -160,9 +159,7 @@ def flavors(root, agent, env, tmp, services):
 
     # servers take GPUs: a 4x on the 8x host, a 2x on the 2x host, a 1x on the H100 host
     def allocate(flavor, host):
-        pl.claim(got[flavor["name"]]["querystring"], host)
-        free[host] -= flavor["gpus"]
-        used_vcpu[host] += flavor["vcpus"]
+        room.take(pl, got[flavor["name"]]["querystring"], host, flavor)
 
     allocate(a[4], "gpu-a100-8")
     allocate(a[2], "gpu-a100-2")

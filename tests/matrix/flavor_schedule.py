@@ -27,7 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from itest import check, run, write  # noqa: E402  (tests/support)
-from placement_itest import Placement, agent_config, run_itest  # noqa: E402
+from placement_itest import Placement, Room, agent_config, run_itest  # noqa: E402
 import nova_pgpu  # noqa: E402
 
 PY = "/usr/bin/python3"
@@ -80,12 +80,10 @@ def schedule(root, agent, env, tmp, services):
     nova_conf = write(os.path.join(tmp, "nova-api.conf"),
                       run([agent, "nova-config", "--fixture", fixture, "--role", "api",
                            "--config", os.path.join(tmp, "gpu-a100-8.conf")], env=env).stdout)
-    free = {name: n for name, (n, _) in HOSTS.items()}
-    used_vcpu = {name: 0 for name in HOSTS}
+    room = Room({name: n for name, (n, _) in HOSTS.items()})
 
     def expected(f):
-        return sorted(n for n, (_, t) in HOSTS.items() if t and free[n] >= f["gpus"] and
-                      80 - used_vcpu[n] >= f["vcpus"])
+        return sorted(n for n, (_, t) in HOSTS.items() if t and room.fits(n, f))
 
     def candidates():
         r = run([PY, query, write(os.path.join(tmp, "flavors.json"), json.dumps(fam)), "--placement", url,
@@ -102,9 +100,7 @@ def schedule(root, agent, env, tmp, services):
               "%s: root_required=OWNER_NOVA in the query exactly when this nova adds it" % f["name"])
 
     def allocate(flavor, host):
-        pl.claim(got[flavor["name"]]["querystring"], host)
-        free[host] -= flavor["gpus"]
-        used_vcpu[host] += flavor["vcpus"]
+        room.take(pl, got[flavor["name"]]["querystring"], host, flavor)
 
     allocate(flavors[4], "gpu-a100-8")
     allocate(flavors[2], "gpu-a100-2")

@@ -138,6 +138,23 @@ class Placement:
         raise Fail("no allocation candidate on %s for %s" % (host, querystring))
 
 
+class Room:
+    """What each host has left for servers, as the scheduler must see it: its GPUs (host -> count
+    given) and 80 vCPUs (what create_compute_node offers)."""
+
+    def __init__(self, gpus):
+        self.gpus, self.vcpus = dict(gpus), {host: 80 for host in gpus}
+
+    def fits(self, host, flavor):
+        return self.gpus[host] >= flavor["gpus"] and self.vcpus[host] >= flavor["vcpus"]
+
+    def take(self, pl, querystring, host, flavor):
+        """A server of FLAVOR on HOST: its allocation written (Placement.claim), its room taken."""
+        pl.claim(querystring, host)
+        self.gpus[host] -= flavor["gpus"]
+        self.vcpus[host] -= flavor["vcpus"]
+
+
 def agent_config(tmp, name, url, sections="", agent=""):
     """gpu-agent's config for compute node NAME against the Placement at URL (admin token), its
     state under TMP/state-NAME; AGENT: more [agent] lines, SECTIONS: more sections. Returns the path."""
