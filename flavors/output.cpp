@@ -63,6 +63,9 @@ std::string to_openstack_script(const FlavorSet& set) {
 # for endpoints without a catalog:
 #   GPU_AGENT_OPENSTACK_PLACEMENT="openstack --os-endpoint http://127.0.0.1:8778 ..."
 #   GPU_AGENT_OPENSTACK_COMPUTE="openstack --os-endpoint http://127.0.0.1:8774/v2.1 ..."
+# (openstackclient 8, 2026.x, also wants an identity v3 endpoint there for
+# `flavor create`: add --os-identity-api-version 3 and export
+# OS_IDENTITY_ENDPOINT_OVERRIDE=http://127.0.0.1:8774/v2.1: only its version is read)
 set -euo pipefail
 
 placement_cmd=(${GPU_AGENT_OPENSTACK_PLACEMENT:-openstack})
