@@ -3,6 +3,8 @@
 # on them as recording rules, Grafana's variables replaced by values) and names
 # only metrics the agent writes (those in the golden metrics file) or time().
 # The alert rules (RULES.yml) may name only those metrics too.
+# (grep -q reads a here-string, not a pipe: under pipefail a writer still
+# writing when grep -q has matched and exited would get SIGPIPE and fail it.)
 # Usage: check_dashboard.sh DASHBOARD.json GOLDEN.prom [RULES.yml]
 set -euo pipefail
 dash=$1 golden=$2 rules=${3:-}
@@ -28,8 +30,8 @@ used=$( { jq -r '.panels[].targets[].expr' "$dash"; [ -z "$rules" ] || grep -v '
 for m in $used; do
   base=$m
   for suffix in _bucket _sum _count; do
-    [ "${m%"$suffix"}" != "$m" ] && echo "$known" | grep -q "^${m%"$suffix"} histogram" && base=${m%"$suffix"}
+    [ "${m%"$suffix"}" != "$m" ] && grep -q "^${m%"$suffix"} histogram" <<< "$known" && base=${m%"$suffix"}
   done
-  echo "$known" | grep -q "^$base " || { echo "FAIL the dashboard or the rules use $m, which the agent does not write"; exit 1; }
+  grep -q "^$base " <<< "$known" || { echo "FAIL the dashboard or the rules use $m, which the agent does not write"; exit 1; }
 done
 echo "ok   $(jq '[.panels[].targets[]] | length' "$dash") dashboard expressions parse; they${rules:+ and the rules} use only the agent's metrics"
