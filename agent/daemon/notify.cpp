@@ -1,6 +1,7 @@
 #include "notify.h"
 
-#include <dlfcn.h>
+#include "shared_library.h"
+
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
@@ -22,15 +23,13 @@ struct Libsystemd {
 const Libsystemd& libsystemd() {
   static const Libsystemd ls = [] {
     Libsystemd l;
-    void* lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (lib) {
-      l.notify = reinterpret_cast<decltype(l.notify)>(dlsym(lib, "sd_notify"));
-      l.watchdog_enabled = reinterpret_cast<decltype(l.watchdog_enabled)>(dlsym(lib, "sd_watchdog_enabled"));
-    }
-    if (!l.notify || !l.watchdog_enabled) {
-      const char* e = lib ? "libsystemd.so.0 lacks sd_notify or sd_watchdog_enabled" : dlerror();
-      l.error = std::string("libsystemd is not installed (") + (e ? e : "libsystemd.so.0 not found") +
-                "); install libsystemd0";
+    void* lib = shared_library::open("libsystemd.so.0", "libsystemd", "install libsystemd0", l.error);
+    if (lib && !(shared_library::bind(lib, "sd_notify", l.notify) &&
+                 shared_library::bind(lib, "sd_watchdog_enabled", l.watchdog_enabled))) {
+      l.notify = nullptr;
+      l.watchdog_enabled = nullptr;
+      l.error =
+          "libsystemd is not installed (libsystemd.so.0 lacks sd_notify or sd_watchdog_enabled); install libsystemd0";
     }
     return l;
   }();

@@ -1,6 +1,7 @@
 #include "libvirt_check.h"
 
 #include "inventory.h"
+#include "shared_library.h"
 
 #include <dlfcn.h>
 #include <libvirt/libvirt.h>
@@ -33,22 +34,13 @@ struct Libvirt {
   std::string error;  // why it could not be loaded
 };
 
-template <typename F>
-bool bind(void* lib, const char* name, F& fn) {
-  fn = reinterpret_cast<F>(dlsym(lib, name));
-  return fn != nullptr;
-}
+using shared_library::bind;
 
 const Libvirt& libvirt() {
   static const Libvirt lv = [] {
     Libvirt l;
-    void* lib = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      const char* e = dlerror();
-      l.error = std::string("libvirt is not installed (") + (e ? e : "libvirt.so.0 not found") +
-                "); install libvirt0 or pass --libvirt-uri none";
-      return l;
-    }
+    void* lib = shared_library::open("libvirt.so.0", "libvirt", "install libvirt0 or pass --libvirt-uri none", l.error);
+    if (!lib) return l;
     const bool ok = bind(lib, "virSetErrorFunc", l.set_error_func) &&
                     bind(lib, "virConnectOpenReadOnly", l.open_read_only) &&
                     bind(lib, "virConnectGetHostname", l.get_hostname) &&
@@ -90,13 +82,8 @@ struct Libxml {
 const Libxml& libxml() {
   static const Libxml lx = [] {
     Libxml l;
-    void* lib = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      const char* e = dlerror();
-      l.error = std::string("libxml2 is not installed (") + (e ? e : "libxml2.so.2 not found") +
-                "); install libxml2 or pass --libvirt-uri none";
-      return l;
-    }
+    void* lib = shared_library::open("libxml2.so.2", "libxml2", "install libxml2 or pass --libvirt-uri none", l.error);
+    if (!lib) return l;
     const bool ok = bind(lib, "xmlReadMemory", l.read_memory) && bind(lib, "xmlDocGetRootElement", l.root_element) &&
                     bind(lib, "xmlFreeDoc", l.free_doc) && bind(lib, "xmlNodeGetContent", l.node_content) &&
                     bind(lib, "xmlGetProp", l.get_prop) && (l.free = static_cast<xmlFreeFunc*>(dlsym(lib, "xmlFree")));
