@@ -90,11 +90,13 @@ RawDevice read_raw(const Fs& fs, const std::string& entry, const PciAddress& add
   return d;
 }
 
+// A type id as read once (TypeCache): the shared description, and the
+// problem reading it gave, reported on the GPU that read it first.
 struct TypeInfo {
-  std::string name, device_api, description;
-  MdevDescription parsed;
+  std::shared_ptr<const MdevTypeInfo> info;
   std::optional<Error> error;
 };
+using TypeCache = std::map<std::string, TypeInfo, std::less<>>;
 
 // What one mdev parent (a PF or a VF) offers, as read from sysfs: its
 // mdev_supported_types listing and each type's available_instances. Reading
@@ -124,8 +126,8 @@ ParentRead read_parent(const Fs& fs, const PciAddress& parent, bool is_vf) {
 // mdev types offered by one parent (a PF or a VF). Name and description are
 // the same for a type id everywhere, so they are read once per id (an A40 host
 // has 22 types on each of 32 VFs per GPU).
-void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& parent, ParentRead& read,
-                     std::map<std::string, TypeInfo>& cache, Gpu& gpu) {
+void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& parent, ParentRead& read, TypeCache& cache,
+                     Gpu& gpu) {
   const std::string dir = dev + "/mdev_supported_types";
   auto& types = *read.types;
   if (!types) {
@@ -142,32 +144,37 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
     t += id;
     auto it = cache.find(id);
     if (it == cache.end()) {
-      TypeInfo info;
+      auto info = std::make_shared<MdevTypeInfo>();
+      TypeInfo ti;
+      info->id = id;
       auto name = fs.read_file(t + "/name");
-      if (name) info.name = std::string(trim_space(*name));
+      if (name) info->name = std::string(trim_space(*name));
       auto api = fs.read_file(t + "/device_api");
-      if (api) info.device_api = std::string(trim_space(*api));
+      if (api) info->device_api = std::string(trim_space(*api));
       auto desc = fs.read_file(t + "/description");
       if (desc) {
-        info.description = std::string(trim_space(*desc));
+        info->description = std::string(trim_space(*desc));
         auto parsed = parse_mdev_description(*desc);
-        if (parsed) info.parsed = *parsed;
-        else info.error = make_error(fs.display(t + "/description") + ": " + parsed.error().message);
+        if (parsed) info->parsed = *parsed;
+        else ti.error = make_error(fs.display(t + "/description") + ": " + parsed.error().message);
       }
-      it = cache.emplace(id, std::move(info)).first;
+      ti.info = std::move(info);
+      it = cache.emplace(id, std::move(ti)).first;
       if (it->second.error) gpu.problems.push_back(read_problem(*it->second.error, false));
     }
     MdevType m;
-    m.id = id;
-    m.name = it->second.name;
-    m.device_api = it->second.device_api;
-    m.description = it->second.description;
-    m.parsed = it->second.parsed;
+    m.info = it->second.info;
     m.parent = parent;
-    avail.assign(t).append("/available_instances");
-    auto n = optional_attr<int64_t>(fs, avail, parse_int, std::move(free_counts[i]));
-    if (n) m.available_instances = *n;
-    else gpu.problems.push_back(read_problem(n.error(), false));
+    // The common case first: the file's path is built only for a message.
+    Result<int64_t> count = free_counts[i] ? parse_int(*free_counts[i]) : Result<int64_t>(free_counts[i].error());
+    if (count) {
+      m.available_instances = *count;
+    } else {
+      avail.assign(t).append("/available_instances");
+      auto n = optional_attr<int64_t>(fs, avail, parse_int, std::move(free_counts[i]));
+      if (n) m.available_instances = *n;
+      else gpu.problems.push_back(read_problem(n.error(), false));
+    }
     gpu.mdev_types.push_back(std::move(m));
   }
 }
@@ -474,7 +481,7 @@ void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices,
 // vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO).
 // The parents' listings and free counts are read first (on several threads when
 // the Fs allows), then taken in order, so the result is the same either way.
-void read_vgpu_types(const Fs& fs, std::map<std::string, TypeInfo>& type_cache, Gpu& gpu) {
+void read_vgpu_types(const Fs& fs, TypeCache& type_cache, Gpu& gpu) {
   std::vector<PciAddress> parents{gpu.address};
   if (gpu.sriov)
     for (const auto& vf : gpu.sriov->vfs) parents.push_back(vf.address);
@@ -538,7 +545,7 @@ void attach_mdevs(const std::vector<MdevInstance>& mdevs, Gpu& gpu) {
     if (!mine(m.parent)) continue;
     gpu.mdevs.push_back(m);
     for (auto& t : gpu.mdev_types)
-      if (t.parent == m.parent && t.id == m.type_id) t.instances.push_back(m.uuid);
+      if (t.parent == m.parent && t.id() == m.type_id) t.instances.push_back(m.uuid);
   }
 }
 
@@ -639,7 +646,7 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
   // types, the bulk of the model, are read.
   if (options.names) options.names->release();
 
-  std::map<std::string, TypeInfo> type_cache;
+  TypeCache type_cache;
   for (auto& gpu : inv.gpus) read_vgpu_types(fs, type_cache, gpu);
   read_mdevs(fs, inv);
   for (auto& gpu : inv.gpus) {
