@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 namespace gpu_agent {
@@ -70,23 +71,25 @@ Problem read_problem(const Error& e, bool blocking) {
   return Problem{blocking ? "read_error" : "read_warning", e.message, kReadFix, blocking};
 }
 
+// Read relative to the device's directory (Fs::at): its path is walked once.
 RawDevice read_raw(const Fs& fs, const std::string& entry, const PciAddress& addr) {
   RawDevice d;
   d.address = addr;
   d.entry = entry;
-  auto cls = fs.read_file(entry + "/class");
+  const auto dev = fs.at(entry);
+  auto cls = dev->read_file("class");
   if (cls) {
     auto v = parse_class(*cls);
     if (v) d.class_code = *v;
-    else d.class_error = make_error(ErrorKind::bad_input, fs.display(entry + "/class") + ": " + v.error().message);
+    else d.class_error = make_error(ErrorKind::bad_input, dev->display("class") + ": " + v.error().message);
   } else {
     d.class_error = cls.error();
   }
-  if (auto drv = link_name(fs, entry + "/driver"); drv) d.driver = *drv;
-  if (auto grp = link_name(fs, entry + "/iommu_group"); grp && *grp) {
+  if (auto drv = link_name(*dev, "driver"); drv) d.driver = *drv;
+  if (auto grp = link_name(*dev, "iommu_group"); grp && *grp) {
     if (auto n = parse_int(**grp); n) d.iommu_group = *n;
   }
-  d.is_vf = fs.is_link(entry + "/physfn");
+  d.is_vf = dev->is_link("physfn");
   return d;
 }
 
@@ -222,46 +225,46 @@ std::map<PciAddress, RawDevice> read_devices(const Fs& fs, const std::vector<std
 }
 
 // Required: vendor and device. A broken one makes this GPU unusable, not the host.
-void read_ids(const Fs& fs, const std::string& dev, Gpu& gpu) {
+// dev: the GPU's directory (Fs::at), as for the readers below.
+void read_ids(const Fs& dev, Gpu& gpu) {
   for (auto [attr, field] : {std::pair{"vendor", &gpu.vendor_id}, std::pair{"device", &gpu.product_id}}) {
-    auto raw_text = fs.read_file(dev + "/" + attr);
+    auto raw_text = dev.read_file(attr);
     if (!raw_text) {
       gpu.problems.push_back(read_problem(raw_text.error(), true));
       continue;
     }
     auto v = parse_id(*raw_text);
     if (v) *field = *v;
-    else
-      gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
+    else gpu.problems.push_back(read_problem(make_error(dev.display(attr) + ": " + v.error().message), true));
   }
 }
 
 // Optional: absent is normal on some kernels and in guests; garbage is noted.
-void read_optional_attrs(const Fs& fs, const std::string& dev, Gpu& gpu) {
+void read_optional_attrs(const Fs& dev, Gpu& gpu) {
   auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
-  if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
+  if (auto v = optional_attr<uint32_t>(dev, "subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
   else note(v.error());
-  if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
+  if (auto v = optional_attr<uint32_t>(dev, "subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
   else note(v.error());
-  if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
+  if (auto v = optional_attr<uint32_t>(dev, "revision", parse_rev); v) gpu.revision = *v;
   else note(v.error());
-  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) {
+  if (auto v = optional_attr<int64_t>(dev, "numa_node", parse_int); v) {
     // The kernel says -1 (no affinity) or a node below MAX_NUMNODES (1024 at most).
     gpu.numa_node = v->value_or(-1);
     if (gpu.numa_node < -1 || gpu.numa_node > 1023) {
-      note(make_error(fs.display(dev + "/numa_node") + ": " + std::to_string(gpu.numa_node) +
+      note(make_error(dev.display("numa_node") + ": " + std::to_string(gpu.numa_node) +
                       " is not a NUMA node (-1, or 0 to 1023); taken as -1 (no affinity)"));
       gpu.numa_node = -1;
     }
   } else {
     note(v.error());
   }
-  if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
+  if (auto v = optional_attr<int64_t>(dev, "boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
   else note(v.error());
-  if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
-  if (auto grp = link_name(fs, dev + "/iommu_group"); !grp) note(grp.error());
+  if (auto drv = link_name(dev, "driver"); !drv) note(drv.error());
+  if (auto grp = link_name(dev, "iommu_group"); !grp) note(grp.error());
   else if (*grp && !gpu.iommu_group)
-    note(make_error(fs.display(dev + "/iommu_group") + " -> " + **grp + ": not a group number"));
+    note(make_error(dev.display("iommu_group") + " -> " + **grp + ": not a group number"));
 }
 
 // The PCI addresses along a canonical sysfs path, root port first, the device last.
@@ -354,10 +357,10 @@ void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& dev
 }
 
 // SR-IOV: the VF count and the VFs behind the virtfnN links, in index order.
-void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress, RawDevice>& devices,
+void read_sriov(const Fs& dev, const std::map<PciAddress, RawDevice>& devices,
                 const std::vector<std::string>& dev_names, Gpu& gpu) {
   auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
-  auto total = optional_attr<int64_t>(fs, dev + "/sriov_totalvfs", parse_int);
+  auto total = optional_attr<int64_t>(dev, "sriov_totalvfs", parse_int);
   if (!total) note(total.error());
   std::vector<std::pair<int64_t, std::string>> vf_links;
   for (const auto& n : dev_names)
@@ -367,19 +370,19 @@ void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress,
   if (!(total && *total && **total > 0) && vf_links.empty()) return;
   Sriov s;
   s.total_vfs = total && *total ? **total : static_cast<int64_t>(vf_links.size());
-  auto num = optional_attr<int64_t>(fs, dev + "/sriov_numvfs", parse_int);
+  auto num = optional_attr<int64_t>(dev, "sriov_numvfs", parse_int);
   if (num && *num) s.num_vfs = **num;
   else if (!num) note(num.error());
   else s.num_vfs = static_cast<int64_t>(vf_links.size());
   for (const auto& [idx, link] : vf_links) {
-    auto target = fs.read_link(dev + "/" + link);
+    auto target = dev.read_link(link);
     if (!target) {
       note(target.error());
       continue;
     }
     auto vaddr = parse_pci_address(base_name(*target));
     if (!vaddr) {
-      note(make_error(fs.display(dev + "/" + link) + " -> " + *target + ": " + vaddr.error().message));
+      note(make_error(dev.display(link) + " -> " + *target + ": " + vaddr.error().message));
       continue;
     }
     VirtualFunction vf;
@@ -426,10 +429,11 @@ void assign_role(Gpu& gpu) {
   gpu.role_reason = class_words(gpu.class_code);
 }
 
-// One GPU (a PF of a GPU class, see is_gpu_device) as far as pass 2 reads it: all but its vGPU types and mdevs.
-Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawDevice>& devices,
-             const InventoryOptions& options) {
-  const std::string dev = "bus/pci/devices/" + raw.address.to_string();
+// One GPU (a PF of a GPU class, see is_gpu_device) as far as pass 2 reads it: all but
+// its names, vGPU types and mdevs. It touches only the GPU it returns, so GPUs are
+// read on several threads when the Fs allows.
+Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawDevice>& devices) {
+  const auto dev = fs.at("bus/pci/devices/" + raw.address.to_string());
   Gpu gpu;
   gpu.address = raw.address;
   gpu.class_code = *raw.class_code;
@@ -437,17 +441,12 @@ Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawD
   gpu.sysfs_path = canon ? *canon : raw.entry;
   gpu.driver = raw.driver;
   gpu.iommu_group = raw.iommu_group;
-  read_ids(fs, dev, gpu);
-  read_optional_attrs(fs, dev, gpu);
-  if (options.names && gpu.vendor_id) {
-    // product first: PciNames finds the vendor's name on the same pass over pci.ids
-    if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
-    gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
-  }
+  read_ids(*dev, gpu);
+  read_optional_attrs(*dev, gpu);
   std::vector<std::string> names;
-  if (auto n = fs.list_dir(dev); n) names = std::move(*n);
+  if (auto n = dev->list_dir(""); n) names = std::move(*n);
   read_group_members(fs, devices, names, gpu);
-  read_sriov(fs, dev, devices, names, gpu);
+  read_sriov(*dev, devices, names, gpu);
   assign_role(gpu);
   return gpu;
 }
@@ -462,15 +461,14 @@ bool vfs_are_the_guest_devices(const Gpu& pf) {
 }
 
 // The PF's VFs as guest devices of their own; the PF becomes an sriov_pf.
-void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, const InventoryOptions& options,
-                   Gpu& pf, std::vector<Gpu>& out) {
+void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, Gpu& pf, std::vector<Gpu>& out) {
   pf.role = GpuRole::sriov_pf;
   pf.role_reason = "an SR-IOV PF on " + *pf.driver + ": its " + std::to_string(pf.sriov->vfs.size()) +
                    " enabled VF(s) are the guest devices, the PF stays with the host driver that manages them";
   for (const auto& vf : pf.sriov->vfs) {
     auto it = devices.find(vf.address);
     if (it == devices.end() || !it->second.class_code) continue;
-    Gpu g = read_gpu(fs, it->second, devices, options);
+    Gpu g = read_gpu(fs, it->second, devices);
     g.physfn = pf.address;
     g.role = GpuRole::guest;
     g.role_reason = "an SR-IOV VF of " + pf.address.to_string() + " (" + *pf.driver + "), " + class_words(g.class_code);
@@ -478,22 +476,23 @@ void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices,
   }
 }
 
-// vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO).
-// The parents' listings and free counts are read first (on several threads when
-// the Fs allows), then taken in order, so the result is the same either way.
-void read_vgpu_types(const Fs& fs, TypeCache& type_cache, Gpu& gpu) {
+// The mdev parents of a GPU: the GPU itself (time-sliced T4/V100), then each VF
+// (A40/A100, H100 vendor VFIO).
+std::vector<PciAddress> mdev_parents(const Gpu& gpu) {
   std::vector<PciAddress> parents{gpu.address};
   if (gpu.sriov)
     for (const auto& vf : gpu.sriov->vfs) parents.push_back(vf.address);
-  std::vector<ParentRead> reads(parents.size());
-  const unsigned threads = fs.concurrent_reads() && parents.size() > 8 ? read_threads() : 1;
-  for_each_index(parents.size(), threads, [&](size_t i) { reads[i] = read_parent(fs, parents[i], i > 0); });
+  return parents;
+}
 
+// vGPU types from the parents' reads (mdev_parents order), taken in order, so the
+// result is the same whether they were read on one thread or several.
+void add_vgpu_types(const Fs& fs, TypeCache& type_cache, std::vector<ParentRead>& reads, Gpu& gpu) {
   const std::string dev = "bus/pci/devices/" + gpu.address.to_string();
   read_mdev_types(fs, dev, gpu.address, reads[0], type_cache, gpu);
   read_vendor_vgpu(fs, dev, gpu.address, gpu, nullptr);
   if (!gpu.sriov) return;
-  for (size_t i = 1; i < parents.size(); ++i) {
+  for (size_t i = 1; i < reads.size(); ++i) {
     VirtualFunction& vf = gpu.sriov->vfs[i - 1];
     const std::string vdev = "bus/pci/devices/" + vf.address.to_string();
     const size_t before = gpu.mdev_types.size();
@@ -505,6 +504,27 @@ void read_vgpu_types(const Fs& fs, TypeCache& type_cache, Gpu& gpu) {
     if (reads[i].vendor_dir) read_vendor_vgpu(fs, vdev, vf.address, gpu, &vf);
     reads[i] = ParentRead{};  // its strings are in the model now
   }
+}
+
+// Every GPU's vGPU types. The parents' listings and free counts (the bulk of an
+// inventory: 264 parents, 5,632 files on an 8x A40 host) are read first, all
+// GPUs' together, on several threads when the Fs allows.
+void read_vgpu_types(const Fs& fs, std::vector<Gpu>& gpus) {
+  std::vector<std::vector<PciAddress>> parents;
+  std::vector<std::pair<size_t, size_t>> jobs;  // (gpu, parent)
+  for (size_t g = 0; g < gpus.size(); ++g) {
+    parents.push_back(mdev_parents(gpus[g]));
+    for (size_t p = 0; p < parents.back().size(); ++p) jobs.emplace_back(g, p);
+  }
+  std::vector<std::vector<ParentRead>> reads(gpus.size());
+  for (size_t g = 0; g < gpus.size(); ++g) reads[g].resize(parents[g].size());
+  const unsigned threads = fs.concurrent_reads() && jobs.size() > 8 ? read_threads() : 1;
+  for_each_index(jobs.size(), threads, [&](size_t i) {
+    auto [g, p] = jobs[i];
+    reads[g][p] = read_parent(fs, parents[g][p], p > 0);
+  });
+  TypeCache type_cache;
+  for (size_t g = 0; g < gpus.size(); ++g) add_vgpu_types(fs, type_cache, reads[g], gpus[g]);
 }
 
 // Existing mdev instances: bus/mdev/devices/UUID -> .../PARENT/UUID, with an mdev_type link.
@@ -566,6 +586,71 @@ void read_driver_modules(const Fs& fs, Inventory& inv) {
     if (auto m = link_name(fs, "bus/pci/drivers/" + driver + "/module"); m && *m) inv.driver_modules[driver] = **m;
 }
 
+// The GPUs' vendor and product names, product first (PciNames finds the vendor's
+// name on the same pass over pci.ids); then what the lookups loaded is freed.
+void add_names(const NameLookup& names, std::vector<Gpu>& gpus) {
+  for (auto& gpu : gpus) {
+    if (!gpu.vendor_id) continue;
+    if (gpu.product_id) gpu.product_name = names.product(*gpu.vendor_id, *gpu.product_id);
+    gpu.vendor_name = names.vendor(*gpu.vendor_id);
+  }
+  // Nothing of them need stay loaded while the mdev types, the bulk of the model, are read.
+  names.release();
+}
+
+// Pass 2: the GPUs among the devices (NVSwitches recorded on the way), each read
+// on its own (on several threads when the Fs allows), then the guest VFs of AMD
+// and Intel SR-IOV PFs beside them, all in address order.
+void read_gpus(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, Inventory& inv) {
+  std::vector<const RawDevice*> found;
+  for (const auto& [addr, raw] : devices) {
+    if (raw.class_error) {
+      inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
+      continue;
+    }
+    if (raw.driver) inv.driver_devices[*raw.driver].push_back(addr);
+    if (raw.is_vf) continue;  // VFs are shown under their PF, or added with it below
+    std::optional<uint32_t> vendor;
+    const uint32_t base = *raw.class_code >> 8;
+    if (base == kClassAccelerator || base == kClassBridgeOther)
+      if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/vendor", parse_id); v) vendor = *v;
+    if (base == kClassBridgeOther && vendor == std::optional<uint32_t>(0x10de)) {
+      read_nvswitch(fs, raw, inv);
+      continue;
+    }
+    if (is_gpu_device(*raw.class_code, vendor)) found.push_back(&raw);
+  }
+  inv.gpus.resize(found.size());
+  const unsigned threads = fs.concurrent_reads() && found.size() > 1 ? read_threads() : 1;
+  for_each_index(found.size(), threads, [&](size_t i) { inv.gpus[i] = read_gpu(fs, *found[i], devices); });
+  std::vector<Gpu> vfs;
+  for (auto& gpu : inv.gpus)
+    if (vfs_are_the_guest_devices(gpu)) add_guest_vfs(fs, devices, gpu, vfs);
+  if (!vfs.empty()) {
+    for (auto& v : vfs) inv.gpus.push_back(std::move(v));
+    std::stable_sort(inv.gpus.begin(), inv.gpus.end(),
+                     [](const Gpu& a, const Gpu& b) { return a.address < b.address; });
+  }
+}
+
+// Loads the names (pci.ids) on a thread of its own while sysfs is read, when
+// sysfs is read on several threads anyway; joined before the first lookup.
+class NamesLoader {
+ public:
+  NamesLoader(const NameLookup* names, const Fs& fs) {
+    if (names && fs.concurrent_reads() && read_threads() > 1) thread_ = std::thread([names] { names->load(); });
+  }
+  ~NamesLoader() { wait(); }
+  NamesLoader(const NamesLoader&) = delete;
+  NamesLoader& operator=(const NamesLoader&) = delete;
+  void wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
 }  // namespace
 
 bool is_gpu_class(uint32_t class_code) {
@@ -611,43 +696,18 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
     return reworded(entries.error().message +
                         " -- no PCI bus here; is this a sysfs root? (pass --sysfs-root DIR or --fixture FILE)",
                     entries.error());
+  NamesLoader loader(options.names, fs);
 
   auto groups = fs.list_dir("kernel/iommu_groups");
   inv.iommu_enabled = groups && !groups->empty();
 
   const std::map<PciAddress, RawDevice> devices = read_devices(fs, *entries, inv.warnings);
-  std::vector<Gpu> vfs;
-  for (const auto& [addr, raw] : devices) {
-    if (raw.class_error) {
-      inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
-      continue;
-    }
-    if (raw.driver) inv.driver_devices[*raw.driver].push_back(addr);
-    if (raw.is_vf) continue;  // VFs are shown under their PF, or added with it below
-    std::optional<uint32_t> vendor;
-    const uint32_t base = *raw.class_code >> 8;
-    if (base == kClassAccelerator || base == kClassBridgeOther)
-      if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/vendor", parse_id); v) vendor = *v;
-    if (base == kClassBridgeOther && vendor == std::optional<uint32_t>(0x10de)) {
-      read_nvswitch(fs, raw, inv);
-      continue;
-    }
-    if (!is_gpu_device(*raw.class_code, vendor)) continue;
-    inv.gpus.push_back(read_gpu(fs, raw, devices, options));
-    if (vfs_are_the_guest_devices(inv.gpus.back())) add_guest_vfs(fs, devices, options, inv.gpus.back(), vfs);
-  }
-  if (!vfs.empty()) {
-    for (auto& v : vfs) inv.gpus.push_back(std::move(v));
-    std::stable_sort(inv.gpus.begin(), inv.gpus.end(),
-                     [](const Gpu& a, const Gpu& b) { return a.address < b.address; });
-  }
+  read_gpus(fs, devices, inv);
   read_driver_modules(fs, inv);
-  // Names are all looked up: nothing of them need stay loaded while the mdev
-  // types, the bulk of the model, are read.
-  if (options.names) options.names->release();
+  loader.wait();
+  if (options.names) add_names(*options.names, inv.gpus);
 
-  TypeCache type_cache;
-  for (auto& gpu : inv.gpus) read_vgpu_types(fs, type_cache, gpu);
+  read_vgpu_types(fs, inv.gpus);
   read_mdevs(fs, inv);
   for (auto& gpu : inv.gpus) {
     attach_mdevs(inv.mdevs, gpu);
