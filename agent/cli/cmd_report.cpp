@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "compute_id.h"
 #include "commands.h"
 #include "file_check.h"
 #include "lock_file.h"
@@ -24,7 +25,9 @@ const char* const kReportHelp = R"(Usage: gpu-agent [--config FILE] report [--on
 
 One reconcile pass: read this host's GPUs, derive the pools (one per GPU model
 of whole GPUs ready for passthrough, or as [pool:NAME] sections say), find the
-compute node provider nova created (by its hypervisor hostname), and create or
+compute node provider nova created (by the UUID in nova 2023.1+'s compute_id
+file, [agent] nova_compute_id, checked against its name; else by its
+hypervisor hostname), and create or
 update the pool providers under it with their inventory and traits, and the
 host traits on the compute node. Traits somebody else set are never removed;
 providers the agent does not own are never touched.
@@ -57,7 +60,9 @@ The daemon: a reconcile pass every [agent] interval seconds (60, with +-10%
 jitter); while placement or keystone is unreachable, or nova has not created
 the compute node yet, retries with capped exponential backoff ([agent]
 retry_min .. retry_max). A pass with nothing changed costs one GET and no
-writes. SIGHUP reloads the config: the new file is checked as at start-up
+writes: the tree GET, or, on a pass where a pool's usages are due ([agent]
+usage_refresh, 300 s), that pool's usages GET instead (it checks the pool's
+generation; the next pass reads the tree again). SIGHUP reloads the config: the new file is checked as at start-up
 (parsed, [placement] complete, pools fitting this host), and a bad, empty or
 half-written file is logged with file:line and the old config kept.
 SIGTERM/SIGINT cancel the request in flight and exit 0 within a second.
@@ -69,9 +74,11 @@ Herd control, so a fleet started at once (a rollout, a power-on, Placement
 back after an outage) does not hit Placement in step: a random delay before
 the first pass ([agent] splay = auto when started by systemd: up to one
 interval when state.json holds where the last pass left Placement (a
-restart: that pass is one GET), up to two on a first deployment (five
-requests), none otherwise and never with --max-passes; a node that started
-early makes its second pass after the window), the interval jittered
+restart: that pass is one GET), on a first deployment half an interval per
+request of the first pass: two intervals when nova's compute_id is readable
+(four requests), two and a half without it (five: the lookup by name); none
+otherwise and never with --max-passes; a node that started early makes its
+second pass after the window), the interval jittered
 by +-[agent] jitter, and every retry drawn uniformly from a window that
 doubles up to retry_max (the first one too).
 
@@ -91,8 +98,8 @@ Options: those of `report` (--nova-config, -v and the host sources below), and:
   --interval S     seconds between passes, overriding [agent] interval
                    (tests and benchmarks; down to 0.001)
   --splay S|auto   window of the random start-up delay in seconds, overriding
-                   [agent] splay (auto: under systemd one interval, two on
-                   a first deployment; else 0)
+                   [agent] splay (auto: under systemd one interval, two or
+                   two and a half on a first deployment; else 0)
 )";
 
 namespace {
@@ -228,6 +235,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   if (!lock) return fail(err, argv[0], lock.error());
   Log log(err, log_level(a, Log::Level::info));
   log.debug("config " + config_name(*cfg));
+  if (interval) cfg->interval = *interval;  // the pass schedule (usage re-reads) follows --interval too
   Reporter reporter(*cfg, r.sources, log);
 
   // What the daemon shows of itself after every pass (observe.h).
@@ -264,8 +272,10 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
   // A first deployment: no resume point yet, so the first pass creates the pools.
   const auto state = load_state(cfg->state_dir + "/state.json");
   const bool first_deployment = !state || !state->resume;
+  // nova 2023.1+'s compute_id spares the lookup of the compute node by name.
+  const bool compute_id = read_compute_id(cfg->nova_compute_id).kind == ComputeId::Kind::found;
   hooks.splay = resolve_splay(splay, interval.value_or(cfg->interval), std::getenv("INVOCATION_ID") != nullptr,
-                              max_passes > 0, first_deployment);
+                              max_passes > 0, first_pass_requests(first_deployment, compute_id));
   // WATCHDOG=1 every half WatchdogSec while waiting, so a splay, an interval
   // or a backoff of any length is safe; the watchdog times the passes.
   if (const auto wd = observer.notifier().watchdog_seconds()) {
@@ -299,6 +309,7 @@ int cmd_run(const std::vector<std::string>& argv, const std::optional<std::strin
       error = host.error().message;
       return false;
     }
+    if (interval) next->interval = *interval;
     observer.reconfigure(status_file_path(*next), metrics_path(*next), interval.value_or(next->interval));
     if (next->metrics_listen != reporter.config().metrics_listen)
       log.warning(

@@ -238,6 +238,15 @@ const std::vector<Key<A>> kAgentRules{
     {"libvirt_uri", &A::libvirt_uri},
     {"state_dir", &A::state_dir},
     {"nova_config", &A::nova_config},
+    {"nova_compute_id",
+     [](const std::string& v, A& c) -> Result<bool> {
+       if (!v.empty() && v.front() != '/')
+         return make_error(
+             "must be an absolute path (nova's [DEFAULT] state_path + /compute_id, e.g. /var/lib/nova/compute_id), "
+             "or empty to look the compute node up by name");
+       c.nova_compute_id = v;
+       return true;
+     }},
     {"nova_release", &A::nova_release},
     {"interval", [](const std::string& v, A& c) { return store(parse_seconds(v, 1, 86400), c.interval); }},
     {"jitter", [](const std::string& v, A& c) { return store(parse_seconds(v, 0, 1), c.jitter); }},

@@ -89,7 +89,11 @@ struct AgentConfig {
   std::vector<PoolConfig> pools;
   std::vector<VgpuLayoutConfig> vgpu_layouts;
   PlacementSettings placement;
-  std::string nova_config;          // reuse [placement] from this nova.conf
+  std::string nova_config;  // reuse [placement] from this nova.conf
+  // nova's compute node identity file (nova 2023.1+, under its [DEFAULT]
+  // state_path): the compute node provider's UUID, checked against Placement;
+  // "" = always look the compute node up by name.
+  std::string nova_compute_id = "/var/lib/nova/compute_id";
   std::string nova_release;         // nova-config/doctor's target release ("" = the installed nova, else the newest)
   flavors::FlavorSettings flavors;  // [flavors] and [flavors:Nx]
 };

@@ -52,11 +52,17 @@ double jittered(double interval_s, double jitter, std::mt19937_64& rng) {
   return interval_s * d(rng);
 }
 
+int first_pass_requests(bool first_deployment, bool compute_id) {
+  if (!first_deployment) return 1;
+  return compute_id ? 4 : 5;
+}
+
 double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run,
-                     bool first_deployment) {
+                     int first_pass_requests) {
   if (configured) return std::max(0.0, *configured);
   if (!under_systemd || bounded_run) return 0;
-  return (first_deployment ? kAutoSplayFirstDeploymentIntervals : kAutoSplayIntervals) * interval_s;
+  const double for_2x = static_cast<double>(first_pass_requests) / (2 * kSteadyRequestsPerPass);
+  return std::max(kAutoSplayIntervals, for_2x) * interval_s;
 }
 
 double first_wait_after_splay(double window_s, double elapsed_s, double interval_s, double wait_s) {

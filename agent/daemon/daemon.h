@@ -71,18 +71,19 @@ double jittered(double interval_s, double jitter, std::mt19937_64& rng);
 // run (--max-passes, tests and benchmarks) never splays on auto. It is sized
 // from what a node's first pass costs (BENCHMARKS.md, "Fleet"): N nodes'
 // first passes of c requests spread over S seconds peak at N x c / S, the
-// steady rate is N x r / interval (r = 1.24 measured), so Placement stays
-// within 2x of steady once S >= interval x c / (2 r):
+// steady rate is N x r / interval (r = 1: one request a pass), so Placement
+// stays within 2x of steady once S >= interval x c / 2:
 // * a restart (state.json holds the resume point): c = 1, the tree GET, so
-//   0.4 interval would do; one interval leaves room for the noise;
-// * a first deployment (no resume point): c = 5 (the root by name, its tree,
-//   the pool, its inventory, its traits), so 2.0 intervals; the nodes that
-//   started early skip their steady passes until the window is over
-//   (first_wait_after_splay).
-constexpr double kAutoSplayIntervals = 1.0;
-constexpr double kAutoSplayFirstDeploymentIntervals = 2.0;
+//   half an interval would do; one interval leaves room for the noise;
+// * a first deployment (no resume point): c = 4 with nova's compute_id (the
+//   tree, the pool, its inventory, its traits), 5 without it (the lookup by
+//   name first), so 2 or 2.5 intervals; the nodes that started early skip
+//   their steady passes until the window is over (first_wait_after_splay).
+constexpr double kAutoSplayIntervals = 1.0;     // the least auto window
+constexpr double kSteadyRequestsPerPass = 1.0;  // r
+int first_pass_requests(bool first_deployment, bool compute_id);
 double resolve_splay(std::optional<double> configured, double interval_s, bool under_systemd, bool bounded_run,
-                     bool first_deployment = false);
+                     int first_pass_requests = 1);
 // The wait before the second pass (after the first that went well), `elapsed_s`
 // after the daemon started. When the start-up window is longer than an
 // interval, whole intervals are added until that pass falls after the window:

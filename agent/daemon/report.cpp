@@ -9,8 +9,10 @@
 #include <random>
 #include <thread>
 
+#include "compute_id.h"
 #include "json_read.h"
 #include "responses.h"
+#include "usage_schedule.h"
 
 namespace gpu_agent {
 
@@ -110,9 +112,15 @@ void Reporter::reload(AgentConfig config) {
   session_ = PlacementSession{};
   root_uuid_.reset();
   root_from_state_ = false;
+  root_from_compute_id_ = false;
+  compute_id_distrusted_ = false;
+  compute_id_said_ = false;
+  tree_due_ = true;
   last_.reset();
   readings_.clear();
 }
+
+double Reporter::now() const { return clock_ ? clock_() : unix_now(); }
 
 Result<bool> Reporter::connect() {
   if (session_.client) return true;
@@ -172,7 +180,6 @@ void Reporter::load_state_once(const std::string& compute_node) {
     snap->root_name = r.compute_node;
     last_ = std::move(snap);
     readings_ = r.readings;
-    spread_usage_refresh();
     log_.debug("resuming from " + config_.state_dir + "/state.json: compute node " + r.root_uuid);
   }
 }
@@ -208,10 +215,32 @@ void Reporter::rebuild_state(const placement::TreeState& tree) {
             config_.marker_trait);
 }
 
-// The compute node provider nova created, by its hypervisor hostname: false
-// while nova has not created it yet.
+// The compute node provider nova created: the UUID in nova's compute_id file
+// (nova 2023.1+; checked against the tree the pass reads next:
+// check_compute_id_root), else by its hypervisor hostname: false while nova
+// has not created it yet.
 Result<bool> Reporter::find_root(const Inventory& host) {
   if (root_uuid_) return true;
+  if (!compute_id_distrusted_) {
+    const ComputeId id = read_compute_id(config_.nova_compute_id);
+    if (id.kind == ComputeId::Kind::found) {
+      root_uuid_ = id.uuid;
+      root_from_compute_id_ = true;
+      log_.info("compute node " + host.hostname + ": reading its tree by nova's compute_id " + id.uuid + " (" +
+                config_.nova_compute_id + "), not by its name");
+      return true;
+    }
+    if (!compute_id_said_ && !config_.nova_compute_id.empty()) {
+      compute_id_said_ = true;
+      const std::string then = "; looking compute node " + host.hostname + " up by name";
+      if (id.kind == ComputeId::Kind::absent) log_.info(id.why + then);
+      else log_.warning(id.why + then + " (nova's identity file is only a hint; [agent] nova_compute_id)");
+    }
+  }
+  return find_root_by_name(host);
+}
+
+Result<bool> Reporter::find_root_by_name(const Inventory& host) {
   placement::ProviderQuery q;
   q.name = host.hostname;
   auto found = session_.client->list_providers(q);
@@ -219,6 +248,56 @@ Result<bool> Reporter::find_root(const Inventory& host) {
   if (found->empty()) return false;
   root_uuid_ = found->front().uuid;
   return true;
+}
+
+namespace {
+std::string not_in_placement_yet(const Inventory& host) {
+  return "compute node provider '" + host.hostname + "' (hostname from " + host.hostname_source +
+         ") is not in placement yet: nova-compute creates it on start; if nova uses another name, set "
+         "[agent] compute_node_name";
+}
+}  // namespace
+
+// The tree read by nova's compute_id: trusted when that provider is a root of
+// this compute node's name. Else (a copied or stale file, another driver's
+// node) the node is looked up by name, the file is not trusted again until a
+// reload, and the pass reads the tree found (nullopt: go on; else the pass's
+// outcome).
+std::optional<PassOutcome> Reporter::check_compute_id_root(const std::vector<placement::Provider>& listed,
+                                                           const Inventory& host) {
+  root_from_compute_id_ = false;
+  auto it = std::find_if(listed.begin(), listed.end(), [&](const auto& p) { return p.uuid == *root_uuid_; });
+  std::string wrong;
+  if (it == listed.end()) wrong = "is not in the tree Placement answered for it";
+  else if (it->parent_uuid) wrong = "names provider '" + it->name + "', which is not a compute node (it has a parent)";
+  else if (it->name != host.hostname) wrong = "names provider '" + it->name + "', not this compute node";
+  if (wrong.empty()) return std::nullopt;
+  compute_id_distrusted_ = true;
+  log_.warning("nova's compute_id (" + config_.nova_compute_id + ": " + *root_uuid_ + ") " + wrong +
+               "; looking compute node " + host.hostname + " up by name, and not trusting the file until a reload");
+  root_uuid_.reset();
+  auto found = find_root_by_name(host);
+  if (!found) return outcome_for(found.error(), "looking up the compute node");
+  if (!*found) return retry(not_in_placement_yet(host));
+  return std::nullopt;
+}
+
+// nova's compute_id names no provider in Placement: nova has not created it
+// yet (a first start), or the file is stale (the node was registered again
+// under another UUID). The name decides; the file is kept for the next pass
+// unless the name found another provider.
+std::optional<PassOutcome> Reporter::compute_id_gone(const Inventory& host) {
+  root_from_compute_id_ = false;
+  const std::string id = *root_uuid_;
+  root_uuid_.reset();
+  auto found = find_root_by_name(host);
+  if (!found) return outcome_for(found.error(), "looking up the compute node");
+  if (!*found) return retry(not_in_placement_yet(host));
+  compute_id_distrusted_ = true;
+  log_.warning("nova's compute_id (" + config_.nova_compute_id + ": " + id +
+               ") names no provider in Placement; compute node " + host.hostname + " is " + *root_uuid_ +
+               " by name: using that, and not trusting the file until a reload");
+  return std::nullopt;
 }
 
 // What placement should hold for this host (before nova's own PCI providers
@@ -317,7 +396,7 @@ bool Reporter::is_own_pool(const std::string& uuid, const std::string& name,
 
 // A full read: Placement's values of every pool the agent owns, usages included.
 void Reporter::take_readings(const placement::TreeState& tree) {
-  const double now = unix_now();
+  const double t = now();
   readings_.clear();
   for (const auto& s : tree.providers) {
     if (!is_own_pool(s.uuid, s.name, s.traits)) continue;
@@ -328,7 +407,7 @@ void Reporter::take_readings(const placement::TreeState& tree) {
       r.reserved = inv.reserved;
       auto u = s.usages.find(rc);
       r.used = u == s.usages.end() ? 0 : u->second;
-      r.used_read_at = now;
+      r.used_read_at = t;
     }
   }
 }
@@ -353,45 +432,66 @@ void Reporter::note_written(const placement::Step& step, const std::string& answ
     r.reserved = inv.reserved;
     if (!r.used) {  // a pool created by this pass: nothing can be allocated from it yet
       r.used = 0;
-      r.used_read_at = unix_now();
+      r.used_read_at = now();
     }
   }
 }
 
-// Usages older than usage_refresh are read again, but not all at once after a
-// restart or an outage: a fleet restarted together, or finding Placement back
-// together, would add a GET per pool to every node's first pass. Each node
-// refreshes at a random point of the next usage_refresh seconds instead (the
-// metrics keep the reading's age).
-void Reporter::spread_usage_refresh() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  usage_refresh_not_before_ = unix_now() +
-                              std::uniform_real_distribution<double>(0, std::max(0.0, config_.usage_refresh))(rng);
-}
-
-// Steady state: the one GET confirms the inventories (generations), but
-// placement does not move a generation when an allocation is deleted, so
-// usages are read again once they are [agent] usage_refresh seconds old: one
-// GET per pool provider (0 turns it off: usages then only come with full reads).
-Result<bool> Reporter::refresh_usages() {
-  if (config_.usage_refresh <= 0) return true;
-  const double now = unix_now();
-  if (now < usage_refresh_not_before_) return true;
-  std::set<std::string> due;
-  for (const auto& [rc, r] : readings_)
-    if (!r.provider_uuid.empty() && now - r.used_read_at >= config_.usage_refresh) due.insert(r.provider_uuid);
-  for (const auto& uuid : due) {
+// Placement moves a pool's generation when an allocation is made, not when one
+// is deleted, so usages are read again before they are [agent] usage_refresh
+// old, one pool per pass, each GET standing in for the tree GET on its pass
+// (plan_steady_read: usage_schedule.h). Returns false when check_generation
+// and a pool's generation is not the last pass's (something changed: read the
+// tree); errors name the pool (404: it is gone).
+Result<bool> Reporter::read_usages(const std::vector<std::string>& pools, bool check_generation) {
+  const double t = now();
+  for (const auto& uuid : pools) {
     auto use = session_.client->get_usages(uuid);
     if (!use) return with_context("reading usages of pool provider " + uuid, use.error());
+    if (check_generation) {
+      auto g = last_->generations.find(uuid);
+      if (g == last_->generations.end() || g->second != use->generation) return false;
+    }
     for (auto& [rc, r] : readings_) {
       if (r.provider_uuid != uuid) continue;
       auto u = use->usages.find(rc);
       r.used = u == use->usages.end() ? 0 : u->second;
-      r.used_read_at = now;
+      r.used_read_at = t;
     }
   }
-  if (!due.empty()) save_resume_point();
+  if (!pools.empty()) save_resume_point();
   return true;
+}
+
+// A steady-state pass whose one request is a pool's usages GET instead of the
+// tree GET, when that pool's usages are due and the last pass read the tree
+// (nullopt: read the tree). The pool's generation must be the last pass's;
+// the rest of the tree is checked by the next pass.
+std::optional<PassOutcome> Reporter::stand_in(const LoadedHost& host) {
+  usages_with_tree_.clear();
+  if (!last_ || last_->shrinking || !(config_.usage_refresh > 0)) return std::nullopt;
+  std::map<std::string, double> oldest;  // pool provider -> its oldest reading
+  for (const auto& [rc, r] : readings_) {
+    if (r.provider_uuid.empty() || !last_->generations.count(r.provider_uuid)) continue;
+    auto [it, fresh] = oldest.emplace(r.provider_uuid, r.used_read_at);
+    if (!fresh) it->second = std::min(it->second, r.used_read_at);
+  }
+  std::vector<PoolUsageAge> ages;
+  for (const auto& [uuid, at] : oldest) ages.push_back({uuid, at});
+  const SteadyRead plan = plan_steady_read(now(), config_.usage_refresh, config_.interval * (1 + config_.jitter),
+                                           tree_due_, ages);
+  usages_with_tree_ = plan.with_tree;
+  if (!plan.stand_in) return std::nullopt;
+  if (last_->desired != signature(desired_for(host))) return std::nullopt;  // the host changed: read the tree
+  std::vector<std::string> pools{*plan.stand_in};
+  pools.insert(pools.end(), plan.with_tree.begin(), plan.with_tree.end());
+  usages_with_tree_.clear();
+  auto same = read_usages(pools, true);
+  if (!same && placement::outcome_of(same.error()) != Outcome::not_found) return outcome_for(same.error(), "");
+  if (!same || !*same) return std::nullopt;  // the pool is gone, or its generation moved: read the tree
+  PassOutcome o = ok("no changes");
+  o.stats.quick = true;
+  return o;
 }
 
 // The host and its pools for the metrics and the status: GPUs by verdict,
@@ -557,8 +657,10 @@ PassOutcome Reporter::pass_once(bool dry_run, std::ostream* plan_out, const std:
   }
   const placement::Counters before = fresh ? placement::Counters{} : session_.client->counters();
   const uint64_t tokens_before = fresh ? 0 : session_.tokens->token_requests();
+  tree_read_ = false;
   PassOutcome o = reconcile(*host, dry_run, plan_out, should_stop);
-  if (o.kind == PassOutcome::Kind::retry) spread_usage_refresh();
+  // The next pass reads the tree unless this one did and went well.
+  tree_due_ = !(o.kind == PassOutcome::Kind::ok && tree_read_);
   const placement::Counters sent = session_.client->counters() - before;
   o.stats.requests = sent.requests;
   o.stats.writes = sent.writes;
@@ -575,11 +677,9 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
   load_state_once(host.inventory.hostname);
   auto root = find_root(host.inventory);
   if (!root) return outcome_for(root.error(), "looking up the compute node");
-  if (!*root)
-    return retry("compute node provider '" + host.inventory.hostname + "' (hostname from " +
-                 host.inventory.hostname_source +
-                 ") is not in placement yet: nova-compute creates it on start; if nova uses another name, set "
-                 "[agent] compute_node_name");
+  if (!*root) return retry(not_in_placement_yet(host.inventory));
+  if (!dry_run)
+    if (auto o = stand_in(host)) return *o;
   for (int attempt = 0;; ++attempt) {
     // 3. Read placement's tree: one GET, and only that when nothing changed.
     placement::ProviderQuery q;
@@ -587,6 +687,10 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
     auto listed = pc.list_providers(q);
     if (!listed || listed->empty()) {
       const Outcome o = listed ? Outcome::not_found : placement::outcome_of(listed.error());
+      if ((o == Outcome::not_found || o == Outcome::bad_request) && root_from_compute_id_) {
+        if (auto r = compute_id_gone(host.inventory)) return *r;
+        continue;
+      }
       if (o == Outcome::not_found || o == Outcome::bad_request) {
         root_uuid_.reset();  // the compute node was deleted (nova-compute re-registered?)
         last_.reset();
@@ -605,11 +709,17 @@ PassOutcome Reporter::reconcile(const LoadedHost& host, bool dry_run, std::ostre
       if (!listed) return outcome_for(listed.error(), "reading the provider tree");
       return retry("compute node provider '" + host.inventory.hostname + "' disappeared from placement");
     }
+    if (root_from_compute_id_) {
+      const std::string asked = *root_uuid_;
+      if (auto r = check_compute_id_root(*listed, host.inventory)) return *r;
+      if (*root_uuid_ != asked) continue;  // found by name instead: read that tree
+    }
     root_from_state_ = false;
+    tree_read_ = true;
     placement::Desired desired = desired_for(host);
     std::map<std::string, int64_t> gens = generations_of(*listed);
     if (attempt == 0 && unchanged_since_last(gens, desired)) {
-      if (auto u = refresh_usages(); !u) return outcome_for(u.error(), "");
+      if (auto u = read_usages(usages_with_tree_, false); !u) return outcome_for(u.error(), "");
       if (plan_out) *plan_out << "# no changes: placement matches this host\n";
       PassOutcome o = ok("no changes");
       o.stats.quick = true;

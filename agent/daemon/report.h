@@ -51,12 +51,19 @@ class Reporter {
   // Tests: runs after the tree was read and planned, before the first write
   // (where another writer, like nova-compute, can slip in).
   void set_before_write_hook(std::function<void()> hook) { before_write_ = std::move(hook); }
+  // Tests: the wall clock (unix seconds) the usage readings and their schedule use.
+  void set_clock(std::function<double()> clock) { clock_ = std::move(clock); }
 
  private:
   struct Snapshot;
   struct Applied;
   Result<bool> connect();
   Result<bool> find_root(const Inventory& host);
+  Result<bool> find_root_by_name(const Inventory& host);
+  std::optional<PassOutcome> check_compute_id_root(const std::vector<placement::Provider>& listed,
+                                                   const Inventory& host);
+  std::optional<PassOutcome> compute_id_gone(const Inventory& host);
+  double now() const;
   void load_state_once(const std::string& compute_node);
   void save_resume_point();
   void rebuild_state(const placement::TreeState& tree);
@@ -68,8 +75,8 @@ class Reporter {
   bool is_own_pool(const std::string& uuid, const std::string& name, const std::set<std::string>& traits) const;
   void take_readings(const placement::TreeState& tree);
   void note_written(const placement::Step& step, const std::string& answer);
-  Result<bool> refresh_usages();
-  void spread_usage_refresh();
+  Result<bool> read_usages(const std::vector<std::string>& pools, bool check_generation);
+  std::optional<PassOutcome> stand_in(const LoadedHost& host);
   HostObservation observe(const LoadedHost& host) const;
   std::set<std::string> notes_for(const std::vector<std::string>& excluded, const placement::Plan& plan,
                                   const LoadedHost& host);
@@ -97,10 +104,16 @@ class Reporter {
   std::map<std::string, Reading> readings_;
   AgentState state_;
   bool state_loaded_ = false;
-  bool root_from_state_ = false;         // root_uuid_ came from the resume point, not a lookup by name
-  bool rebuild_state_ = false;           // state.json was unusable: rebuild it from the next full read
-  bool state_dirty_ = false;             // rebuilt: write it even if the plan owns the same
-  double usage_refresh_not_before_ = 0;  // unix seconds: spreads a restarted fleet's usage re-reads
+  bool root_from_state_ = false;               // root_uuid_ came from the resume point, not a lookup by name
+  bool rebuild_state_ = false;                 // state.json was unusable: rebuild it from the next full read
+  bool state_dirty_ = false;                   // rebuilt: write it even if the plan owns the same
+  bool tree_due_ = true;                       // the last pass did not read the tree: this one must
+  bool tree_read_ = false;                     // this pass read the tree
+  std::vector<std::string> usages_with_tree_;  // pools whose usages this pass reads after the tree GET
+  bool root_from_compute_id_ = false;          // root_uuid_ came from nova's compute_id, not yet checked
+  bool compute_id_distrusted_ = false;         // it named another provider: by name until a reload
+  bool compute_id_said_ = false;               // its log line was written
+  std::function<double()> clock_;
   std::function<void()> before_write_;
   std::function<bool()> should_stop_;  // this pass's; cancels the request in flight
 };

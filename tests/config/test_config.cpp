@@ -85,6 +85,14 @@ BOOST_AUTO_TEST_CASE(host_traits_owner_is_agent_or_nova) {
   BOOST_TEST(unknown.find("host_traits_owner") != std::string::npos, unknown);  // the known keys list it
 }
 
+BOOST_AUTO_TEST_CASE(nova_compute_id_is_an_absolute_path_or_empty) {
+  BOOST_TEST(cfg("")->nova_compute_id == "/var/lib/nova/compute_id");  // Debian's and nova's [DEFAULT] state_path
+  BOOST_TEST(cfg("[agent]\nnova_compute_id = /srv/nova/compute_id\n")->nova_compute_id == "/srv/nova/compute_id");
+  BOOST_TEST(cfg("[agent]\nnova_compute_id =\n")->nova_compute_id.empty());  // always by name
+  const std::string e = err("[agent]\nnova_compute_id = compute_id\n");
+  BOOST_TEST(e.find("gpu-agent.conf:2: [agent] nova_compute_id: must be an absolute path") != std::string::npos, e);
+}
+
 BOOST_AUTO_TEST_CASE(config_errors_name_file_line_key_and_fix) {
   struct Case {
     std::string text, expect;

@@ -220,14 +220,22 @@ BOOST_AUTO_TEST_CASE(auto_is_one_interval_under_systemd_and_nothing_elsewhere) {
   BOOST_TEST(resolve_splay(std::nullopt, 60, true, true) == 0);    // a bounded run (--max-passes) never waits
 }
 
-BOOST_AUTO_TEST_CASE(auto_is_two_intervals_on_a_first_deployment) {
-  // No resume point: the first pass creates the pools (5 requests, not 1).
-  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, true) == 60 * gpu_agent::kAutoSplayFirstDeploymentIntervals);
-  BOOST_TEST(gpu_agent::kAutoSplayFirstDeploymentIntervals == 2.0);
-  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, false) == 60 * gpu_agent::kAutoSplayIntervals);
-  BOOST_TEST(resolve_splay(std::nullopt, 60, false, false, true) == 0);  // not under systemd
-  BOOST_TEST(resolve_splay(std::nullopt, 60, true, true, true) == 0);    // bounded run
-  BOOST_TEST(resolve_splay(30.0, 60, true, false, true) == 30);          // seconds given win
+BOOST_AUTO_TEST_CASE(auto_on_a_first_deployment_is_half_an_interval_per_first_pass_request) {
+  // No resume point: the first pass creates the pools: 4 requests when nova's
+  // compute_id names the root (its tree, the pool, its inventory, its traits),
+  // 5 without it (the lookup by name first). Steady state is 1 request a pass,
+  // so 2x of steady needs c / 2 intervals.
+  using gpu_agent::first_pass_requests;
+  BOOST_TEST(first_pass_requests(true, true) == 4);
+  BOOST_TEST(first_pass_requests(true, false) == 5);
+  BOOST_TEST(first_pass_requests(false, true) == 1);
+  BOOST_TEST(first_pass_requests(false, false) == 1);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, first_pass_requests(true, true)) == 120);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, first_pass_requests(true, false)) == 150);
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, false, first_pass_requests(false, true)) == 60);  // a restart
+  BOOST_TEST(resolve_splay(std::nullopt, 60, false, false, 5) == 0);  // not under systemd
+  BOOST_TEST(resolve_splay(std::nullopt, 60, true, true, 5) == 0);    // bounded run
+  BOOST_TEST(resolve_splay(30.0, 60, true, false, 5) == 30);          // seconds given win
 }
 
 BOOST_AUTO_TEST_CASE(the_second_pass_waits_for_the_end_of_a_window_longer_than_an_interval) {

@@ -130,6 +130,10 @@ std::string config_file(const std::string& url, const std::string& agent_extra, 
   const std::string path = dir + "/gpu-agent.conf";
   std::ofstream(path) << "[agent]\nstate_dir = " << dir << "/state\nlibvirt_uri = none\ninterval = 1\njitter = 0\n"
                       << "retry_min = 0.2\nretry_max = 1\n"
+                      // hermetic: never this machine's nova (a test names its own file)
+                      << (agent_extra.find("nova_compute_id") == std::string::npos
+                              ? "nova_compute_id = " + dir + "/nova/compute_id\n"
+                              : std::string())
                       << agent_extra
                       << "\n[placement]\nauth_type = admin_token\ntoken = admin\nendpoint_override = " << url
                       << "\ntimeout = 5\n"
