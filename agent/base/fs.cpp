@@ -77,6 +77,61 @@ std::string_view dir_name(std::string_view path) {
 
 RealFs::RealFs(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  top_ = root_;
+}
+
+RealFs::RealFs(std::string root, std::string top, int dfd) : root_(std::move(root)), top_(std::move(top)), dfd_(dfd) {}
+
+RealFs::~RealFs() {
+  if (dfd_ >= 0) ::close(dfd_);
+}
+
+int RealFs::at_fd() const { return dfd_ >= 0 ? dfd_ : AT_FDCWD; }
+
+std::string RealFs::at_name(std::string_view path) const {
+  if (dfd_ < 0) return full(path);
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return path.empty() ? std::string(".") : std::string(path);
+}
+
+namespace {
+
+// A view that forwards to the Fs it came from with DIR/ in front of each path:
+// MemFs's, and RealFs's for a directory it could not open.
+class SubFs final : public Fs {
+ public:
+  SubFs(const Fs& base, std::string_view dir) : base_(base), dir_(dir) {}
+  Result<std::string> read_file(std::string_view p) const override { return base_.read_file(join_path(dir_, p)); }
+  Result<std::string> read_link(std::string_view p) const override { return base_.read_link(join_path(dir_, p)); }
+  Result<std::vector<std::string>> list_dir(std::string_view p) const override {
+    return base_.list_dir(join_path(dir_, p));
+  }
+  Result<std::string> resolve(std::string_view p) const override { return base_.resolve(join_path(dir_, p)); }
+  bool exists(std::string_view p) const override { return base_.exists(join_path(dir_, p)); }
+  bool is_link(std::string_view p) const override { return base_.is_link(join_path(dir_, p)); }
+  std::string display(std::string_view p) const override { return base_.display(join_path(dir_, p)); }
+  std::vector<Result<std::string>> read_under(std::string_view d, const std::vector<std::string>& names,
+                                              std::string_view leaf) const override {
+    return base_.read_under(join_path(dir_, d), names, leaf);
+  }
+  Result<Listing> list_read_under(std::string_view d, std::string_view leaf) const override {
+    return base_.list_read_under(join_path(dir_, d), leaf);
+  }
+  bool concurrent_reads() const override { return base_.concurrent_reads(); }
+
+ private:
+  const Fs& base_;
+  std::string dir_;
+};
+
+}  // namespace
+
+std::unique_ptr<const Fs> Fs::at(std::string_view dir) const { return std::make_unique<SubFs>(*this, dir); }
+
+std::unique_ptr<const Fs> RealFs::at(std::string_view dir) const {
+  const int fd = ::openat(at_fd(), at_name(dir).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::make_unique<SubFs>(*this, dir);
+  return std::unique_ptr<const Fs>(new RealFs(full(dir), top_, fd));
 }
 
 std::string RealFs::full(std::string_view path) const {
@@ -115,7 +170,7 @@ std::vector<Result<std::string>> RealFs::read_at(int dfd, const std::string& d, 
   for (const auto& name : names) {
     rel.assign(name).append("/").append(leaf);
     const int fd = ::openat(dfd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    out.push_back(read_open(fd, fd < 0 ? errno : 0, d + "/" + rel));
+    out.push_back(read_open(fd, fd < 0 ? errno : 0, d, rel));
   }
   return out;
 }
@@ -123,7 +178,7 @@ std::vector<Result<std::string>> RealFs::read_at(int dfd, const std::string& d, 
 std::vector<Result<std::string>> RealFs::read_under(std::string_view dir, const std::vector<std::string>& names,
                                                     std::string_view leaf) const {
   const std::string d = full(dir);
-  const int dfd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dfd = ::openat(at_fd(), at_name(dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Fs::read_under(dir, names, leaf);  // each read then names its own error
   auto out = read_at(dfd, d, names, leaf);
   ::close(dfd);
@@ -132,7 +187,7 @@ std::vector<Result<std::string>> RealFs::read_under(std::string_view dir, const 
 
 Result<Fs::Listing> RealFs::list_read_under(std::string_view dir, std::string_view leaf) const {
   const std::string d = full(dir);
-  const int dfd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dfd = ::openat(at_fd(), at_name(dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return fs_error("cannot list", d, errno);
   auto names = list_fd(dfd, d);
   if (!names) {
@@ -146,14 +201,15 @@ Result<Fs::Listing> RealFs::list_read_under(std::string_view dir, std::string_vi
 }
 
 Result<std::string> RealFs::read_file(std::string_view path) const {
-  const std::string p = full(path);
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  return read_open(fd, fd < 0 ? errno : 0, p);
+  const int fd = ::openat(at_fd(), at_name(path).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  return read_open(fd, fd < 0 ? errno : 0, root_, path);
 }
 
-// The contents of fd (closed here), opened from p; fd < 0: open failed with err.
-Result<std::string> RealFs::read_open(int fd, int open_errno, const std::string& p) {
-  if (fd < 0) return fs_error("cannot open", p, open_errno);
+// The contents of fd (closed here), opened from DIR/REL (REL may be empty); fd < 0:
+// open failed with err. The path is put together only for a message.
+Result<std::string> RealFs::read_open(int fd, int open_errno, std::string_view dir, std::string_view rel) {
+  auto shown = [&] { return join_path(dir, rel); };
+  if (fd < 0) return fs_error("cannot open", shown(), open_errno);
   std::string out;
   char buf[4096];
   for (;;) {
@@ -162,13 +218,13 @@ Result<std::string> RealFs::read_open(int fd, int open_errno, const std::string&
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
-      return fs_error("cannot read", p, err);
+      return fs_error("cannot read", shown(), err);
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > kMaxFileSize) {
       ::close(fd);
-      return os_error("cannot read " + p + ": larger than 1 MiB, not a sysfs attribute", EFBIG);
+      return os_error("cannot read " + shown() + ": larger than 1 MiB, not a sysfs attribute", EFBIG);
     }
     // A short read is the end: a sysfs attribute comes whole in one read (its
     // show() fills at most a page) and a regular file (an unpacked fixture)
@@ -181,16 +237,15 @@ Result<std::string> RealFs::read_open(int fd, int open_errno, const std::string&
 }
 
 Result<std::string> RealFs::read_link(std::string_view path) const {
-  const std::string p = full(path);
   char buf[PATH_MAX];
-  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
-  if (n < 0) return fs_error("cannot read link", p, errno);
+  ssize_t n = ::readlinkat(at_fd(), at_name(path).c_str(), buf, sizeof buf);
+  if (n < 0) return fs_error("cannot read link", full(path), errno);
   return std::string(buf, static_cast<size_t>(n));
 }
 
 Result<std::vector<std::string>> RealFs::list_dir(std::string_view path) const {
   const std::string p = full(path);
-  const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int fd = ::openat(at_fd(), at_name(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fs_error("cannot list", p, errno);
   auto out = list_fd(fd, p);
   ::close(fd);
@@ -226,23 +281,23 @@ Result<std::string> RealFs::resolve(std::string_view path) const {
   char buf[PATH_MAX];
   if (!::realpath(p.c_str(), buf)) return fs_error("cannot resolve", p, errno);
   char rootbuf[PATH_MAX];
-  if (!::realpath(root_.c_str(), rootbuf)) return fs_error("cannot resolve", root_, errno);
+  if (!::realpath(top_.c_str(), rootbuf)) return fs_error("cannot resolve", top_, errno);
   std::string_view r(buf), base(rootbuf);
   if (base == "/") return std::string(r.substr(1));
   if (r == base) return std::string();
   if (r.size() > base.size() && r.substr(0, base.size()) == base && r[base.size()] == '/')
     return std::string(r.substr(base.size() + 1));
-  return os_error(p + " resolves to " + std::string(r) + ", outside " + root_, EXDEV);
+  return os_error(p + " resolves to " + std::string(r) + ", outside " + top_, EXDEV);
 }
 
 bool RealFs::exists(std::string_view path) const {
   struct stat st {};
-  return ::stat(full(path).c_str(), &st) == 0;
+  return ::fstatat(at_fd(), at_name(path).c_str(), &st, 0) == 0;
 }
 
 bool RealFs::is_link(std::string_view path) const {
   struct stat st {};
-  return ::lstat(full(path).c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+  return ::fstatat(at_fd(), at_name(path).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 }
 
 // ---------------------------------------------------------------- MemFs

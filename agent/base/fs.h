@@ -47,12 +47,22 @@ class Fs {
   // Whether these reads may run on several threads at once (RealFs: yes, it
   // keeps no state between calls; any other Fs is read on one thread).
   virtual bool concurrent_reads() const { return false; }
+  // A view of DIR: its paths are relative to DIR, display() and resolve()
+  // answer as this Fs would for DIR/PATH. RealFs opens DIR once (O_PATH) and
+  // reads relative to it, so the kernel walks a device's long sysfs path (a
+  // link, then 5-8 directories) once for all its attributes instead of once
+  // per attribute. Never null: when DIR cannot be opened the view still
+  // answers, and each read names its own error.
+  virtual std::unique_ptr<const Fs> at(std::string_view dir) const;
 };
 
 // The real file system below a directory (normally "/sys").
 class RealFs final : public Fs {
  public:
   explicit RealFs(std::string root);
+  ~RealFs() override;
+  RealFs(const RealFs&) = delete;
+  RealFs& operator=(const RealFs&) = delete;
   Result<std::string> read_file(std::string_view path) const override;
   Result<std::string> read_link(std::string_view path) const override;
   Result<std::vector<std::string>> list_dir(std::string_view path) const override;
@@ -64,15 +74,25 @@ class RealFs final : public Fs {
                                               std::string_view leaf) const override;
   Result<Listing> list_read_under(std::string_view dir, std::string_view leaf) const override;
   bool concurrent_reads() const override { return true; }
+  std::unique_ptr<const Fs> at(std::string_view dir) const override;
   const std::string& root() const { return root_; }
 
  private:
+  // A view of the directory root_ (shown as such), open as dfd (owned); top:
+  // the root of the RealFs it came from, what resolve() answers relative to.
+  RealFs(std::string root, std::string top, int dfd);
   std::string full(std::string_view path) const;
-  static Result<std::string> read_open(int fd, int open_errno, const std::string& p);
+  // The directory fd and the name to pass to an *at() call for path: this
+  // view's fd and path ("." for the view itself), or AT_FDCWD and the full path.
+  int at_fd() const;
+  std::string at_name(std::string_view path) const;
+  static Result<std::string> read_open(int fd, int open_errno, std::string_view dir, std::string_view rel);
   static std::vector<Result<std::string>> read_at(int dfd, const std::string& d, const std::vector<std::string>& names,
                                                   std::string_view leaf);
   static Result<std::vector<std::string>> list_fd(int fd, const std::string& p);
   std::string root_;
+  std::string top_;
+  int dfd_ = -1;
 };
 
 // An in-memory tree: directories, files, links, and entries that fail to read

@@ -6,10 +6,46 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <unordered_map>
+#include <utility>
 
 namespace gpu_agent {
 namespace {
+
+// What one mdev parent (a PF or a VF) offers, as read from sysfs: its
+// mdev_supported_types listing and each type's available_instances. Reading
+// it touches nothing shared, so it is read in pass 1 with the device, on
+// several threads when the Fs allows (5,632 files on an 8x A40 host).
+struct ParentRead {
+  std::optional<Result<std::vector<std::string>>> types;
+  // Each type's available_instances, parsed (8 bytes each, held for 5,632 types
+  // until pass 2 takes them); where the file failed to read or parse, its answer
+  // is kept in odd instead, for the message.
+  std::vector<int64_t> free_counts;
+  std::vector<std::pair<size_t, Result<std::string>>> odd;
+  bool vendor_dir = false;  // a VF's nvidia/ (vendor-specific VFIO)
+};
+
+// dev: the parent's directory (Fs::at).
+ParentRead read_parent(const Fs& dev, bool is_vf) {
+  ParentRead r;
+  auto listing = dev.list_read_under("mdev_supported_types", "available_instances");
+  if (listing) {
+    r.types = std::move(listing->names);
+    r.free_counts.resize(listing->leaves.size());
+    for (size_t i = 0; i < listing->leaves.size(); ++i) {
+      auto& leaf = listing->leaves[i];
+      auto n = leaf ? parse_int(*leaf) : Result<int64_t>(leaf.error());
+      if (n) r.free_counts[i] = *n;
+      else r.odd.emplace_back(i, std::move(leaf));
+    }
+  } else {
+    r.types = listing.error();
+  }
+  if (is_vf) r.vendor_dir = dev.exists("nvidia");
+  return r;
+}
 
 // What is read of every PCI device: enough to classify it and to describe it
 // as a member of a GPU's IOMMU group (vendor and device are read only then).
@@ -21,7 +57,11 @@ struct RawDevice {
   std::optional<int64_t> iommu_group;
   bool is_vf = false;
   std::optional<Error> class_error;
+  std::optional<ParentRead> mdev;  // a GPU-class device's mdev types, until pass 2 takes them
 };
+
+// Devices that may be mdev parents: GPUs and their VFs (NVIDIA's are 3D controllers).
+bool may_offer_mdev(uint32_t class_code) { return is_gpu_class(class_code) || (class_code >> 8) == kClassAccelerator; }
 
 // The basename of a link, nullopt when there is none, an Error when it is broken.
 Result<std::optional<std::string>> link_name(const Fs& fs, const std::string& path) {
@@ -70,62 +110,44 @@ Problem read_problem(const Error& e, bool blocking) {
   return Problem{blocking ? "read_error" : "read_warning", e.message, kReadFix, blocking};
 }
 
+// Read relative to the device's directory (Fs::at): its path is walked once.
 RawDevice read_raw(const Fs& fs, const std::string& entry, const PciAddress& addr) {
   RawDevice d;
   d.address = addr;
   d.entry = entry;
-  auto cls = fs.read_file(entry + "/class");
+  const auto dev = fs.at(entry);
+  auto cls = dev->read_file("class");
   if (cls) {
     auto v = parse_class(*cls);
     if (v) d.class_code = *v;
-    else d.class_error = make_error(ErrorKind::bad_input, fs.display(entry + "/class") + ": " + v.error().message);
+    else d.class_error = make_error(ErrorKind::bad_input, dev->display("class") + ": " + v.error().message);
   } else {
     d.class_error = cls.error();
   }
-  if (auto drv = link_name(fs, entry + "/driver"); drv) d.driver = *drv;
-  if (auto grp = link_name(fs, entry + "/iommu_group"); grp && *grp) {
+  if (auto drv = link_name(*dev, "driver"); drv) d.driver = *drv;
+  if (auto grp = link_name(*dev, "iommu_group"); grp && *grp) {
     if (auto n = parse_int(**grp); n) d.iommu_group = *n;
   }
-  d.is_vf = fs.is_link(entry + "/physfn");
+  d.is_vf = dev->is_link("physfn");
+  // What a GPU-class device offers as an mdev parent is read now, from the same
+  // directory fd, rather than after walking its path again (264 parents on an 8x A40).
+  if (d.class_code && may_offer_mdev(*d.class_code)) d.mdev = read_parent(*dev, d.is_vf);
   return d;
 }
 
+// A type id as read once (TypeCache): the shared description, and the
+// problem reading it gave, reported on the GPU that read it first.
 struct TypeInfo {
-  std::string name, device_api, description;
-  MdevDescription parsed;
+  std::shared_ptr<const MdevTypeInfo> info;
   std::optional<Error> error;
 };
-
-// What one mdev parent (a PF or a VF) offers, as read from sysfs: its
-// mdev_supported_types listing and each type's available_instances. Reading
-// it touches nothing shared, so the parents of a GPU are read on several
-// threads when the Fs allows (5,632 files on an 8x A40 host).
-struct ParentRead {
-  std::optional<Result<std::vector<std::string>>> types;
-  std::vector<Result<std::string>> free_counts;
-  bool vendor_dir = false;  // a VF's nvidia/ (vendor-specific VFIO)
-};
-
-ParentRead read_parent(const Fs& fs, const PciAddress& parent, bool is_vf) {
-  const std::string dev = "bus/pci/devices/" + parent.to_string();
-  const std::string dir = dev + "/mdev_supported_types";
-  ParentRead r;
-  auto listing = fs.list_read_under(dir, "available_instances");
-  if (listing) {
-    r.types = std::move(listing->names);
-    r.free_counts = std::move(listing->leaves);
-  } else {
-    r.types = listing.error();
-  }
-  if (is_vf) r.vendor_dir = fs.exists(dev + "/nvidia");
-  return r;
-}
+using TypeCache = std::map<std::string, TypeInfo, std::less<>>;
 
 // mdev types offered by one parent (a PF or a VF). Name and description are
 // the same for a type id everywhere, so they are read once per id (an A40 host
 // has 22 types on each of 32 VFs per GPU).
-void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& parent, ParentRead& read,
-                     std::map<std::string, TypeInfo>& cache, Gpu& gpu) {
+void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& parent, ParentRead& read, TypeCache& cache,
+                     Gpu& gpu) {
   const std::string dir = dev + "/mdev_supported_types";
   auto& types = *read.types;
   if (!types) {
@@ -135,39 +157,43 @@ void read_mdev_types(const Fs& fs, const std::string& dev, const PciAddress& par
   std::string t = dir + "/";  // DIR/ID, reused for every type
   const size_t prefix = t.size();
   std::string avail;
-  std::vector<Result<std::string>>& free_counts = read.free_counts;
+  auto odd = read.odd.begin();
   for (size_t i = 0; i < types->size(); ++i) {
     const std::string& id = (*types)[i];
     t.resize(prefix);
     t += id;
     auto it = cache.find(id);
     if (it == cache.end()) {
-      TypeInfo info;
+      auto info = std::make_shared<MdevTypeInfo>();
+      TypeInfo ti;
+      info->id = id;
       auto name = fs.read_file(t + "/name");
-      if (name) info.name = std::string(trim_space(*name));
+      if (name) info->name = std::string(trim_space(*name));
       auto api = fs.read_file(t + "/device_api");
-      if (api) info.device_api = std::string(trim_space(*api));
+      if (api) info->device_api = std::string(trim_space(*api));
       auto desc = fs.read_file(t + "/description");
       if (desc) {
-        info.description = std::string(trim_space(*desc));
+        info->description = std::string(trim_space(*desc));
         auto parsed = parse_mdev_description(*desc);
-        if (parsed) info.parsed = *parsed;
-        else info.error = make_error(fs.display(t + "/description") + ": " + parsed.error().message);
+        if (parsed) info->parsed = *parsed;
+        else ti.error = make_error(fs.display(t + "/description") + ": " + parsed.error().message);
       }
-      it = cache.emplace(id, std::move(info)).first;
+      ti.info = std::move(info);
+      it = cache.emplace(id, std::move(ti)).first;
       if (it->second.error) gpu.problems.push_back(read_problem(*it->second.error, false));
     }
     MdevType m;
-    m.id = id;
-    m.name = it->second.name;
-    m.device_api = it->second.device_api;
-    m.description = it->second.description;
-    m.parsed = it->second.parsed;
+    m.info = it->second.info;
     m.parent = parent;
-    avail.assign(t).append("/available_instances");
-    auto n = optional_attr<int64_t>(fs, avail, parse_int, std::move(free_counts[i]));
-    if (n) m.available_instances = *n;
-    else gpu.problems.push_back(read_problem(n.error(), false));
+    if (odd == read.odd.end() || odd->first != i) {
+      m.available_instances = read.free_counts[i];
+    } else {  // the file's path is put together only for a message
+      avail.assign(t).append("/available_instances");
+      auto n = optional_attr<int64_t>(fs, avail, parse_int, std::move(odd->second));
+      if (n) m.available_instances = *n;
+      else gpu.problems.push_back(read_problem(n.error(), false));
+      ++odd;
+    }
     gpu.mdev_types.push_back(std::move(m));
   }
 }
@@ -215,46 +241,46 @@ std::map<PciAddress, RawDevice> read_devices(const Fs& fs, const std::vector<std
 }
 
 // Required: vendor and device. A broken one makes this GPU unusable, not the host.
-void read_ids(const Fs& fs, const std::string& dev, Gpu& gpu) {
+// dev: the GPU's directory (Fs::at), as for the readers below.
+void read_ids(const Fs& dev, Gpu& gpu) {
   for (auto [attr, field] : {std::pair{"vendor", &gpu.vendor_id}, std::pair{"device", &gpu.product_id}}) {
-    auto raw_text = fs.read_file(dev + "/" + attr);
+    auto raw_text = dev.read_file(attr);
     if (!raw_text) {
       gpu.problems.push_back(read_problem(raw_text.error(), true));
       continue;
     }
     auto v = parse_id(*raw_text);
     if (v) *field = *v;
-    else
-      gpu.problems.push_back(read_problem(make_error(fs.display(dev + "/" + attr) + ": " + v.error().message), true));
+    else gpu.problems.push_back(read_problem(make_error(dev.display(attr) + ": " + v.error().message), true));
   }
 }
 
 // Optional: absent is normal on some kernels and in guests; garbage is noted.
-void read_optional_attrs(const Fs& fs, const std::string& dev, Gpu& gpu) {
+void read_optional_attrs(const Fs& dev, Gpu& gpu) {
   auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
-  if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
+  if (auto v = optional_attr<uint32_t>(dev, "subsystem_vendor", parse_id); v) gpu.subsystem_vendor_id = *v;
   else note(v.error());
-  if (auto v = optional_attr<uint32_t>(fs, dev + "/subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
+  if (auto v = optional_attr<uint32_t>(dev, "subsystem_device", parse_id); v) gpu.subsystem_device_id = *v;
   else note(v.error());
-  if (auto v = optional_attr<uint32_t>(fs, dev + "/revision", parse_rev); v) gpu.revision = *v;
+  if (auto v = optional_attr<uint32_t>(dev, "revision", parse_rev); v) gpu.revision = *v;
   else note(v.error());
-  if (auto v = optional_attr<int64_t>(fs, dev + "/numa_node", parse_int); v) {
+  if (auto v = optional_attr<int64_t>(dev, "numa_node", parse_int); v) {
     // The kernel says -1 (no affinity) or a node below MAX_NUMNODES (1024 at most).
     gpu.numa_node = v->value_or(-1);
     if (gpu.numa_node < -1 || gpu.numa_node > 1023) {
-      note(make_error(fs.display(dev + "/numa_node") + ": " + std::to_string(gpu.numa_node) +
+      note(make_error(dev.display("numa_node") + ": " + std::to_string(gpu.numa_node) +
                       " is not a NUMA node (-1, or 0 to 1023); taken as -1 (no affinity)"));
       gpu.numa_node = -1;
     }
   } else {
     note(v.error());
   }
-  if (auto v = optional_attr<int64_t>(fs, dev + "/boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
+  if (auto v = optional_attr<int64_t>(dev, "boot_vga", parse_int); v) gpu.boot_vga = v->value_or(0) == 1;
   else note(v.error());
-  if (auto drv = link_name(fs, dev + "/driver"); !drv) note(drv.error());
-  if (auto grp = link_name(fs, dev + "/iommu_group"); !grp) note(grp.error());
+  if (auto drv = link_name(dev, "driver"); !drv) note(drv.error());
+  if (auto grp = link_name(dev, "iommu_group"); !grp) note(grp.error());
   else if (*grp && !gpu.iommu_group)
-    note(make_error(fs.display(dev + "/iommu_group") + " -> " + **grp + ": not a group number"));
+    note(make_error(dev.display("iommu_group") + " -> " + **grp + ": not a group number"));
 }
 
 // The PCI addresses along a canonical sysfs path, root port first, the device last.
@@ -347,10 +373,10 @@ void read_group_members(const Fs& fs, const std::map<PciAddress, RawDevice>& dev
 }
 
 // SR-IOV: the VF count and the VFs behind the virtfnN links, in index order.
-void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress, RawDevice>& devices,
+void read_sriov(const Fs& dev, const std::map<PciAddress, RawDevice>& devices,
                 const std::vector<std::string>& dev_names, Gpu& gpu) {
   auto note = [&](const Error& e) { gpu.problems.push_back(read_problem(e, false)); };
-  auto total = optional_attr<int64_t>(fs, dev + "/sriov_totalvfs", parse_int);
+  auto total = optional_attr<int64_t>(dev, "sriov_totalvfs", parse_int);
   if (!total) note(total.error());
   std::vector<std::pair<int64_t, std::string>> vf_links;
   for (const auto& n : dev_names)
@@ -360,19 +386,19 @@ void read_sriov(const Fs& fs, const std::string& dev, const std::map<PciAddress,
   if (!(total && *total && **total > 0) && vf_links.empty()) return;
   Sriov s;
   s.total_vfs = total && *total ? **total : static_cast<int64_t>(vf_links.size());
-  auto num = optional_attr<int64_t>(fs, dev + "/sriov_numvfs", parse_int);
+  auto num = optional_attr<int64_t>(dev, "sriov_numvfs", parse_int);
   if (num && *num) s.num_vfs = **num;
   else if (!num) note(num.error());
   else s.num_vfs = static_cast<int64_t>(vf_links.size());
   for (const auto& [idx, link] : vf_links) {
-    auto target = fs.read_link(dev + "/" + link);
+    auto target = dev.read_link(link);
     if (!target) {
       note(target.error());
       continue;
     }
     auto vaddr = parse_pci_address(base_name(*target));
     if (!vaddr) {
-      note(make_error(fs.display(dev + "/" + link) + " -> " + *target + ": " + vaddr.error().message));
+      note(make_error(dev.display(link) + " -> " + *target + ": " + vaddr.error().message));
       continue;
     }
     VirtualFunction vf;
@@ -419,10 +445,11 @@ void assign_role(Gpu& gpu) {
   gpu.role_reason = class_words(gpu.class_code);
 }
 
-// One GPU (a PF of a GPU class, see is_gpu_device) as far as pass 2 reads it: all but its vGPU types and mdevs.
-Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawDevice>& devices,
-             const InventoryOptions& options) {
-  const std::string dev = "bus/pci/devices/" + raw.address.to_string();
+// One GPU (a PF of a GPU class, see is_gpu_device) as far as pass 2 reads it: all but
+// its names, vGPU types and mdevs. It touches only the GPU it returns, so GPUs are
+// read on several threads when the Fs allows.
+Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawDevice>& devices) {
+  const auto dev = fs.at("bus/pci/devices/" + raw.address.to_string());
   Gpu gpu;
   gpu.address = raw.address;
   gpu.class_code = *raw.class_code;
@@ -430,17 +457,12 @@ Gpu read_gpu(const Fs& fs, const RawDevice& raw, const std::map<PciAddress, RawD
   gpu.sysfs_path = canon ? *canon : raw.entry;
   gpu.driver = raw.driver;
   gpu.iommu_group = raw.iommu_group;
-  read_ids(fs, dev, gpu);
-  read_optional_attrs(fs, dev, gpu);
-  if (options.names && gpu.vendor_id) {
-    // product first: PciNames finds the vendor's name on the same pass over pci.ids
-    if (gpu.product_id) gpu.product_name = options.names->product(*gpu.vendor_id, *gpu.product_id);
-    gpu.vendor_name = options.names->vendor(*gpu.vendor_id);
-  }
+  read_ids(*dev, gpu);
+  read_optional_attrs(*dev, gpu);
   std::vector<std::string> names;
-  if (auto n = fs.list_dir(dev); n) names = std::move(*n);
+  if (auto n = dev->list_dir(""); n) names = std::move(*n);
   read_group_members(fs, devices, names, gpu);
-  read_sriov(fs, dev, devices, names, gpu);
+  read_sriov(*dev, devices, names, gpu);
   assign_role(gpu);
   return gpu;
 }
@@ -455,15 +477,14 @@ bool vfs_are_the_guest_devices(const Gpu& pf) {
 }
 
 // The PF's VFs as guest devices of their own; the PF becomes an sriov_pf.
-void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, const InventoryOptions& options,
-                   Gpu& pf, std::vector<Gpu>& out) {
+void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, Gpu& pf, std::vector<Gpu>& out) {
   pf.role = GpuRole::sriov_pf;
   pf.role_reason = "an SR-IOV PF on " + *pf.driver + ": its " + std::to_string(pf.sriov->vfs.size()) +
                    " enabled VF(s) are the guest devices, the PF stays with the host driver that manages them";
   for (const auto& vf : pf.sriov->vfs) {
     auto it = devices.find(vf.address);
     if (it == devices.end() || !it->second.class_code) continue;
-    Gpu g = read_gpu(fs, it->second, devices, options);
+    Gpu g = read_gpu(fs, it->second, devices);
     g.physfn = pf.address;
     g.role = GpuRole::guest;
     g.role_reason = "an SR-IOV VF of " + pf.address.to_string() + " (" + *pf.driver + "), " + class_words(g.class_code);
@@ -471,22 +492,23 @@ void add_guest_vfs(const Fs& fs, const std::map<PciAddress, RawDevice>& devices,
   }
 }
 
-// vGPU types: on the PF (time-sliced T4/V100) and on each VF (A40/A100, H100 vendor VFIO).
-// The parents' listings and free counts are read first (on several threads when
-// the Fs allows), then taken in order, so the result is the same either way.
-void read_vgpu_types(const Fs& fs, std::map<std::string, TypeInfo>& type_cache, Gpu& gpu) {
+// The mdev parents of a GPU: the GPU itself (time-sliced T4/V100), then each VF
+// (A40/A100, H100 vendor VFIO).
+std::vector<PciAddress> mdev_parents(const Gpu& gpu) {
   std::vector<PciAddress> parents{gpu.address};
   if (gpu.sriov)
     for (const auto& vf : gpu.sriov->vfs) parents.push_back(vf.address);
-  std::vector<ParentRead> reads(parents.size());
-  const unsigned threads = fs.concurrent_reads() && parents.size() > 8 ? read_threads() : 1;
-  for_each_index(parents.size(), threads, [&](size_t i) { reads[i] = read_parent(fs, parents[i], i > 0); });
+  return parents;
+}
 
+// vGPU types from the parents' reads (mdev_parents order), taken in order, so the
+// result is the same whether they were read on one thread or several.
+void add_vgpu_types(const Fs& fs, TypeCache& type_cache, std::vector<ParentRead>& reads, Gpu& gpu) {
   const std::string dev = "bus/pci/devices/" + gpu.address.to_string();
   read_mdev_types(fs, dev, gpu.address, reads[0], type_cache, gpu);
   read_vendor_vgpu(fs, dev, gpu.address, gpu, nullptr);
   if (!gpu.sriov) return;
-  for (size_t i = 1; i < parents.size(); ++i) {
+  for (size_t i = 1; i < reads.size(); ++i) {
     VirtualFunction& vf = gpu.sriov->vfs[i - 1];
     const std::string vdev = "bus/pci/devices/" + vf.address.to_string();
     const size_t before = gpu.mdev_types.size();
@@ -497,6 +519,22 @@ void read_vgpu_types(const Fs& fs, std::map<std::string, TypeInfo>& type_cache, 
       gpu.mdev_types.reserve(gpu.mdev_types.size() + (gpu.sriov->vfs.size() - 1) * (gpu.mdev_types.size() - before));
     if (reads[i].vendor_dir) read_vendor_vgpu(fs, vdev, vf.address, gpu, &vf);
     reads[i] = ParentRead{};  // its strings are in the model now
+  }
+}
+
+// Every GPU's vGPU types, from what pass 1 read of each parent (a parent it did
+// not read, which no GPU-class device is, is read here).
+void read_vgpu_types(const Fs& fs, std::map<PciAddress, RawDevice>& devices, std::vector<Gpu>& gpus) {
+  TypeCache type_cache;
+  for (auto& gpu : gpus) {
+    const std::vector<PciAddress> parents = mdev_parents(gpu);
+    std::vector<ParentRead> reads(parents.size());
+    for (size_t p = 0; p < parents.size(); ++p) {
+      auto it = devices.find(parents[p]);
+      if (it != devices.end() && it->second.mdev) reads[p] = std::move(*std::exchange(it->second.mdev, std::nullopt));
+      else reads[p] = read_parent(*fs.at("bus/pci/devices/" + parents[p].to_string()), p > 0);
+    }
+    add_vgpu_types(fs, type_cache, reads, gpu);
   }
 }
 
@@ -538,7 +576,7 @@ void attach_mdevs(const std::vector<MdevInstance>& mdevs, Gpu& gpu) {
     if (!mine(m.parent)) continue;
     gpu.mdevs.push_back(m);
     for (auto& t : gpu.mdev_types)
-      if (t.parent == m.parent && t.id == m.type_id) t.instances.push_back(m.uuid);
+      if (t.parent == m.parent && t.id() == m.type_id) t.instances.push_back(m.uuid);
   }
 }
 
@@ -558,6 +596,71 @@ void read_driver_modules(const Fs& fs, Inventory& inv) {
   for (const auto& [driver, addrs] : inv.driver_devices)
     if (auto m = link_name(fs, "bus/pci/drivers/" + driver + "/module"); m && *m) inv.driver_modules[driver] = **m;
 }
+
+// The GPUs' vendor and product names, product first (PciNames finds the vendor's
+// name on the same pass over pci.ids); then what the lookups loaded is freed.
+void add_names(const NameLookup& names, std::vector<Gpu>& gpus) {
+  for (auto& gpu : gpus) {
+    if (!gpu.vendor_id) continue;
+    if (gpu.product_id) gpu.product_name = names.product(*gpu.vendor_id, *gpu.product_id);
+    gpu.vendor_name = names.vendor(*gpu.vendor_id);
+  }
+  // Nothing of them need stay loaded while the mdev types, the bulk of the model, are read.
+  names.release();
+}
+
+// Pass 2: the GPUs among the devices (NVSwitches recorded on the way), each read
+// on its own (on several threads when the Fs allows), then the guest VFs of AMD
+// and Intel SR-IOV PFs beside them, all in address order.
+void read_gpus(const Fs& fs, const std::map<PciAddress, RawDevice>& devices, Inventory& inv) {
+  std::vector<const RawDevice*> found;
+  for (const auto& [addr, raw] : devices) {
+    if (raw.class_error) {
+      inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
+      continue;
+    }
+    if (raw.driver) inv.driver_devices[*raw.driver].push_back(addr);
+    if (raw.is_vf) continue;  // VFs are shown under their PF, or added with it below
+    std::optional<uint32_t> vendor;
+    const uint32_t base = *raw.class_code >> 8;
+    if (base == kClassAccelerator || base == kClassBridgeOther)
+      if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/vendor", parse_id); v) vendor = *v;
+    if (base == kClassBridgeOther && vendor == std::optional<uint32_t>(0x10de)) {
+      read_nvswitch(fs, raw, inv);
+      continue;
+    }
+    if (is_gpu_device(*raw.class_code, vendor)) found.push_back(&raw);
+  }
+  inv.gpus.resize(found.size());
+  const unsigned threads = fs.concurrent_reads() && found.size() > 1 ? read_threads() : 1;
+  for_each_index(found.size(), threads, [&](size_t i) { inv.gpus[i] = read_gpu(fs, *found[i], devices); });
+  std::vector<Gpu> vfs;
+  for (auto& gpu : inv.gpus)
+    if (vfs_are_the_guest_devices(gpu)) add_guest_vfs(fs, devices, gpu, vfs);
+  if (!vfs.empty()) {
+    for (auto& v : vfs) inv.gpus.push_back(std::move(v));
+    std::stable_sort(inv.gpus.begin(), inv.gpus.end(),
+                     [](const Gpu& a, const Gpu& b) { return a.address < b.address; });
+  }
+}
+
+// Loads the names (pci.ids) on a thread of its own while sysfs is read, when
+// sysfs is read on several threads anyway; joined before the first lookup.
+class NamesLoader {
+ public:
+  NamesLoader(const NameLookup* names, const Fs& fs) {
+    if (names && fs.concurrent_reads() && read_threads() > 1) thread_ = std::thread([names] { names->load(); });
+  }
+  ~NamesLoader() { wait(); }
+  NamesLoader(const NamesLoader&) = delete;
+  NamesLoader& operator=(const NamesLoader&) = delete;
+  void wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -604,43 +707,18 @@ Result<Inventory> read_inventory(const Fs& fs, const InventoryOptions& options) 
     return reworded(entries.error().message +
                         " -- no PCI bus here; is this a sysfs root? (pass --sysfs-root DIR or --fixture FILE)",
                     entries.error());
+  NamesLoader loader(options.names, fs);
 
   auto groups = fs.list_dir("kernel/iommu_groups");
   inv.iommu_enabled = groups && !groups->empty();
 
-  const std::map<PciAddress, RawDevice> devices = read_devices(fs, *entries, inv.warnings);
-  std::vector<Gpu> vfs;
-  for (const auto& [addr, raw] : devices) {
-    if (raw.class_error) {
-      inv.warnings.push_back(addr.to_string() + ": cannot tell whether it is a GPU: " + raw.class_error->message);
-      continue;
-    }
-    if (raw.driver) inv.driver_devices[*raw.driver].push_back(addr);
-    if (raw.is_vf) continue;  // VFs are shown under their PF, or added with it below
-    std::optional<uint32_t> vendor;
-    const uint32_t base = *raw.class_code >> 8;
-    if (base == kClassAccelerator || base == kClassBridgeOther)
-      if (auto v = optional_attr<uint32_t>(fs, raw.entry + "/vendor", parse_id); v) vendor = *v;
-    if (base == kClassBridgeOther && vendor == std::optional<uint32_t>(0x10de)) {
-      read_nvswitch(fs, raw, inv);
-      continue;
-    }
-    if (!is_gpu_device(*raw.class_code, vendor)) continue;
-    inv.gpus.push_back(read_gpu(fs, raw, devices, options));
-    if (vfs_are_the_guest_devices(inv.gpus.back())) add_guest_vfs(fs, devices, options, inv.gpus.back(), vfs);
-  }
-  if (!vfs.empty()) {
-    for (auto& v : vfs) inv.gpus.push_back(std::move(v));
-    std::stable_sort(inv.gpus.begin(), inv.gpus.end(),
-                     [](const Gpu& a, const Gpu& b) { return a.address < b.address; });
-  }
+  std::map<PciAddress, RawDevice> devices = read_devices(fs, *entries, inv.warnings);
+  read_gpus(fs, devices, inv);
   read_driver_modules(fs, inv);
-  // Names are all looked up: nothing of them need stay loaded while the mdev
-  // types, the bulk of the model, are read.
-  if (options.names) options.names->release();
+  loader.wait();
+  if (options.names) add_names(*options.names, inv.gpus);
 
-  std::map<std::string, TypeInfo> type_cache;
-  for (auto& gpu : inv.gpus) read_vgpu_types(fs, type_cache, gpu);
+  read_vgpu_types(fs, devices, inv.gpus);
   read_mdevs(fs, inv);
   for (auto& gpu : inv.gpus) {
     attach_mdevs(inv.mdevs, gpu);

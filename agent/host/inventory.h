@@ -18,6 +18,9 @@ class NameLookup {
   virtual ~NameLookup() = default;
   virtual std::optional<std::string> vendor(uint32_t vendor_id) const = 0;
   virtual std::optional<std::string> product(uint32_t vendor_id, uint32_t product_id) const = 0;
+  // Load what lookups need ahead of the first one: read_inventory calls it on
+  // a thread of its own while it reads sysfs, and asks for names after.
+  virtual void load() const {}
   // read_inventory has asked for every name it needs: free what the lookups
   // loaded (a later lookup loads it again).
   virtual void release() const {}

@@ -108,16 +108,16 @@ void write_gpu(JsonWriter& w, const Gpu& g) {
       parent_text = t.parent.to_string();
     }
     w.begin_object();
-    w.key("id").string(t.id);
-    w.key("name").string(t.name);
-    w.key("device_api").string(t.device_api);
+    w.key("id").string(t.id());
+    w.key("name").string(t.name());
+    w.key("device_api").string(t.device_api());
     w.key("available_instances").integer_or_null(t.available_instances);
-    w.key("max_instances").integer_or_null(t.parsed.max_instance);
-    w.key("framebuffer_mib").integer_or_null(t.parsed.framebuffer_mib);
-    w.key("num_heads").integer_or_null(t.parsed.num_heads);
-    w.key("frl_config").integer_or_null(t.parsed.frl_config);
-    w.key("max_resolution").string_or_null(t.parsed.max_resolution);
-    w.key("description").string(t.description);
+    w.key("max_instances").integer_or_null(t.parsed().max_instance);
+    w.key("framebuffer_mib").integer_or_null(t.parsed().framebuffer_mib);
+    w.key("num_heads").integer_or_null(t.parsed().num_heads);
+    w.key("frl_config").integer_or_null(t.parsed().frl_config);
+    w.key("max_resolution").string_or_null(t.parsed().max_resolution);
+    w.key("description").string(t.description());
     w.key("parent").string(parent_text);
     w.key("instances").strings(t.instances);
     w.end_object();
@@ -147,7 +147,7 @@ size_t size_estimate(const Inventory& inv) {
     n += 16 * 1024 + 1024 * (g.problems.size() + g.group_members.size() + g.vgpu_types.size() + g.mdevs.size());
     if (g.sriov) n += 512 * g.sriov->vfs.size();
     for (const auto& t : g.mdev_types)  // ~380 bytes of keys, indentation and numbers, then the strings
-      n += 512 + t.id.size() + t.name.size() + t.description.size() + 64 * t.instances.size();
+      n += 512 + t.id().size() + t.name().size() + t.description().size() + 64 * t.instances.size();
   }
   return n;
 }

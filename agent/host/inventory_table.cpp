@@ -76,12 +76,12 @@ std::string inventory_to_table(const Inventory& inv) {
       std::map<std::string, Sum> sums;
       std::vector<std::string> order;
       for (const auto& t : g.mdev_types) {
-        auto [it, fresh] = sums.try_emplace(t.id);
-        if (fresh) order.push_back(t.id);
+        auto [it, fresh] = sums.try_emplace(t.id());
+        if (fresh) order.push_back(t.id());
         Sum& s = it->second;
-        s.name = t.name;
-        s.fb = t.parsed.framebuffer_mib;
-        s.max = t.parsed.max_instance;
+        s.name = t.name();
+        s.fb = t.parsed().framebuffer_mib;
+        s.max = t.parsed().max_instance;
         s.available += t.available_instances.value_or(0);
         s.parents += 1;
         s.parents_free += t.available_instances.value_or(0) > 0 ? 1 : 0;

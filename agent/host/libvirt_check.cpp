@@ -222,7 +222,7 @@ std::vector<std::string> compare_with_libvirt(const Inventory& inv, const std::v
   auto mdev_types_of = [](const Gpu& g, const PciAddress& parent) {
     std::map<std::string, std::optional<int64_t>> m;
     for (const auto& t : g.mdev_types)
-      if (t.parent == parent) m[t.id] = t.available_instances;
+      if (t.parent == parent) m[t.id()] = t.available_instances;
     return m;
   };
   for (const auto& g : inv.gpus) {

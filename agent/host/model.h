@@ -4,6 +4,7 @@
 // reconcile derives pools from it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,15 +29,29 @@ struct Problem {
   bool blocking = true;
 };
 
-struct MdevType {
+// What an mdev type id is, the same on every parent that offers it: read once
+// per id and shared (an 8x A40 host offers 22 ids on 256 VFs: 5,632 MdevTypes,
+// 22 of these).
+struct MdevTypeInfo {
   std::string id;          // "nvidia-565"
   std::string name;        // "NVIDIA A40-24Q"
   std::string device_api;  // "vfio-pci"
-  std::optional<int64_t> available_instances;
   std::string description;
   MdevDescription parsed;
+};
+
+// One type as one parent offers it.
+struct MdevType {
+  std::shared_ptr<const MdevTypeInfo> info;  // never null
+  std::optional<int64_t> available_instances;
   PciAddress parent;                   // the PF (T4) or VF (A40) that offers it
   std::vector<std::string> instances;  // UUIDs of existing mdevs of this type on this parent
+
+  const std::string& id() const { return info->id; }
+  const std::string& name() const { return info->name; }
+  const std::string& device_api() const { return info->device_api; }
+  const std::string& description() const { return info->description; }
+  const MdevDescription& parsed() const { return info->parsed; }
 };
 
 // NVIDIA's vendor-specific VFIO vGPU (vGPU 17+ on Ada/Hopper/Blackwell): no mdev bus,

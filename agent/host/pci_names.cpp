@@ -45,6 +45,17 @@ const char* guarded_lookup(pci_access* a, char* buf, int size, int flags, uint32
   return r;
 }
 
+bool guarded_load(pci_access* a) {
+  std::jmp_buf jb;
+  std::jmp_buf* volatile saved = g_jump;
+  g_jump = &jb;
+  bool ok = true;
+  if (setjmp(jb) == 0) pci_load_name_list(a);
+  else ok = false;
+  g_jump = saved;
+  return ok;
+}
+
 }  // namespace
 
 PciNames::PciNames(const std::string& path) : path_(path) {
@@ -81,6 +92,14 @@ std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) c
   auto& answer = answers_[key];
   if (r) answer = std::string(r);
   return answer;
+}
+
+void PciNames::load() const {
+  if (error_ || !answers_.empty()) return;
+  if (!guarded_load(pacc_)) {
+    error_ = std::string("pci.ids ") + path_ + " is unusable: " + g_message;
+    while (!error_->empty() && error_->back() == '\n') error_->pop_back();
+  }
 }
 
 std::optional<std::string> PciNames::vendor(uint32_t vendor_id) const {

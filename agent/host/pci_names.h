@@ -30,6 +30,9 @@ class PciNames final : public NameLookup {
   // the system. Answers already given are kept, so a daemon asking about the
   // same GPUs every pass parses the file once; a new ID parses it again.
   void release() const override;
+  // Parses pci.ids now, unless an earlier pass has answers (a daemon asks
+  // about the same GPUs every pass: a new ID still parses it when asked).
+  void load() const override;
   // Set when the database could not be read; lookups then return nullopt.
   const std::optional<std::string>& error() const { return error_; }
   const std::string& path() const { return path_; }

@@ -50,7 +50,7 @@ std::optional<int64_t> framebuffer_from_name(const std::string& short_name) {
 
 std::string offered(const Gpu& g) {
   std::set<std::string> names;
-  for (const auto& t : g.mdev_types) names.insert(short_vgpu_name(t.name) + " (" + t.id + ")");
+  for (const auto& t : g.mdev_types) names.insert(short_vgpu_name(t.name()) + " (" + t.id() + ")");
   for (const auto& t : g.vgpu_types) names.insert(short_vgpu_name(t.name) + " (" + std::to_string(t.id) + ")");
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -71,12 +71,12 @@ struct TypeOnGpu {
 TypeOnGpu find_type(const std::string& type, const Gpu& g) {
   TypeOnGpu t;
   for (const auto& m : g.mdev_types) {
-    if (!names_type(type, m.id, m.name)) continue;
+    if (!names_type(type, m.id(), m.name())) continue;
     t.kind = VgpuKind::mdev;
-    t.type_id = m.id;
-    t.type_name = m.name;
-    t.fb = m.parsed.framebuffer_mib;
-    t.max_inst = m.parsed.max_instance;
+    t.type_id = m.id();
+    t.type_name = m.name();
+    t.fb = m.parsed().framebuffer_mib;
+    t.max_inst = m.parsed().max_instance;
     t.parents.push_back(
         {m.parent, g.address, m.available_instances.value_or(0), static_cast<int64_t>(m.instances.size())});
   }

@@ -289,6 +289,62 @@ BOOST_AUTO_TEST_CASE(list_read_under_is_list_dir_then_read_under) {
   compare_list_read_under(gpu_agent::testing::build_scenario("t4-vgpu-timesliced").fs());
 }
 
+// Fs::at(DIR) answers for PATH as the Fs does for DIR/PATH: values, errnos,
+// messages and display. RealFs's view reads relative to an O_PATH fd of DIR;
+// where DIR cannot be opened (a file, a dangling link, absent) it forwards.
+// PATH "" is the directory DIR leads to, so read_link and is_link of "" are
+// the directory's, not a link's, and are left out.
+template <typename T>
+void same_exactly(const std::string& what, const Result<T>& whole, const Result<T>& view) {
+  same(what, whole, view);
+  if (!whole.ok() && !view.ok()) BOOST_TEST(whole.error().message == view.error().message, what);
+}
+
+void compare_views(const Fs& fs, const std::vector<std::string>& dirs) {
+  const std::vector<std::string> rel{"",   "vendor",   "class",     "driver", "iommu_group", "devices", "0000:01:00.0",
+                                     "..", "../class", "not-there", "self",   "a/x"};
+  for (const auto& d : dirs) {
+    const auto view = fs.at(d);
+    BOOST_TEST(view->concurrent_reads() == fs.concurrent_reads());
+    for (const auto& p : rel) {
+      const std::string whole = join_path(d, p);
+      BOOST_TEST_CONTEXT("at(" << d << ") " << p) {
+        same_exactly("read_file", fs.read_file(whole), view->read_file(p));
+        same_exactly("list_dir", fs.list_dir(whole), view->list_dir(p));
+        same_exactly("resolve", fs.resolve(whole), view->resolve(p));
+        BOOST_TEST(fs.exists(whole) == view->exists(p));
+        BOOST_TEST(fs.display(whole) == view->display(p));
+        if (!p.empty()) {
+          same_exactly("read_link", fs.read_link(whole), view->read_link(p));
+          BOOST_TEST(fs.is_link(whole) == view->is_link(p));
+        }
+        auto both = view->list_read_under(p, "class");
+        auto ref = fs.list_read_under(whole, "class");
+        BOOST_TEST_REQUIRE(both.ok() == ref.ok());
+        if (!ref.ok()) BOOST_TEST(both.error().message == ref.error().message);
+        else
+          for (size_t i = 0; i < ref->leaves.size(); ++i) same_exactly("leaf", ref->leaves[i], both->leaves[i]);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(views_answer_as_the_whole_tree) {
+  const MemFs mem = small_tree();
+  TempDir dir("gpu-agent-fs");
+  unpack(mem, dir);
+  RealFs real(dir.path());
+  std::vector<std::string> dirs = probe_paths(mem);
+  dirs.push_back("nowhere/at/all");
+  compare_views(mem, dirs);
+  compare_views(real, dirs);
+  // a view of a view is a view of the joined path
+  const auto dev = real.at("bus/pci/devices/0000:01:00.0");
+  const auto up = dev->at("..");
+  BOOST_TEST(*up->read_file("class") == "0x060400\n");
+  BOOST_TEST(up->display("class") == real.display("bus/pci/devices/0000:01:00.0/../class"));
+}
+
 BOOST_AUTO_TEST_CASE(realfs_reports_reads_outside_the_root) {
   TempDir dir("gpu-agent-out");
   MemFs fs("x");

@@ -280,28 +280,28 @@ BOOST_AUTO_TEST_CASE(t4_types_on_the_pf_and_the_instance) {
       BOOST_TEST_REQUIRE(g.mdev_types.size() == types.size());
       for (size_t k = 0; k < types.size(); ++k) {
         const MdevType& t = g.mdev_types[k];
-        BOOST_TEST(t.id == types[k].id);
-        BOOST_TEST(t.name == types[k].name);
-        BOOST_TEST(t.device_api == "vfio-pci");
+        BOOST_TEST(t.id() == types[k].id);
+        BOOST_TEST(t.name() == types[k].name);
+        BOOST_TEST(t.device_api() == "vfio-pci");
         BOOST_TEST((t.parent == g.address));  // time-sliced: the PF itself
-        const int64_t want = i == 1 ? types[k].available : t.id == kT4MdevType ? 3 : 0;
-        BOOST_TEST(*t.available_instances == want, t.id);
-        BOOST_TEST(t.instances.size() == (i == 0 && t.id == kT4MdevType ? 1u : 0u));
+        const int64_t want = i == 1 ? types[k].available : t.id() == kT4MdevType ? 3 : 0;
+        BOOST_TEST(*t.available_instances == want, t.id());
+        BOOST_TEST(t.instances.size() == (i == 0 && t.id() == kT4MdevType ? 1u : 0u));
       }
     }
   }
-  BOOST_TEST(inv.gpus[0].mdev_types[0].id == "nvidia-222");
-  BOOST_TEST(inv.gpus[0].mdev_types[0].name == "GRID T4-1B");
+  BOOST_TEST(inv.gpus[0].mdev_types[0].id() == "nvidia-222");
+  BOOST_TEST(inv.gpus[0].mdev_types[0].name() == "GRID T4-1B");
   const MdevType& q16 = inv.gpus[1].mdev_types.back();
-  BOOST_TEST(q16.id == "nvidia-234");
-  BOOST_TEST(q16.name == "GRID T4-16Q");
-  BOOST_TEST(q16.description ==
+  BOOST_TEST(q16.id() == "nvidia-234");
+  BOOST_TEST(q16.name() == "GRID T4-16Q");
+  BOOST_TEST(q16.description() ==
              "num_heads=4, frl_config=60, framebuffer=16384M, max_resolution=7680x4320, max_instance=1");
-  BOOST_TEST(*q16.parsed.framebuffer_mib == 16384);
-  BOOST_TEST(*q16.parsed.max_instance == 1);
-  BOOST_TEST(*q16.parsed.num_heads == 4);
-  BOOST_TEST(*q16.parsed.frl_config == 60);
-  BOOST_TEST(*q16.parsed.max_resolution == "7680x4320");
+  BOOST_TEST(*q16.parsed().framebuffer_mib == 16384);
+  BOOST_TEST(*q16.parsed().max_instance == 1);
+  BOOST_TEST(*q16.parsed().num_heads == 4);
+  BOOST_TEST(*q16.parsed().frl_config == 60);
+  BOOST_TEST(*q16.parsed().max_resolution == "7680x4320");
   // the instance, on the host and on its GPU
   BOOST_TEST_REQUIRE(inv.mdevs.size() == 1u);
   BOOST_TEST(inv.mdevs[0].uuid == kT4MdevUuid);
@@ -310,8 +310,8 @@ BOOST_AUTO_TEST_CASE(t4_types_on_the_pf_and_the_instance) {
   BOOST_TEST(inv.gpus[0].mdevs.size() == 1u);
   BOOST_TEST(inv.gpus[1].mdevs.empty());
   const MdevType& used = inv.gpus[0].mdev_types[10];
-  BOOST_TEST(used.id == kT4MdevType);
-  BOOST_TEST(used.name == "GRID T4-4Q");
+  BOOST_TEST(used.id() == kT4MdevType);
+  BOOST_TEST(used.name() == "GRID T4-4Q");
   BOOST_TEST(used.instances == strings({kT4MdevUuid}), boost::test_tools::per_element());
 }
 
@@ -395,7 +395,7 @@ BOOST_AUTO_TEST_CASE(a40_types_live_on_the_vfs) {
         parents.insert(t.parent.to_string());
         BOOST_TEST((t.parent != g.address));
         BOOST_TEST(t.parent.to_string() == vfs[k / 22]);  // VF by VF, 22 types each
-        BOOST_TEST(t.id == types[k % 22].id);
+        BOOST_TEST(t.id() == types[k % 22].id);
         available += t.available_instances.value_or(-1000);
       }
       BOOST_TEST(parents.size() == 32u);
@@ -406,14 +406,14 @@ BOOST_AUTO_TEST_CASE(a40_types_live_on_the_vfs) {
   const Gpu& first = inv.gpus[0];
   for (const auto& t : first.mdev_types) {
     const bool vf0 = t.parent.to_string() == "0000:41:00.4", vf1 = t.parent.to_string() == "0000:41:00.5";
-    if (t.id == kA40MdevType && vf1) BOOST_TEST(*t.available_instances == 1);
-    else BOOST_TEST(*t.available_instances == 0, t.id << " on " << t.parent.to_string());
-    BOOST_TEST(t.instances.size() == (vf0 && t.id == kA40MdevType ? 1u : 0u));
+    if (t.id() == kA40MdevType && vf1) BOOST_TEST(*t.available_instances == 1);
+    else BOOST_TEST(*t.available_instances == 0, t.id() << " on " << t.parent.to_string());
+    BOOST_TEST(t.instances.size() == (vf0 && t.id() == kA40MdevType ? 1u : 0u));
   }
   const MdevType& q24 = first.mdev_types[10];
-  BOOST_TEST(q24.name == "NVIDIA A40-24Q");
-  BOOST_TEST(*q24.parsed.framebuffer_mib == 24576);
-  BOOST_TEST(*q24.parsed.max_instance == 2);
+  BOOST_TEST(q24.name() == "NVIDIA A40-24Q");
+  BOOST_TEST(*q24.parsed().framebuffer_mib == 24576);
+  BOOST_TEST(*q24.parsed().max_instance == 2);
   BOOST_TEST_REQUIRE(inv.mdevs.size() == 1u);
   BOOST_TEST(inv.mdevs[0].parent.to_string() == "0000:41:00.4");
   BOOST_TEST(first.mdevs.size() == 1u);
@@ -594,8 +594,8 @@ BOOST_AUTO_TEST_CASE(broken_host_one_message_per_device) {
     BOOST_TEST((g->mode == GpuMode::vgpu));
     BOOST_TEST(g->assignable);
     BOOST_TEST(g->mdev_types.size() == 13u);
-    BOOST_TEST(!g->mdev_types[8].parsed.framebuffer_mib.has_value());
-    BOOST_TEST(g->mdev_types[8].id == "nvidia-230");
+    BOOST_TEST(!g->mdev_types[8].parsed().framebuffer_mib.has_value());
+    BOOST_TEST(g->mdev_types[8].id() == "nvidia-230");
   }
   // class unreadable (empty, dangling link, link loop): a host warning each, naming the device and file
   BOOST_TEST_REQUIRE(inv.warnings.size() == 3u);

@@ -130,7 +130,7 @@ std::vector<LibvirtPciDevice> mirror(const Inventory& inv) {
         if (g.numa_node >= 0) d.numa_node = g.numa_node;
       }
       for (const auto& t : g.mdev_types)
-        if (t.parent == p) d.mdev_types.emplace_back(t.id, t.available_instances);
+        if (t.parent == p) d.mdev_types.emplace_back(t.id(), t.available_instances);
       out.push_back(d);
     }
   }

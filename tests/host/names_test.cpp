@@ -60,6 +60,35 @@ BOOST_AUTO_TEST_CASE(corrupt_pci_ids_is_an_error_not_an_exit) {
   BOOST_TEST(!names.product(0x10de, 0x20b2).has_value());  // and stays unusable, quietly
 }
 
+// read_inventory loads the names on a thread of its own, then looks them up.
+BOOST_AUTO_TEST_CASE(load_parses_ahead_and_lookups_answer_from_it) {
+  TempDir dir;
+  const std::string path = dir / "pci.ids";
+  std::filesystem::copy_file(kData + "/pci.ids", path);
+  PciNames names(path);
+  names.load();
+  std::filesystem::remove(path);  // the lookups below cannot read it again
+  BOOST_TEST(*names.product(0x10de, 0x20b2) == "GA100 [A100 SXM4 80GB]");
+  BOOST_TEST(*names.vendor(0x10de) == "NVIDIA Corporation");
+  BOOST_TEST(!names.error().has_value());
+  // once there are answers (a daemon's later pass), load() does not parse again
+  names.release();
+  names.load();
+  BOOST_TEST(!names.error().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(load_of_a_corrupt_pci_ids_is_an_error_not_an_exit) {
+  TempDir dir;
+  const std::string path = dir / "pci.ids";
+  gpu_agent::testing::write_text_file(path, "10de  NVIDIA Corporation\n\tzzzz  garbage\n");
+  PciNames names(path);
+  names.load();
+  BOOST_TEST_REQUIRE(names.error().has_value());
+  BOOST_TEST(names.error()->find(path) != std::string::npos, *names.error());
+  BOOST_TEST(names.error()->back() != '\n');
+  BOOST_TEST(!names.vendor(0x10de).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(missing_pci_ids_says_so_once) {
   PciNames names("/nonexistent/pci.ids");
   BOOST_TEST_REQUIRE(names.error().has_value());
