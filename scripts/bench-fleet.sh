@@ -7,14 +7,16 @@ cd "$(dirname "$0")/.."
 usage() {
   cat <<'EOF'
 Usage: scripts/bench-fleet.sh [--nodes N] [--interval S] [--cold-splay auto|S] [--outage S]
-                              [--workers W] [--cand-hosts H] [--sizes 1,2,4,8] [--phases LIST] [--keep]
+                              [--workers W] [--cand-hosts H] [--sizes 1,2,4,8] [--phases LIST]
+                              [--no-compute-id] [--keep]
 
 Starts scripts/placement-prod.sh (MariaDB on a private socket, Placement under
 uwsgi with W workers; fresh state under a mktemp dir) and then, as
 scripts/bench_fleet.py describes:
   fleet       N compute nodes, each a root provider created as nova-compute
               does (VCPU, MEMORY_MB, DISK_GB, traits) and its own `gpu-agent run`
-              (the 8x A100 fixture, --interval S, retry_max S, usage_refresh 5 S):
+              (the 8x A100 fixture, --interval S, retry_max S, usage_refresh 5 S,
+              nova's compute_id file naming its root, as nova 2023.1+ writes it):
               cold start of all N at once (a first deployment: no state.json;
               --cold-splay, default auto under INVOCATION_ID), steady state
               (requests and Placement CPU per node per interval), the whole fleet
@@ -39,12 +41,14 @@ Output: JSON on stdout, and results.json in the state dir.
   --nodes N        daemons (default 200)
   --interval S     seconds between passes (default 10)
   --cold-splay X   the cold start's `run --splay`: auto (as systemd starts it:
-                   two intervals on a first deployment; the default) or seconds
+                   2 intervals on a first deployment, 2.5 with --no-compute-id;
+                   the default) or seconds
   --outage S       seconds the API is down (default 120; 0 skips that phase)
   --workers W      uwsgi worker processes (default 4)
   --cand-hosts H   hosts per model for the candidates (default 1000)
   --sizes LIST     GPUs per request for the candidates (default 1,2,4,8)
   --phases LIST    which of fleet,candidates,sid (default all three)
+  --no-compute-id  no compute_id file (nova before 2023.1): lookups by name
   --keep           leave Placement running and its state dir in place
 EOF
 }
@@ -52,6 +56,7 @@ EOF
 die() { echo "bench-fleet: $*" >&2; exit 1; }
 
 NODES=200 INTERVAL=10 COLD_SPLAY=auto OUTAGE=120 WORKERS=4 CAND_HOSTS=1000 SIZES=1,2,4,8 PHASES=fleet,candidates,sid KEEP=0
+COMPUTE_ID=()
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) [ $# -ge 2 ] || die "--nodes needs a value"; NODES=$2; shift 2 ;;
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
     --sizes) [ $# -ge 2 ] || die "--sizes needs a value"; SIZES=$2; shift 2 ;;
     --phases) [ $# -ge 2 ] || die "--phases needs a value"; PHASES=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --no-compute-id) COMPUTE_ID=(--no-compute-id); shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -103,5 +109,5 @@ URL=$(PLACEMENT_PROD_INSTALL=1 PLACEMENT_PROD_WORKERS=$WORKERS scripts/placement
 echo "bench-fleet: Placement at $URL ($WORKERS uwsgi workers, MariaDB), state $WORK" >&2
 /usr/bin/python3 scripts/bench_fleet.py --agent "$AGENT" --state "$WORK" --url "$URL" --nodes "$NODES" \
   --interval "$INTERVAL" --cold-splay "$COLD_SPLAY" --outage "$OUTAGE" --workers "$WORKERS" --cand-hosts "$CAND_HOSTS" --sizes "$SIZES" \
-  --phases "$PHASES"
+  --phases "$PHASES" "${COMPUTE_ID[@]}"
 echo "bench-fleet: machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -136,14 +136,22 @@ class Fleet:
                 pass
         return pids
 
-    def write_configs(self):
+    def write_configs(self, roots):
+        """roots: root uuid -> node index. Each node gets nova's compute_id file
+        (nova 2023.1+ writes the compute node's UUID under its state_path) unless
+        --no-compute-id (nova before 2023.1: none, so the agent looks it up by name)."""
         a = self.a
+        uuid_of = {i: u for u, i in roots.items()}
         for i in range(a.nodes):
             d = os.path.join(self.state, "nodes", "%04d" % i)
-            os.makedirs(d, exist_ok=True)
+            os.makedirs(os.path.join(d, "nova"), exist_ok=True)
+            if a.compute_id:
+                with open(os.path.join(d, "nova", "compute_id"), "w") as f:
+                    f.write(uuid_of[i])
             with open(os.path.join(d, "gpu-agent.conf"), "w") as f:
                 f.write(f"""[agent]
 state_dir = {d}
+nova_compute_id = {d}/nova/compute_id
 libvirt_uri = none
 interval = {a.interval}
 jitter = 0.1
@@ -282,7 +290,7 @@ def fleet_phases(a, fl, results):
     with concurrent.futures.ThreadPoolExecutor(a.workers) as ex:
         for i, u in enumerate(ex.map(lambda i: make_compute_node(p, "fleet-%04d" % i), range(a.nodes))):
             roots[u] = i
-    fl.write_configs()
+    fl.write_configs(roots)
     I, N = a.interval, a.nodes
     bucket = I / 5
 
@@ -290,7 +298,8 @@ def fleet_phases(a, fl, results):
     # (--cold-splay auto: as systemd starts them, INVOCATION_ID set, no state.json yet).
     say(f"cold start: {N} daemons, splay {a.cold_splay}")
     auto = a.cold_splay == "auto"
-    window_s = 2 * I if auto else float(a.cold_splay)  # auto on a first deployment: two intervals
+    # auto on a first deployment: half an interval per first-pass request (4 with compute_id, 5 without)
+    window_s = (2 if a.compute_id else 2.5) * I if auto else float(a.cold_splay)
     cpu0 = cpu_seconds(fl.placement_pids())
     t0 = time.time()
     fl.start(a.cold_splay, {"INVOCATION_ID": "bench"} if auto else {})
@@ -557,6 +566,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--sid-max-candidates", type=int, default=1000)
     ap.add_argument("--phases", default="fleet,candidates,sid")
+    ap.add_argument("--no-compute-id", dest="compute_id", action="store_false",
+                    help="no nova compute_id file (nova before 2023.1): the agents look their node up by name")
     a = ap.parse_args()
     a.sizes = [int(s) for s in a.sizes.split(",")]
     if a.cold_splay is None:

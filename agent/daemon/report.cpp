@@ -115,7 +115,7 @@ void Reporter::reload(AgentConfig config) {
   root_from_compute_id_ = false;
   compute_id_distrusted_ = false;
   compute_id_said_ = false;
-  tree_due_ = true;
+  tree_due_ = TreeDue::first;
   last_.reset();
   readings_.clear();
 }
@@ -660,7 +660,7 @@ PassOutcome Reporter::pass_once(bool dry_run, std::ostream* plan_out, const std:
   tree_read_ = false;
   PassOutcome o = reconcile(*host, dry_run, plan_out, should_stop);
   // The next pass reads the tree unless this one did and went well.
-  tree_due_ = !(o.kind == PassOutcome::Kind::ok && tree_read_);
+  tree_due_ = o.kind != PassOutcome::Kind::ok ? TreeDue::first : tree_read_ ? TreeDue::no : TreeDue::after_stand_in;
   const placement::Counters sent = session_.client->counters() - before;
   o.stats.requests = sent.requests;
   o.stats.writes = sent.writes;

@@ -22,6 +22,7 @@
 #include "placement_session.h"
 #include "reconcile.h"
 #include "state.h"
+#include "usage_schedule.h"
 
 namespace gpu_agent {
 
@@ -107,7 +108,7 @@ class Reporter {
   bool root_from_state_ = false;               // root_uuid_ came from the resume point, not a lookup by name
   bool rebuild_state_ = false;                 // state.json was unusable: rebuild it from the next full read
   bool state_dirty_ = false;                   // rebuilt: write it even if the plan owns the same
-  bool tree_due_ = true;                       // the last pass did not read the tree: this one must
+  TreeDue tree_due_ = TreeDue::first;          // whether and why this pass must read the tree
   bool tree_read_ = false;                     // this pass read the tree
   std::vector<std::string> usages_with_tree_;  // pools whose usages this pass reads after the tree GET
   bool root_from_compute_id_ = false;          // root_uuid_ came from nova's compute_id, not yet checked

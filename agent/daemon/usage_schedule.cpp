@@ -4,10 +4,10 @@
 
 namespace gpu_agent {
 
-SteadyRead plan_steady_read(double now, double usage_refresh, double pass_gap, bool tree_due,
+SteadyRead plan_steady_read(double now, double usage_refresh, double pass_gap, TreeDue tree_due,
                             std::vector<PoolUsageAge> pools) {
   SteadyRead out;
-  if (!(usage_refresh > 0) || pools.empty()) return out;
+  if (!(usage_refresh > 0) || pools.empty() || tree_due == TreeDue::first) return out;
   auto deadline = [&](const PoolUsageAge& p) { return p.read_at + usage_refresh; };
   std::sort(pools.begin(), pools.end(), [&](const PoolUsageAge& a, const PoolUsageAge& b) {
     return deadline(a) != deadline(b) ? deadline(a) < deadline(b) : a.provider_uuid < b.provider_uuid;
@@ -18,7 +18,7 @@ SteadyRead plan_steady_read(double now, double usage_refresh, double pass_gap, b
   std::vector<std::string> about_to_age;
   for (const auto& p : pools)
     if (deadline(p) >= now && deadline(p) < now + pass_gap) about_to_age.push_back(p.provider_uuid);
-  if (tree_due) {
+  if (tree_due == TreeDue::after_stand_in) {
     out.with_tree = about_to_age;
     return out;
   }

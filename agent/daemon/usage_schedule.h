@@ -19,6 +19,17 @@
 
 namespace gpu_agent {
 
+// Whether this pass must read the tree, and why.
+enum class TreeDue {
+  no,              // the last pass read it
+  after_stand_in,  // the last pass stood in: this one reads the rest of the tree
+  // The process's first pass, or the pass after one that failed (an outage):
+  // the tree only, however old the readings; they are caught up by the
+  // stand-ins that follow, one a pass, so a fleet that restarts or finds
+  // Placement back together adds no request to anyone's first pass.
+  first,
+};
+
 struct PoolUsageAge {
   std::string provider_uuid;
   double read_at = 0;  // when its usages were last read (seconds, same clock as `now`)
@@ -36,9 +47,8 @@ struct SteadyRead {
 
 // now: this pass's time; usage_refresh: how old `used` may get (<= 0: never
 // re-read, tree GET only); pass_gap: the longest wait to the next pass
-// (interval x (1 + jitter)); tree_due: the last pass did not read the tree
-// (it stood in, failed, or this is the process's first pass).
-SteadyRead plan_steady_read(double now, double usage_refresh, double pass_gap, bool tree_due,
+// (interval x (1 + jitter)); tree_due: whether and why this pass must read the tree.
+SteadyRead plan_steady_read(double now, double usage_refresh, double pass_gap, TreeDue tree_due,
                             std::vector<PoolUsageAge> pools);
 
 }  // namespace gpu_agent

@@ -18,6 +18,7 @@
 
 using gpu_agent::plan_steady_read;
 using gpu_agent::PoolUsageAge;
+using gpu_agent::TreeDue;
 
 namespace {
 
@@ -37,12 +38,13 @@ Run simulate(size_t k, double interval, double jitter, double usage_refresh, siz
   std::map<std::string, double> read_at;
   for (size_t i = 0; i < k; ++i) read_at["pool-" + std::to_string(i)] = 0;
   Run run;
-  bool tree_due = false, last_stood_in = false;
+  TreeDue tree_due = TreeDue::no;
+  bool last_stood_in = false;
   double now = 0;
   for (size_t p = 0; p < passes; ++p) {
     now += gap(rng);
     if (p >= outage_from && p < outage_to) {
-      tree_due = true;
+      tree_due = TreeDue::first;
       last_stood_in = false;
       continue;
     }
@@ -57,7 +59,7 @@ Run simulate(size_t k, double interval, double jitter, double usage_refresh, siz
     for (const auto& u : r.with_tree) read_at[u] = now;
     if (r.stand_in && last_stood_in) run.two_stand_ins_in_a_row = true;
     last_stood_in = r.stand_in.has_value();
-    tree_due = r.stand_in.has_value();
+    tree_due = r.stand_in ? TreeDue::after_stand_in : TreeDue::no;
     ++run.passes;
     run.stand_ins += r.stand_in ? 1u : 0u;
     run.requests += requests;
@@ -118,29 +120,32 @@ BOOST_AUTO_TEST_CASE(after_an_outage_stale_readings_are_caught_up_one_a_pass_not
     BOOST_TEST(r.max_age <= 300.0, "pools " << k);  // from 2k passes after the outage on
   }
   // The first pass after it reads the tree only, however stale the pools are.
-  const auto first = plan_steady_read(3600, 300, 66, true, {{"a", 0}, {"b", 10}});
+  const auto first = plan_steady_read(3600, 300, 66, TreeDue::first, {{"a", 0}, {"b", 10}});
   BOOST_TEST(!first.stand_in);
   BOOST_TEST(first.with_tree.empty());
   // The next stands in for the stalest.
-  const auto second = plan_steady_read(3660, 300, 66, false, {{"a", 0}, {"b", 10}});
+  const auto second = plan_steady_read(3660, 300, 66, TreeDue::no, {{"a", 0}, {"b", 10}});
   BOOST_TEST(second.stand_in.value_or("") == "a");
   BOOST_TEST(second.with_tree.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_pass_after_a_stand_in_reads_the_tree_and_usage_refresh_0_never_reads_usages) {
   for (double now : {0.0, 250.0, 299.0, 301.0, 1e6}) {
-    BOOST_TEST(!plan_steady_read(now, 300, 66, true, {{"a", 0}}).stand_in);
-    const auto off = plan_steady_read(now, 0, 66, false, {{"a", 0}});
+    BOOST_TEST(!plan_steady_read(now, 300, 66, TreeDue::after_stand_in, {{"a", 0}}).stand_in);
+    BOOST_TEST(!plan_steady_read(now, 300, 66, TreeDue::first, {{"a", 0}}).stand_in);
+    const auto off = plan_steady_read(now, 0, 66, TreeDue::no, {{"a", 0}});
     BOOST_TEST(!off.stand_in);
     BOOST_TEST(off.with_tree.empty());
   }
-  BOOST_TEST(!plan_steady_read(1000, 300, 66, false, {}).stand_in);  // no pools
+  BOOST_TEST(!plan_steady_read(1000, 300, 66, TreeDue::no, {}).stand_in);  // no pools
   // Fresh enough to wait: 233 s old, the next pass at most 66 s away.
-  BOOST_TEST(!plan_steady_read(233, 300, 66, false, {{"a", 0}}).stand_in);
-  BOOST_TEST(plan_steady_read(235, 300, 66, false, {{"a", 0}}).stand_in.value_or("") == "a");
-  // About to age on a pass that must read the tree: read beside it.
-  const auto both = plan_steady_read(240, 300, 66, true, {{"a", 0}});
+  BOOST_TEST(!plan_steady_read(233, 300, 66, TreeDue::no, {{"a", 0}}).stand_in);
+  BOOST_TEST(plan_steady_read(235, 300, 66, TreeDue::no, {{"a", 0}}).stand_in.value_or("") == "a");
+  // About to age on the pass after a stand-in (more pools than stand-ins): read beside the tree GET.
+  const auto both = plan_steady_read(240, 300, 66, TreeDue::after_stand_in, {{"a", 0}});
   BOOST_TEST((both.with_tree == std::vector<std::string>{"a"}));
+  // ... but not on a process's first pass, or the one after an outage: one request there.
+  BOOST_TEST(plan_steady_read(240, 300, 66, TreeDue::first, {{"a", 0}}).with_tree.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

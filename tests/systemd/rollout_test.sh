@@ -24,7 +24,8 @@
 #      `gpu_agent_state: absent` removes what it installed
 #   7. the same .deb on Debian 13 (trixie root): installs, runs with the packaged unit and
 #      no /etc/default/gpu-agent (no warning about GPU_AGENT_ARGS); a start-up splay does
-#      not hold `systemctl start`, nor does WatchdogSec=3s kill it during a 600 s splay; logs once that it found no GPU in /sys, reaches Placement.
+#      not hold `systemctl start`, nor does WatchdogSec=3s kill it during a 600 s splay; logs once that it found no GPU in /sys, reaches Placement;
+#      reads nova's /var/lib/nova/compute_id (as Debian's nova leaves it) under the sandbox.
 # Usage: rollout_test.sh --root REPO --build-dir DIR [--deb FILE] [--suites "bookworm trixie"] [--keep]
 set -euo pipefail
 
@@ -428,7 +429,7 @@ for suite in $SUITES; do
   [ "$suite" != bookworm ] || continue
   boot "$suite" "$suite"
   node=rollout-$suite
-  compute_node "$node" > /dev/null
+  node_uuid=$(compute_node "$node")
   inct sh -c 'cat > /root/gpu-agent.deb' < "$DEB"
   inct sh -c 'dpkg -i /root/gpu-agent.deb < /dev/null' > "$TMP/dpkg-$suite.log" 2>&1 ||
     { cat "$TMP/dpkg-$suite.log"; fail "$suite: dpkg -i $(basename "$DEB")"; }
@@ -458,6 +459,15 @@ for suite in $SUITES; do
   journal_has 'Watchdog timeout' && fail "$suite: systemd logged a watchdog timeout"
   ok "$suite: WatchdogSec=3s with [agent] splay = 600: the same pid after 9 s, no restart, Status: \"$(unit StatusText)\""
   inct sh -c 'rm -r /etc/systemd/system/gpu-agent.service.d && systemctl daemon-reload'
+  # nova 2023.1+'s identity file as Debian's nova leaves it: /var/lib/nova 0755 nova:nova
+  # (nova-common's postinst), compute_id 0644 (nova-compute runs as nova under systemd's
+  # default UMask 0022). Under its unit (User=gpu-agent, PrivateUsers=yes, ProtectSystem=strict,
+  # ProtectHome=yes) the agent reads it and finds the compute node by it, not by name.
+  inct sh -c "id nova > /dev/null 2>&1 || useradd --system --home-dir /var/lib/nova --no-create-home nova
+    install -d -o nova -g nova -m 0755 /var/lib/nova
+    printf %s $node_uuid > /var/lib/nova/compute_id
+    chown nova:nova /var/lib/nova/compute_id && chmod 0644 /var/lib/nova/compute_id" ||
+    fail "$suite: writing nova's compute_id as nova would"
   config 0
   inct systemctl restart gpu-agent.service || fail "$suite: systemctl restart gpu-agent"
   passes() { inct cat /var/lib/gpu-agent/status.json 2> /dev/null | jq -r '.passes // 0' || echo 0; }
@@ -469,12 +479,15 @@ for suite in $SUITES; do
   inct journalctl -b -o cat --no-pager | grep -i 'GPU_AGENT_ARGS' && fail "$suite: systemd warns about GPU_AGENT_ARGS"
   n=$(inct journalctl -u gpu-agent.service -o cat --no-pager | grep -c 'no GPU found in /sys/bus/pci/devices' || true)
   [ "$n" = 1 ] || fail "$suite: 'no GPU found' logged $n times, want once"
+  journal_has "reading its tree by nova's compute_id $node_uuid (/var/lib/nova/compute_id)" ||
+    fail "$suite: the compute node was not found by nova's compute_id: $(inct journalctl -u gpu-agent.service -o cat --no-pager | grep -i -m3 -E 'compute_id|by name')"
+  journal_has 'up by name' && fail "$suite: looked the compute node up by name beside nova's compute_id"
   [ -n "$(unit StatusText)" ] || fail "$suite: no STATUS= line"
   online=$(inct systemd-analyze security --threshold=100 gpu-agent.service 2>&1 | score)
   awk "BEGIN { exit !($online <= $offline) }" || fail "$suite: security exposure $online above offline $offline"
   rc=0
   inct gpu-agent status > "$TMP/agent-status-$suite.txt" 2>&1 || rc=$?
-  ok "$suite: $(basename "$DEB") installs (Depends resolve), runs under the unit without /etc/default/gpu-agent and no GPU_AGENT_ARGS warning; 'no GPU found in /sys' once in $(passes) passes, each reaching Placement; Status: \"$(unit StatusText)\"; exposure $online; gpu-agent status exit $rc"
+  ok "$suite: $(basename "$DEB") installs (Depends resolve), runs under the unit without /etc/default/gpu-agent and no GPU_AGENT_ARGS warning; 'no GPU found in /sys' once in $(passes) passes, each reaching Placement; the compute node found by nova's /var/lib/nova/compute_id (0644 nova:nova in 0755 nova:nova) under the sandbox; Status: \"$(unit StatusText)\"; exposure $online; gpu-agent status exit $rc"
   halt_container
 done
 
