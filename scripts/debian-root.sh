@@ -57,7 +57,7 @@ NOVA_STACK_PKGS="curl python3-openstackclient python3-osc-placement rabbitmq-ser
 preset() {
   case $1 in
     bookworm) echo "bookworm $RUNTIME_PKGS libssl3" ;;
-    trixie) echo "trixie $RUNTIME_PKGS libssl3t64 python3-nova python3-placement" ;;
+    trixie) echo "trixie $RUNTIME_PKGS libssl3t64 python3-nova python3-placement $NOVA_STACK_PKGS" ;;
     sid) echo "sid $RUNTIME_PKGS libssl3t64 python3-nova python3-placement python3-pymysql $NOVA_STACK_PKGS" ;;
     *) return 1 ;;
   esac
