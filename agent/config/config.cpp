@@ -52,6 +52,13 @@ Result<bool> store(Result<Value> parsed, Field& field) {
   return true;
 }
 
+// A path that must be absolute, or empty; why: the example and what empty means.
+Result<bool> store_absolute_or_empty(const std::string& v, std::string& field, const char* why) {
+  if (!v.empty() && v.front() != '/') return make_error(std::string("must be an absolute path ") + why);
+  field = v;
+  return true;
+}
+
 // "CUSTOM_A, CUSTOM_B" -> traits, each checked.
 Result<bool> store_traits(const std::string& v, std::vector<std::string>& traits) {
   traits = split_list(v);
@@ -239,13 +246,10 @@ const std::vector<Key<A>> kAgentRules{
     {"state_dir", &A::state_dir},
     {"nova_config", &A::nova_config},
     {"nova_compute_id",
-     [](const std::string& v, A& c) -> Result<bool> {
-       if (!v.empty() && v.front() != '/')
-         return make_error(
-             "must be an absolute path (nova's [DEFAULT] state_path + /compute_id, e.g. /var/lib/nova/compute_id), "
-             "or empty to look the compute node up by name");
-       c.nova_compute_id = v;
-       return true;
+     [](const std::string& v, A& c) {
+       return store_absolute_or_empty(v, c.nova_compute_id,
+                                      "(nova's [DEFAULT] state_path + /compute_id, e.g. /var/lib/nova/compute_id), "
+                                      "or empty to look the compute node up by name");
      }},
     {"nova_release", &A::nova_release},
     {"interval", [](const std::string& v, A& c) { return store(parse_seconds(v, 1, 86400), c.interval); }},
@@ -284,13 +288,10 @@ const std::vector<Key<A>> kAgentRules{
        return true;
      }},
     {"metrics_file",
-     [](const std::string& v, A& c) -> Result<bool> {
-       if (!v.empty() && v.front() != '/')
-         return make_error(
-             "must be an absolute path (node_exporter's textfile directory, e.g. "
-             "/var/lib/prometheus/node-exporter/gpu_agent.prom), or empty for none");
-       c.metrics_file = v;
-       return true;
+     [](const std::string& v, A& c) {
+       return store_absolute_or_empty(v, c.metrics_file,
+                                      "(node_exporter's textfile directory, e.g. "
+                                      "/var/lib/prometheus/node-exporter/gpu_agent.prom), or empty for none");
      }},
     {"metrics_listen",
      [](const std::string& v, A& c) -> Result<bool> {
