@@ -29,29 +29,20 @@ thread_local char g_message[512];
 }
 void on_warning(char*, ...) {}  // warnings (a missing file) surface as "no name"
 
+// One call into libpci: the name lookup (into buf, the answer in *r), or, with
+// buf null, only the parse of pci.ids. False when libpci's error() jumped back.
 // Kept free of objects with destructors: it is the setjmp frame.
-const char* guarded_lookup(pci_access* a, char* buf, int size, int flags, uint32_t x, uint32_t y, bool* failed) {
-  std::jmp_buf jb;
-  std::jmp_buf* volatile saved = g_jump;
-  g_jump = &jb;
-  const char* r = nullptr;
-  if (setjmp(jb) == 0) {
-    r = pci_lookup_name(a, buf, size, flags, static_cast<int>(x), static_cast<int>(y));
-  } else {
-    *failed = true;
-    r = nullptr;
-  }
-  g_jump = saved;
-  return r;
-}
-
-bool guarded_load(pci_access* a) {
+bool guarded_call(pci_access* a, char* buf, int size, int flags, uint32_t x, uint32_t y, const char** r) {
   std::jmp_buf jb;
   std::jmp_buf* volatile saved = g_jump;
   g_jump = &jb;
   bool ok = true;
-  if (setjmp(jb) == 0) pci_load_name_list(a);
-  else ok = false;
+  if (setjmp(jb) == 0) {
+    if (buf) *r = pci_lookup_name(a, buf, size, flags, static_cast<int>(x), static_cast<int>(y));
+    else pci_load_name_list(a);
+  } else {
+    ok = false;
+  }
   g_jump = saved;
   return ok;
 }
@@ -81,12 +72,9 @@ std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) c
   const auto key = std::make_tuple(flags, a, b);
   if (auto it = answers_.find(key); it != answers_.end()) return it->second;
   char buf[256];
-  bool failed = false;
-  const char* r = guarded_lookup(pacc_, buf, sizeof buf, flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b,
-                                 &failed);
-  if (failed) {
-    error_ = std::string("pci.ids ") + path_ + " is unusable: " + g_message;
-    while (!error_->empty() && error_->back() == '\n') error_->pop_back();
+  const char* r = nullptr;
+  if (!guarded_call(pacc_, buf, sizeof buf, flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b, &r)) {
+    set_unusable();
     return std::nullopt;
   }
   auto& answer = answers_[key];
@@ -96,10 +84,13 @@ std::optional<std::string> PciNames::lookup(int flags, uint32_t a, uint32_t b) c
 
 void PciNames::load() const {
   if (error_ || !answers_.empty()) return;
-  if (!guarded_load(pacc_)) {
-    error_ = std::string("pci.ids ") + path_ + " is unusable: " + g_message;
-    while (!error_->empty() && error_->back() == '\n') error_->pop_back();
-  }
+  if (!guarded_call(pacc_, nullptr, 0, 0, 0, 0, nullptr)) set_unusable();
+}
+
+// libpci's error() gave up on the file (g_message says why): names stay unavailable.
+void PciNames::set_unusable() const {
+  error_ = std::string("pci.ids ") + path_ + " is unusable: " + g_message;
+  while (!error_->empty() && error_->back() == '\n') error_->pop_back();
 }
 
 std::optional<std::string> PciNames::vendor(uint32_t vendor_id) const {

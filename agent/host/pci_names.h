@@ -39,6 +39,7 @@ class PciNames final : public NameLookup {
 
  private:
   std::optional<std::string> lookup(int flags, uint32_t a, uint32_t b) const;
+  void set_unusable() const;
   pci_access* pacc_ = nullptr;
   std::string path_;
   mutable std::optional<std::string> error_;
